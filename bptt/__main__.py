@@ -1,0 +1,7 @@
+"""`python -m bptt`: the command line. See `python -m bptt --help`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,62 @@
+"""The command-line interface: one subcommand per job, each a small function."""
+
+import argparse
+import json
+
+from dataclasses import replace
+
+import numpy as np
+
+from .catalog import BUGS
+from .gradcheck import gradient_check
+from .scenarios import SCENARIOS, make_inputs
+
+
+def _bugs(args: argparse.Namespace) -> int:
+    """List the bug catalog."""
+    rows = [b for b in BUGS if args.cell in (None, b.cell)]
+    if args.json:
+        print(json.dumps([{"id": b.id, "cell": b.cell, "title": b.title, "function": b.function,
+                           "wrong": b.wrong, "right": b.right, "symptom": b.symptom} for b in rows]))
+        return 0
+    for b in rows:
+        print(f"{b.id:26} {b.cell:5} {b.title}")
+    return 0
+
+
+def _gradcheck(args: argparse.Namespace) -> int:
+    """Check the course's backward against central differences on a scenario."""
+    config = replace(SCENARIOS[args.scenario].defaults, cell=args.cell)
+    inputs = make_inputs(config)
+    if inputs.da is None:
+        print(f"scenario {args.scenario!r} takes da from a loss; choose one with a given da")
+        return 2
+    check = gradient_check(config.cell, inputs.x, inputs.a0, inputs.parameters, inputs.da)
+    for name, error in check.per_parameter.items():
+        print(f"{name:5} relative error {error:.1e}")
+    print(check.verdict)
+    return 0 if check.verdict.startswith("OK") else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bptt",
+        description="A visual debugger for backpropagation through time. The app: streamlit run app.py",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    bugs = sub.add_parser("bugs", help="list the catalog of classic BPTT bugs")
+    bugs.add_argument("--cell", choices=("rnn", "lstm"), help="only this cell's bugs")
+    bugs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bugs.set_defaults(func=_bugs)
+    check = sub.add_parser("gradcheck", help="check the reference backward against finite differences")
+    check.add_argument("--cell", choices=("rnn", "lstm"), default="rnn")
+    check.add_argument("--scenario", choices=[s for s in SCENARIOS if s != "echo"], default="course")
+    check.set_defaults(func=_gradcheck)
+    return p
+
+
+def main(argv: list | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = parser().parse_args(argv)
+    with np.errstate(all="ignore"):
+        return args.func(args)

@@ -1,0 +1,105 @@
+"""The RNN's backward loop, traced: it keeps dz at each step and derives the rest."""
+
+import numpy as np
+
+from .trace import StepError, Trace, stack
+from .variants import RNNCode
+
+
+class RNNTrace(Trace):
+    """A traced rnn_backward. Stored: dz (T_x, n_a, m), dx, and dba's running totals."""
+
+    cell = "rnn"
+    input_keys = ("da_next",)
+    step_keys = ("dxt", "da_prev", "dWax", "dWaa", "dba")
+    total_keys = ("dx", "dWax", "dWaa", "dba")
+    final_keys = ("dx", "da0", "dWax", "dWaa", "dba")
+
+    def __init__(self, code: RNNCode, dz: np.ndarray, **state):
+        self.code = code
+        self.dz = dz  # (T_x, n_a, m); row t is the pre-activation gradient of step t
+        parameters = state["cell_caches"][0][3]
+        self.Wax, self.Waa = parameters["Wax"], parameters["Waa"]
+        super().__init__(accumulate=code.accumulate, matrix_keys=("dWax", "dWaa"), **state)
+
+    def _cache(self, t: int) -> tuple:
+        return self.cell_caches[self.code.cache_index(t)]
+
+    def _stored_vectors(self) -> list:
+        return [self.dz]
+
+    def _step_vectors(self, k: int) -> tuple:
+        code, t = self.code, self.order[k]
+        a_next, a_prev, xt, _ = self._cache(t)
+        dz = self.dz[t]  # (n_a, m)
+        # the carried gradient is what the previous step's cell returned as da_prev
+        da_prevt = code.da_prev(self.Waa, self.dz[self.order[k - 1]]) if k else np.zeros_like(dz)
+        da_t = self.da[:, :, t]
+        inputs = {"da_t": da_t, "da_prevt": da_prevt, "da_next": code.da_next(da_t, da_prevt)}
+        outputs = {
+            "dz": dz,
+            "dxt": self.dx[:, :, t],
+            "da_prev": code.da_prev(self.Waa, dz),
+            "dba": code.dba(dz, dz.shape[1]),
+        }
+        return inputs, outputs
+
+    def _matrix_contributions(self, k0: int, k1: int) -> dict:
+        ts = self.order[k0:k1]
+        m = self.da.shape[1]
+        dz = stack([self.dz[t] for t in ts])  # (n_a, k·m)
+        xt = stack([self._cache(t)[2] for t in ts])  # (n_x, k·m)
+        a_prev = stack([self._cache(t)[1] for t in ts])  # (n_a, k·m)
+        return {"dWax": self.code.dWax(dz, xt, m), "dWaa": self.code.dWaa(dz, a_prev, m)}
+
+
+def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTrace:
+    """Run rnn_backward as `code` writes it, keeping what a person needs to step through it.
+
+    trace = trace_rnn(da, caches); trace.gradients()["dWaa"]  # same as rnn_backward(da, caches)
+    """
+    cell_caches, x = caches
+    a1, a0, x1, parameters = cell_caches[0]
+    Wax, Waa = parameters["Wax"], parameters["Waa"]
+    n_a, m, T_x = da.shape
+    n_x = x1.shape[0]
+    dz_all = np.zeros((T_x, n_a, m))
+    dx = np.zeros((n_x, m, T_x))
+    dba = np.zeros((n_a, 1))
+    dba_totals, order, error = [], [], None
+    da_prevt = np.zeros((n_a, m))
+    with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
+        for t in code.order(T_x):
+            quantity = "cache"
+            try:
+                a_next, a_prev, xt, _ = cell_caches[code.cache_index(t)]
+                quantity = "da_next"
+                da_next = code.da_next(da[:, :, t], da_prevt)  # (n_a, m)
+                quantity = "dz"
+                dz = code.dz(da_next, a_next)  # (n_a, m)
+                quantity = "dxt"
+                dxt = code.dxt(Wax, dz)  # (n_x, m)
+                quantity = "da_prev"
+                da_prev = code.da_prev(Waa, dz)  # (n_a, m)
+                quantity = "dba"
+                dbat = code.dba(dz, m)  # (n_a, 1)
+                quantity = "dx"
+                dx[:, :, t] = dxt
+                quantity = "dba"
+                if code.accumulate:
+                    dba += dbat
+                else:
+                    dba = dbat
+            except (ValueError, IndexError, TypeError) as e:
+                error = StepError(t, quantity, type(e).__name__, str(e))
+                break
+            dz_all[t] = dz
+            dba_totals.append(np.array(dba))
+            da_prevt = da_prev
+            order.append(t)
+    da0 = da_prevt if code.set_da0 else np.zeros((n_a, m))
+    bias_totals = {"dba": np.array(dba_totals) if order else np.zeros((0, n_a, 1))}
+    return RNNTrace(
+        code, dz_all, da=da, cell_caches=cell_caches, dx=dx, order=order, error=error,
+        bias_totals=bias_totals, da0=da0,
+    )

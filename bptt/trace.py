@@ -1,0 +1,222 @@
+"""What a traced backward pass keeps, and how two of them are compared.
+
+Store vectors, derive matrices. A trace keeps, per step, only the (n_a, m) vectors the
+loop produced, plus a handful of running totals at checkpoints. A step's weight
+gradients are one small matmul of those vectors with the forward cache, and the running
+totals after any step are the nearest checkpoint plus the few steps since it. Memory is
+O(T_x·n_a·m + n_a²), never T_x copies of an (n_a, n_a) matrix.
+"""
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+N_CHECKPOINTS = 8  # running totals are kept after this many evenly spaced steps
+
+
+@dataclass(frozen=True)
+class StepError:
+    """The loop raised at step t, as the student's notebook would; the trace stops there."""
+
+    t: int  # forward time index of the step that raised
+    quantity: str  # the quantity whose line raised, e.g. "dxt"
+    kind: str  # the exception's type, e.g. "ValueError"
+    message: str  # numpy's own message, with the shapes in it
+
+
+@dataclass(frozen=True)
+class Step:
+    """Everything about one step of the backward loop, in the course's names."""
+
+    t: int  # forward time index
+    position: int  # 0 for the first step the loop runs (t = T_x-1 in correct code)
+    inputs: dict  # what the loop hands to the cell: da_t (= da[:,:,t]), da_prevt, da_next, ...
+    outputs: dict  # what the cell computes: dz or the gate gradients, dxt, da_prev, dWax, ...
+    totals: dict  # the loop's running totals after this step: dx, dWax, ...
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where a run first departs from a reference run, in backward order."""
+
+    t: int | None  # forward time index; None when only a final value differs
+    quantity: str  # course name, e.g. "da_next"
+    scope: str  # "input", "step", "total", "final", or "error" when the run raised there
+    max_abs_error: float  # inf when the shapes differ or the run raised
+
+
+def max_abs_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest absolute difference; inf when shapes differ or NaN/Inf sit in different places.
+
+    max_abs_error(np.zeros(2), np.ones(2)) -> 1.0
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        return float("inf")
+    finite_a, finite_b = np.isfinite(a), np.isfinite(b)
+    same_nonfinite = np.array_equal(a[~finite_a], b[~finite_b], equal_nan=True)
+    if not np.array_equal(finite_a, finite_b) or not same_nonfinite:
+        return float("inf")
+    both = finite_a & finite_b
+    return float(np.max(np.abs(a[both] - b[both]), initial=0.0))
+
+
+def differs(a: np.ndarray, b: np.ndarray, rtol: float = 1e-7, atol: float = 1e-10) -> bool:
+    """True when a departs from the reference b by more than rounding can explain."""
+    error = max_abs_error(a, b)
+    scale = float(np.max(np.abs(b), initial=0.0, where=np.isfinite(b))) if np.size(b) else 0.0
+    return error > atol + rtol * scale
+
+
+class Trace:
+    """The part shared by the RNN and LSTM traces: stepping, running totals, comparison.
+
+    A subclass provides `_step_vectors(k)` (inputs and outputs of the step at position k,
+    bias totals included) and `_matrix_contributions(k0, k1)` (the weight gradients that
+    positions k0..k1-1 add, summed, as one matmul over the stacked vectors).
+    """
+
+    cell: str  # "rnn" or "lstm"
+    input_keys: tuple  # compared in scope "input"
+    step_keys: tuple  # the cell's gradient keys, compared in scope "step"
+    total_keys: tuple  # the loop's running totals, compared in scope "total"
+    final_keys: tuple  # the backward's returned keys
+
+    def __init__(self, da, cell_caches, dx, order, error, bias_totals, accumulate, da0, matrix_keys):
+        self.da = da  # (n_a, m, T_x) upstream gradient, the input
+        self.cell_caches = cell_caches  # the forward's per-step caches, the input
+        self.dx = dx  # (n_x, m, T_x), as returned by the backward
+        self.order = tuple(order)  # forward time index of each step run, in the order run
+        self.error = error  # StepError, or None when the loop ran to the end
+        self.bias_totals = bias_totals  # name -> (P, n_a, 1): bias totals after each position
+        self.accumulate = accumulate  # False when the code overwrites the totals at each step
+        self.da0 = da0  # (n_a, m)
+        self.matrix_keys = matrix_keys
+        self.position = {t: k for k, t in enumerate(self.order)}
+        self._checkpoints = self._make_checkpoints()
+
+    @property
+    def T_x(self) -> int:
+        return self.da.shape[2]
+
+    def _make_checkpoints(self) -> list:
+        """Running matrix totals after evenly spaced positions: (end_position, totals)."""
+        if not self.accumulate or not self.order:
+            return []
+        bounds = np.unique(np.linspace(0, len(self.order), N_CHECKPOINTS + 1).astype(int))
+        checkpoints, running = [(0, None)], None
+        for k0, k1 in zip(bounds[:-1], bounds[1:]):
+            chunk = self._matrix_contributions(k0, k1)
+            running = chunk if running is None else {key: running[key] + chunk[key] for key in chunk}
+            checkpoints.append((int(k1), running))
+        return checkpoints
+
+    def _matrix_totals(self, k: int) -> dict:
+        """Running weight gradients after position k."""
+        if not self.accumulate:
+            return self._matrix_contributions(k, k + 1)
+        end, base = max((c for c in self._checkpoints if c[0] <= k + 1), key=lambda c: c[0])
+        if end == k + 1:
+            return base
+        since = self._matrix_contributions(end, k + 1)
+        return since if base is None else {key: base[key] + since[key] for key in since}
+
+    def _dx_after(self, k: int) -> np.ndarray:
+        """dx as the loop holds it after position k: columns not yet reached are still zero."""
+        dx = np.zeros_like(self.dx)
+        done = list(self.order[: k + 1])
+        dx[:, :, done] = self.dx[:, :, done]
+        return dx
+
+    def step(self, t: int) -> Step:
+        """The step at forward time index t, with its running totals.
+
+        trace.step(trace.T_x - 1).inputs["da_next"]  # the first thing the loop hands the cell
+        """
+        if t not in self.position:
+            raise KeyError(f"step t={t} was not run (T_x={self.T_x}, error: {self.error})")
+        k = self.position[t]
+        inputs, outputs = self._step_vectors(k)
+        outputs.update(self._matrix_contributions(k, k + 1))
+        totals = {"dx": self._dx_after(k), **self._matrix_totals(k)}
+        totals.update({name: running[k] for name, running in self.bias_totals.items()})
+        return Step(t, k, inputs, outputs, totals)
+
+    def steps(self) -> Iterator[Step]:
+        """Every step, in the order the loop ran them, with running totals kept incrementally."""
+        running, dx = None, np.zeros_like(self.dx)
+        for k, t in enumerate(self.order):
+            inputs, outputs = self._step_vectors(k)
+            contribution = self._matrix_contributions(k, k + 1)
+            outputs.update(contribution)
+            if running is None or not self.accumulate:
+                running = contribution
+            else:
+                running = {key: running[key] + contribution[key] for key in contribution}
+            dx[:, :, t] = self.dx[:, :, t]
+            totals = {"dx": dx.copy(), **running}
+            totals.update({name: totals_k[k] for name, totals_k in self.bias_totals.items()})
+            yield Step(t, k, inputs, outputs, totals)
+
+    def gradients(self) -> dict:
+        """What the backward returns, under the course's keys; raises if the loop raised."""
+        if self.error is not None:
+            raise ValueError(f"the backward raised at t={self.error.t}: {self.error.message}")
+        last = len(self.order) - 1
+        grads = {"dx": self.dx, "da0": self.da0, **self._matrix_totals(last)}
+        grads.update({name: running[last] for name, running in self.bias_totals.items()})
+        return {key: grads[key] for key in self.final_keys}
+
+    def norms(self, key: str) -> np.ndarray:
+        """Frobenius norm of an input or output vector at every t (NaN where the step was not run).
+
+        trace.norms("da_prevt")  # (T_x,), the gradient carried into each step
+        """
+        values = np.full(self.T_x, np.nan)
+        for k, t in enumerate(self.order):
+            inputs, outputs = self._step_vectors(k)
+            values[t] = np.linalg.norm({**inputs, **outputs}[key])
+        return values
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes this trace holds beyond its inputs (the forward caches and da)."""
+        stored = [self.dx, self.da0, *self.bias_totals.values(), *self._stored_vectors()]
+        stored += [m for _, totals in self._checkpoints if totals for m in totals.values()]
+        return int(sum(a.nbytes for a in stored))
+
+    def first_divergence(self, reference: "Trace") -> Divergence | None:
+        """The earliest place, in backward order, where this run departs from `reference`.
+
+        buggy.first_divergence(correct)  # Divergence(t=3, quantity='da_next', scope='input', ...)
+        """
+        mine = self.steps() if self.order[: len(reference.order)] == reference.order[: len(self.order)] else None
+        for ref_step in reference.steps():
+            t = ref_step.t
+            if t not in self.position:
+                error = self.error
+                return Divergence(error.t, error.quantity, "error", float("inf")) if error else None
+            step = next(mine) if mine is not None else self.step(t)
+            for scope, keys, got, want in (
+                ("input", self.input_keys, step.inputs, ref_step.inputs),
+                ("step", self.step_keys, step.outputs, ref_step.outputs),
+                ("total", self.total_keys, step.totals, ref_step.totals),
+            ):
+                for key in keys:
+                    if differs(got[key], want[key]):
+                        return Divergence(t, key, scope, max_abs_error(got[key], want[key]))
+        if self.error is not None:
+            return Divergence(self.error.t, self.error.quantity, "error", float("inf"))
+        if reference.error is not None:
+            return None
+        got, want = self.gradients(), reference.gradients()
+        for key in self.final_keys:
+            if differs(got[key], want[key]):
+                return Divergence(None, key, "final", max_abs_error(got[key], want[key]))
+        return None
+
+
+def stack(arrays: list) -> np.ndarray:
+    """Side by side along the batch axis: k arrays (n, m) -> (n, k·m), so one matmul sums k steps."""
+    return np.concatenate(arrays, axis=1)
