@@ -41,7 +41,8 @@ def _gradcheck(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bptt",
-        description="A visual debugger for backpropagation through time. The app: streamlit run app.py",
+        description="A visual debugger for backpropagation through time.",
+        epilog="The app itself: streamlit run app.py",
     )
     sub = p.add_subparsers(dest="command", required=True)
     bugs = sub.add_parser("bugs", help="list the catalog of classic BPTT bugs")

@@ -40,7 +40,7 @@ def lstm_cell_gradients(code: LSTMCode, da_next, dc_next, cache: tuple) -> dict:
 
 
 class LSTMTrace(Trace):
-    """A traced lstm_backward. Stored: da_next and dc_next (T_x, n_a, m), dx, the bias totals."""
+    """A traced lstm_backward. Stored: da_next and dc_next (T_x, n_a, m) and dx."""
 
     cell = "lstm"
     input_keys = ("da_next", "dc_next")
@@ -52,7 +52,7 @@ class LSTMTrace(Trace):
         self.code = code
         self.da_next = da_next  # (T_x, n_a, m): what the loop handed each cell as da_next
         self.dc_next = dc_next  # (T_x, n_a, m): and as dc_next
-        super().__init__(accumulate=True, matrix_keys=WEIGHTS, **state)
+        super().__init__(accumulate=True, **state)
 
     def _stored_vectors(self) -> list:
         return [self.da_next, self.dc_next]
@@ -73,7 +73,6 @@ class LSTMTrace(Trace):
             "dc_prevt": dc_prevt, "dc_next": self.dc_next[t],
         }
         outputs = {key: g[key] for key in ("dft", "dit", "dcct", "dot", "dc", "dxt", "da_prev", "dc_prev")}
-        outputs.update({key: g[key] for key in BIASES})
         return inputs, outputs
 
     def _matrix_contributions(self, k0: int, k1: int) -> dict:
@@ -83,7 +82,8 @@ class LSTMTrace(Trace):
         g = lstm_cell_gradients(
             self.code, stack([self.da_next[t] for t in ts]), stack([self.dc_next[t] for t in ts]), stacked_cache
         )
-        return {name: np.dot(dg, g["concat"].T) for name, dg in zip(WEIGHTS, g["gates"])}
+        weights = {name: np.dot(dg, g["concat"].T) for name, dg in zip(WEIGHTS, g["gates"])}
+        return weights | {name: g[name] for name in BIASES}
 
 
 def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LSTMTrace:
@@ -97,8 +97,6 @@ def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LS
     da_next_all = np.zeros((T_x, n_a, m))
     dc_next_all = np.zeros((T_x, n_a, m))
     dx = np.zeros((n_x, m, T_x))
-    biases = {name: np.zeros((n_a, 1)) for name in BIASES}
-    bias_totals = {name: [] for name in BIASES}
     da_prevt = np.zeros((n_a, m))
     dc_prevt = np.zeros((n_a, m))
     order, error = [], None
@@ -116,20 +114,14 @@ def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LS
                     dc_prevt = g["dc_prev"]
                 quantity = "dxt"
                 dx[:, :, t] = g["dxt"]
-                for name in BIASES:
-                    quantity = name
-                    biases[name] += g[name]
             except (ValueError, IndexError, TypeError) as e:
                 error = StepError(t, quantity, type(e).__name__, str(e))
                 break
             da_next_all[t] = da_next
             dc_next_all[t] = dc_next
-            for name in BIASES:
-                bias_totals[name].append(biases[name].copy())
             order.append(t)
     da0 = da_prevt
-    bias_totals = {name: np.array(v) if order else np.zeros((0, n_a, 1)) for name, v in bias_totals.items()}
     return LSTMTrace(
         code, da_next_all, dc_next_all, da=da, cell_caches=cell_caches, dx=dx, order=order, error=error,
-        bias_totals=bias_totals, da0=da0,
+        da0=da0,
     )

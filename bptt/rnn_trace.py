@@ -7,7 +7,7 @@ from .variants import RNNCode
 
 
 class RNNTrace(Trace):
-    """A traced rnn_backward. Stored: dz (T_x, n_a, m), dx, and dba's running totals."""
+    """A traced rnn_backward. Stored: dz (T_x, n_a, m) and dx; everything else is derived."""
 
     cell = "rnn"
     input_keys = ("da_next",)
@@ -20,7 +20,7 @@ class RNNTrace(Trace):
         self.dz = dz  # (T_x, n_a, m); row t is the pre-activation gradient of step t
         parameters = state["cell_caches"][0][3]
         self.Wax, self.Waa = parameters["Wax"], parameters["Waa"]
-        super().__init__(accumulate=code.accumulate, matrix_keys=("dWax", "dWaa"), **state)
+        super().__init__(accumulate=code.accumulate, **state)
 
     def _cache(self, t: int) -> tuple:
         return self.cell_caches[self.code.cache_index(t)]
@@ -40,7 +40,6 @@ class RNNTrace(Trace):
             "dz": dz,
             "dxt": self.dx[:, :, t],
             "da_prev": code.da_prev(self.Waa, dz),
-            "dba": code.dba(dz, dz.shape[1]),
         }
         return inputs, outputs
 
@@ -50,7 +49,7 @@ class RNNTrace(Trace):
         dz = stack([self.dz[t] for t in ts])  # (n_a, k·m)
         xt = stack([self._cache(t)[2] for t in ts])  # (n_x, k·m)
         a_prev = stack([self._cache(t)[1] for t in ts])  # (n_a, k·m)
-        return {"dWax": self.code.dWax(dz, xt, m), "dWaa": self.code.dWaa(dz, a_prev, m)}
+        return {"dWax": self.code.dWax(dz, xt, m), "dWaa": self.code.dWaa(dz, a_prev, m), "dba": self.code.dba(dz, m)}
 
 
 def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTrace:
@@ -65,8 +64,8 @@ def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTr
     n_x = x1.shape[0]
     dz_all = np.zeros((T_x, n_a, m))
     dx = np.zeros((n_x, m, T_x))
-    dba = np.zeros((n_a, 1))
-    dba_totals, order, error = [], [], None
+    dba = np.zeros((n_a, 1))  # accumulated here only so that a bad dba shape raises where the course's loop does
+    order, error = [], None
     da_prevt = np.zeros((n_a, m))
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
         for t in code.order(T_x):
@@ -94,12 +93,10 @@ def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTr
                 error = StepError(t, quantity, type(e).__name__, str(e))
                 break
             dz_all[t] = dz
-            dba_totals.append(np.array(dba))
             da_prevt = da_prev
             order.append(t)
     da0 = da_prevt if code.set_da0 else np.zeros((n_a, m))
-    bias_totals = {"dba": np.array(dba_totals) if order else np.zeros((0, n_a, 1))}
     return RNNTrace(
         code, dz_all, da=da, cell_caches=cell_caches, dx=dx, order=order, error=error,
-        bias_totals=bias_totals, da0=da0,
+        da0=da0,
     )

@@ -72,9 +72,9 @@ def differs(a: np.ndarray, b: np.ndarray, rtol: float = 1e-7, atol: float = 1e-1
 class Trace:
     """The part shared by the RNN and LSTM traces: stepping, running totals, comparison.
 
-    A subclass provides `_step_vectors(k)` (inputs and outputs of the step at position k,
-    bias totals included) and `_matrix_contributions(k0, k1)` (the weight gradients that
-    positions k0..k1-1 add, summed, as one matmul over the stacked vectors).
+    A subclass provides `_step_vectors(k)` (inputs and outputs of the step at position k)
+    and `_matrix_contributions(k0, k1)` (the weight and bias gradients that positions
+    k0..k1-1 add, summed, as one matmul over the stacked vectors).
     """
 
     cell: str  # "rnn" or "lstm"
@@ -83,16 +83,14 @@ class Trace:
     total_keys: tuple  # the loop's running totals, compared in scope "total"
     final_keys: tuple  # the backward's returned keys
 
-    def __init__(self, da, cell_caches, dx, order, error, bias_totals, accumulate, da0, matrix_keys):
+    def __init__(self, da, cell_caches, dx, order, error, accumulate, da0):
         self.da = da  # (n_a, m, T_x) upstream gradient, the input
         self.cell_caches = cell_caches  # the forward's per-step caches, the input
         self.dx = dx  # (n_x, m, T_x), as returned by the backward
         self.order = tuple(order)  # forward time index of each step run, in the order run
         self.error = error  # StepError, or None when the loop ran to the end
-        self.bias_totals = bias_totals  # name -> (P, n_a, 1): bias totals after each position
         self.accumulate = accumulate  # False when the code overwrites the totals at each step
         self.da0 = da0  # (n_a, m)
-        self.matrix_keys = matrix_keys
         self.position = {t: k for k, t in enumerate(self.order)}
         self._checkpoints = self._make_checkpoints()
 
@@ -100,6 +98,7 @@ class Trace:
     def T_x(self) -> int:
         return self.da.shape[2]
 
+    @np.errstate(all="ignore")  # Inf and NaN are shown to the user, not raised
     def _make_checkpoints(self) -> list:
         """Running matrix totals after evenly spaced positions: (end_position, totals)."""
         if not self.accumulate or not self.order:
@@ -113,7 +112,7 @@ class Trace:
         return checkpoints
 
     def _matrix_totals(self, k: int) -> dict:
-        """Running weight gradients after position k."""
+        """Running weight and bias gradients after position k."""
         if not self.accumulate:
             return self._matrix_contributions(k, k + 1)
         end, base = max((c for c in self._checkpoints if c[0] <= k + 1), key=lambda c: c[0])
@@ -129,6 +128,7 @@ class Trace:
         dx[:, :, done] = self.dx[:, :, done]
         return dx
 
+    @np.errstate(all="ignore")
     def step(self, t: int) -> Step:
         """The step at forward time index t, with its running totals.
 
@@ -140,24 +140,22 @@ class Trace:
         inputs, outputs = self._step_vectors(k)
         outputs.update(self._matrix_contributions(k, k + 1))
         totals = {"dx": self._dx_after(k), **self._matrix_totals(k)}
-        totals.update({name: running[k] for name, running in self.bias_totals.items()})
         return Step(t, k, inputs, outputs, totals)
 
     def steps(self) -> Iterator[Step]:
         """Every step, in the order the loop ran them, with running totals kept incrementally."""
         running, dx = None, np.zeros_like(self.dx)
         for k, t in enumerate(self.order):
-            inputs, outputs = self._step_vectors(k)
-            contribution = self._matrix_contributions(k, k + 1)
-            outputs.update(contribution)
-            if running is None or not self.accumulate:
-                running = contribution
-            else:
-                running = {key: running[key] + contribution[key] for key in contribution}
+            with np.errstate(all="ignore"):  # not around the yield: that would leak into the caller
+                inputs, outputs = self._step_vectors(k)
+                contribution = self._matrix_contributions(k, k + 1)
+                outputs.update(contribution)
+                if running is None or not self.accumulate:
+                    running = contribution
+                else:
+                    running = {key: running[key] + contribution[key] for key in contribution}
             dx[:, :, t] = self.dx[:, :, t]
-            totals = {"dx": dx.copy(), **running}
-            totals.update({name: totals_k[k] for name, totals_k in self.bias_totals.items()})
-            yield Step(t, k, inputs, outputs, totals)
+            yield Step(t, k, inputs, outputs, {"dx": dx.copy(), **running})
 
     def gradients(self) -> dict:
         """What the backward returns, under the course's keys; raises if the loop raised."""
@@ -165,9 +163,9 @@ class Trace:
             raise ValueError(f"the backward raised at t={self.error.t}: {self.error.message}")
         last = len(self.order) - 1
         grads = {"dx": self.dx, "da0": self.da0, **self._matrix_totals(last)}
-        grads.update({name: running[last] for name, running in self.bias_totals.items()})
         return {key: grads[key] for key in self.final_keys}
 
+    @np.errstate(all="ignore")
     def norms(self, key: str) -> np.ndarray:
         """Frobenius norm of an input or output vector at every t (NaN where the step was not run).
 
@@ -182,7 +180,7 @@ class Trace:
     @property
     def nbytes(self) -> int:
         """Bytes this trace holds beyond its inputs (the forward caches and da)."""
-        stored = [self.dx, self.da0, *self.bias_totals.values(), *self._stored_vectors()]
+        stored = [self.dx, self.da0, *self._stored_vectors()]
         stored += [m for _, totals in self._checkpoints if totals for m in totals.values()]
         return int(sum(a.nbytes for a in stored))
 
