@@ -153,7 +153,24 @@ BUGS = (
         ),
         symptom="No error, right shapes, all gradients a little off (too large in magnitude).",
         hint="What does the cache hold in a_next: z, or tanh(z)?",
-        variant=replace(RNNCode(), dz=lambda da_next, a_next: da_next * (1 - np.tanh(a_next) ** 2)),
+        variant=replace(RNNCode(), dz=lambda da_next, a_next, a_prev: da_next * (1 - np.tanh(a_next) ** 2)),
+        wrong_keys=RNN_KEYS,
+        first=("step", "dxt", -1),
+    ),
+    Bug(
+        id="dtanh-a-prev",
+        cell="rnn",
+        title="tanh derivative taken at a_prev",
+        function="rnn_cell_backward",
+        wrong="dz = da_next * (1 - a_prev**2)",
+        right="dz = da_next * (1 - a_next**2)",
+        why=(
+            "The tanh being differentiated is the one that produced a_next, so its derivative is 1 - a_next**2. "
+            "a_prev sits in the same cache and has the same shape, so using it raises nothing."
+        ),
+        symptom="No error, right shapes, every gradient wrong from the first step on.",
+        hint="Which activation did this step's tanh produce: the one coming in, or the one going out?",
+        variant=replace(RNNCode(), dz=lambda da_next, a_next, a_prev: da_next * (1 - a_prev**2)),
         wrong_keys=RNN_KEYS,
         first=("step", "dxt", -1),
     ),
@@ -327,6 +344,24 @@ BUGS = (
         wrong_keys=LSTM_KEYS,
         first=("error", "dxt", -1),
         raises="ValueError",
+    ),
+    Bug(
+        id="lstm-concat-order",
+        cell="lstm",
+        title="[xt; a_prev] stacked in the wrong order in the backward",
+        function="lstm_cell_backward",
+        wrong="concat = np.concatenate((xt, a_prev), axis=0)",
+        right="concat = np.concatenate((a_prev, xt), axis=0)",
+        why=(
+            "The forward stacks a_prev on top of xt, so the first n_a columns of every W belong to a_prev. "
+            "Stacking them the other way in the backward has the same (n_a + n_x, m) shape, so the weight "
+            "gradients land in the wrong columns without any error."
+        ),
+        symptom="dx, da0 and the biases are right; all four weight gradients have their columns shuffled.",
+        hint="Compare how the forward builds concat with how your backward builds it.",
+        variant=replace(LSTMCode(), concat=lambda a_prev, xt: np.concatenate((xt, a_prev), axis=0)),
+        wrong_keys=("dWf", "dWi", "dWc", "dWo"),
+        first=("step", "dWf", -1),
     ),
     Bug(
         id="lstm-tanh-c",

@@ -32,7 +32,7 @@ def lstm_cell_gradients(code: LSTMCode, da_next, dc_next, cache: tuple) -> dict:
     g["da_prev"] = sum(np.dot(code.Wa(Wg, n_a).T, dg) for Wg, dg in zip(W, gate_grads))
     g["dc_prev"] = dc * ft
     g["dxt"] = sum(np.dot(code.Wx(Wg, n_a).T, dg) for Wg, dg in zip(W, gate_grads))
-    g["concat"] = np.concatenate((a_prev, xt), axis=0)  # (n_a + n_x, m)
+    g["concat"] = code.concat(a_prev, xt)  # (n_a + n_x, m)
     for name, dg in zip(GATES, gate_grads):
         g["db" + name] = np.sum(dg, axis=1, keepdims=True)
     g["gates"] = gate_grads

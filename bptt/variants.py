@@ -25,7 +25,7 @@ class RNNCode:
     # rnn_cell_backward(da[:,:,t] + da_prevt, caches[t])
     da_next: Callable = lambda da_t, da_prevt: da_t + da_prevt
     # dz = da_next * (1 - a_next**2)
-    dz: Callable = lambda da_next, a_next: da_next * (1 - a_next**2)
+    dz: Callable = lambda da_next, a_next, a_prev: da_next * (1 - a_next**2)
     # dxt = np.dot(Wax.T, dz)
     dxt: Callable = lambda Wax, dz: np.dot(Wax.T, dz)
     # da_prev = np.dot(Waa.T, dz)
@@ -60,6 +60,8 @@ class LSTMCode:
     Wa: Callable = lambda W, n_a: W[:, :n_a]
     # Wf[:, n_a:], the part that sees xt
     Wx: Callable = lambda W, n_a: W[:, n_a:]
+    # concat = np.concatenate((a_prev, xt), axis=0), the stack the gates' weights act on
+    concat: Callable = lambda a_prev, xt: np.concatenate((a_prev, xt), axis=0)
 
 
 def lstm_forward_with(code: LSTMCode, x: np.ndarray, a0: np.ndarray, parameters: dict) -> tuple:
