@@ -1,0 +1,93 @@
+"""A catalog bug's symptom, measured live: run the buggy and the correct code on the same input, compare.
+
+The catalog documents what each bug does (wrong_keys, first, raises); this module measures
+it on whatever input a page is showing, so the bug gallery can print the measurement next
+to the documentation and the tests can hold the two to each other.
+
+    symptom = measure(get_bug("divide-by-m"), RunConfig())
+    symptom.relative["dWaa"]  # 0.9: a tenth of the right value, m = 10
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .catalog import Bug
+from .runs import run
+from .scenarios import RunConfig
+from .trace import Divergence, StepError, differs, max_abs_error
+
+PREFERRED = ("dWaa", "dWf", "dWax", "dWi", "dWc", "dWo", "dba", "dbf", "dbi", "dbc", "dbo", "da0", "dx")
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """What a bug did to the gradients of one input, against the correct code."""
+
+    bug: Bug
+    config: RunConfig  # the buggy run's config, as validated
+    wrong: dict  # returned key -> largest absolute error, for the keys that differ (all keys when it raised)
+    relative: dict  # the same keys -> ||buggy - right|| / ||right|| (inf when it raised)
+    first: Divergence | None  # where the buggy loop first departs from the correct one
+    error: StepError | None  # what the buggy loop raised, or None
+    difference: tuple | None  # (label, (rows, cols) array buggy - right) for the most telling wrong gradient
+
+    @property
+    def expected_first(self) -> tuple | None:
+        """The catalog's documented first divergence with its t resolved for this T_x: (scope, quantity, t)."""
+        if self.bug.first is None:
+            return None
+        scope, quantity, index = self.bug.first
+        return scope, quantity, None if index is None else range(self.config.T_x)[index]
+
+    def disagreements(self) -> list:
+        """How the measurement departs from the catalog's documented symptom, in words; empty when it agrees.
+
+        The catalog documents its bugs for T_x ≥ 2 and n_x ≠ n_a; other sizes may legitimately differ.
+        """
+        bug, problems = self.bug, []
+        if set(self.wrong) != set(bug.wrong_keys):
+            problems.append(f"wrong gradients {sorted(self.wrong)}, documented {sorted(bug.wrong_keys)}")
+        measured = None if self.first is None else (self.first.scope, self.first.quantity, self.first.t)
+        if measured != self.expected_first:
+            problems.append(f"first divergence {measured}, documented {self.expected_first}")
+        raised = self.error.kind if self.error else None
+        if raised != bug.raises:
+            problems.append(f"raised {raised}, documented {bug.raises}")
+        return problems
+
+
+def measure(bug: Bug, config: RunConfig) -> Symptom:
+    """Run `bug` and the correct code on the input `config` describes (its cell and bug are overridden).
+
+    measure(get_bug("missing-da-t"), RunConfig(scenario="classroom")).relative["dWaa"]  # 1.0: all zero
+    """
+    buggy = run(replace(config, cell=bug.cell, bug=bug.id))
+    correct = run(replace(buggy.config, bug=None))
+    right = correct.trace.gradients()
+    first = buggy.trace.first_divergence(correct.trace)
+    if buggy.trace.error is not None:
+        keys = correct.trace.final_keys
+        return Symptom(bug, buggy.config, {k: np.inf for k in keys}, {k: np.inf for k in keys}, first,
+                       buggy.trace.error, None)
+    got = buggy.trace.gradients()
+    wrong, relative = {}, {}
+    for key in correct.trace.final_keys:
+        if differs(got[key], right[key]):
+            wrong[key] = max_abs_error(got[key], right[key])
+            norm = np.linalg.norm(right[key])
+            relative[key] = float(np.linalg.norm(got[key] - right[key]) / norm) if norm else np.inf
+    return Symptom(bug, buggy.config, wrong, relative, first, None, _telling_difference(got, right, wrong))
+
+
+def _telling_difference(got: dict, right: dict, wrong: dict) -> tuple | None:
+    """(label, 2-D buggy - right) of the first wrong gradient in PREFERRED order; dx at its worst step."""
+    for key in PREFERRED:
+        if key not in wrong:
+            continue
+        difference = got[key] - right[key]
+        if key != "dx":
+            return key, difference
+        t = int(np.argmax(np.abs(difference).max(axis=(0, 1))))
+        return f"dx[:,:,{t}]", difference[:, :, t]  # (n_x, m)
+    return None
