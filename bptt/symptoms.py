@@ -26,6 +26,7 @@ class Symptom:
 
     bug: Bug
     config: RunConfig  # the buggy run's config, as validated
+    keys: tuple  # every gradient the backward returns, course order
     wrong: dict  # returned key -> largest absolute error, for the keys that differ (all keys when it raised)
     relative: dict  # the same keys -> ||buggy - right|| / ||right|| (inf when it raised)
     first: Divergence | None  # where the buggy loop first departs from the correct one
@@ -66,18 +67,18 @@ def measure(bug: Bug, config: RunConfig) -> Symptom:
     correct = run(replace(buggy.config, bug=None))
     right = correct.trace.gradients()
     first = buggy.trace.first_divergence(correct.trace)
+    keys = correct.trace.final_keys
     if buggy.trace.error is not None:
-        keys = correct.trace.final_keys
-        return Symptom(bug, buggy.config, {k: np.inf for k in keys}, {k: np.inf for k in keys}, first,
+        return Symptom(bug, buggy.config, keys, {k: np.inf for k in keys}, {k: np.inf for k in keys}, first,
                        buggy.trace.error, None)
     got = buggy.trace.gradients()
     wrong, relative = {}, {}
-    for key in correct.trace.final_keys:
+    for key in keys:
         if differs(got[key], right[key]):
             wrong[key] = max_abs_error(got[key], right[key])
             norm = np.linalg.norm(right[key])
             relative[key] = float(np.linalg.norm(got[key] - right[key]) / norm) if norm else np.inf
-    return Symptom(bug, buggy.config, wrong, relative, first, None, _telling_difference(got, right, wrong))
+    return Symptom(bug, buggy.config, keys, wrong, relative, first, None, _telling_difference(got, right, wrong))
 
 
 def _telling_difference(got: dict, right: dict, wrong: dict) -> tuple | None:
