@@ -17,6 +17,12 @@ from .runs import run
 from .scenarios import RunConfig
 from .trace import Divergence, StepError, differs, max_abs_error
 
+SCOPE_WORDS = {
+    "input": "what the loop hands the cell",
+    "step": "what the cell computes",
+    "total": "the loop's running total",
+    "final": "the value the function returns",
+}
 PREFERRED = ("dWaa", "dWf", "dWax", "dWi", "dWc", "dWo", "dba", "dbf", "dbi", "dbc", "dbo", "da0", "dx")
 
 
@@ -57,6 +63,24 @@ class Symptom:
             problems.append(f"raised {raised}, documented {bug.raises}")
         return problems
 
+    def describe(self) -> list:
+        """The measurement in plain words, one line per fact (markdown, course names in backticks).
+
+        measure(get_bug("divide-by-m"), RunConfig()).describe()[0]  # 'Wrong: `dWax` (90% off), ...'
+        """
+        if self.error is not None:
+            e = self.error
+            return [f"Raises `{e.kind}` at t = {e.t}, in the `{e.quantity}` line, so nothing is returned: {e.message}"]
+        wrong = ", ".join(f"`{k}` ({_percent(self.relative[k])} off)" for k in self.keys if k in self.wrong)
+        right = ", ".join(f"`{k}`" for k in self.keys if k not in self.wrong)
+        lines = [f"Wrong: {wrong or 'nothing'}." + (f" Right: {right}." if right else "")]
+        f = self.first
+        if f is not None:
+            where = "after the loop" if f.t is None else f"at t = {f.t}"
+            lines.append(f"First departs from the correct run {where}, in `{f.quantity}` ({SCOPE_WORDS[f.scope]}), "
+                         f"by up to {f.max_abs_error:.3g}.")
+        return lines
+
 
 def measure(bug: Bug, config: RunConfig) -> Symptom:
     """Run `bug` and the correct code on the input `config` describes (its cell and bug are overridden).
@@ -79,6 +103,10 @@ def measure(bug: Bug, config: RunConfig) -> Symptom:
             norm = np.linalg.norm(right[key])
             relative[key] = float(np.linalg.norm(got[key] - right[key]) / norm) if norm else np.inf
     return Symptom(bug, buggy.config, keys, wrong, relative, first, None, _telling_difference(got, right, wrong))
+
+
+def _percent(relative: float) -> str:
+    return "∞" if not np.isfinite(relative) else f"{relative:.0%}" if relative >= 0.01 else f"{relative:.1e}×"
 
 
 def _telling_difference(got: dict, right: dict, wrong: dict) -> tuple | None:

@@ -55,3 +55,17 @@ def test_a_wrong_documentation_is_caught():
     problems = measure(misdocumented, RunConfig()).disagreements()
     assert len(problems) == 3
     assert "documented ['dx']" in problems[0]
+
+
+@pytest.mark.parametrize("bug_id, expected", [
+    ("divide-by-m", ["Wrong: `dWax` (90% off), `dWaa` (90% off), `dba` (90% off). Right: `dx`, `da0`.",
+                     "First departs from the correct run at t = 3, in `dWax` (what the cell computes), by up to"]),
+    ("da0-not-set", ["Wrong: `da0` (100% off). Right: `dx`, `dWax`, `dWaa`, `dba`.",
+                     "First departs from the correct run after the loop, in `da0` (the value the function returns)"]),
+    ("no-transpose-wax", ["Raises `ValueError` at t = 3, in the `dxt` line, so nothing is returned: shapes (5,3)"]),
+])
+def test_the_measurement_in_words(bug_id, expected):
+    lines = measure(get_bug(bug_id), RunConfig()).describe()
+    assert len(lines) == len(expected)
+    for line, start in zip(lines, expected):
+        assert line.startswith(start)
