@@ -1,0 +1,18 @@
+"""The BPTT visual debugger: streamlit run app.py
+
+One line per page below; the first one is the page a visitor lands on.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="BPTT debugger", page_icon="🔁", layout="wide")
+
+pages = [
+    st.Page("pages/stepper.py", title="Step through", icon="👣", default=True),
+    st.Page("pages/gradient_flow.py", title="Gradient flow", icon="📉"),
+    st.Page("pages/gallery.py", title="Bug gallery", icon="🐞"),
+    st.Page("pages/itemized.py", title="Itemized gradients", icon="🧮"),
+    st.Page("pages/lesson.py", title="Lesson", icon="🎓"),
+]
+
+st.navigation(pages).run()

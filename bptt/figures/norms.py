@@ -1,0 +1,44 @@
+"""Gradient norms against time, the current step marked: vanishing and exploding at a glance.
+
+    fig = norm_chart({"‖da_prevt‖": trace.norms("da_prevt")}, current_t=2, log=True)
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+
+COLORS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756")
+
+
+def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: str = "Gradient norm over time") -> go.Figure:
+    """One line per named (T_x,) array of norms (NaN where the step did not run), against t.
+
+    On a log axis zeros cannot be drawn: they are left out, and the figure's meta counts them.
+    """
+    fig = go.Figure()
+    zeros = {}
+    for (name, values), color in zip(norms.items(), COLORS):
+        y = np.asarray(values, dtype=np.float64)
+        if log:
+            zeros[name] = int(np.count_nonzero(y == 0))
+            y = np.where(y > 0, y, np.nan)
+        t = np.arange(y.size)
+        fig.add_trace(go.Scatter(
+            x=t, y=y.astype(np.float32), name=name, mode="lines+markers", line=dict(color=color),
+            marker=dict(size=6 if y.size <= 60 else 3),
+            hovertemplate=f"t=%{{x}}<br>{name} = %{{y:.6g}}<extra></extra>",
+        ))
+    if current_t is not None:
+        fig.add_vline(x=current_t, line=dict(color="#F58518", width=2, dash="dot"))
+        fig.add_annotation(x=current_t, y=1.0, yref="paper", text=f"now: t = {current_t}", showarrow=False,
+                           yanchor="bottom", font=dict(color="#F58518"))
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
+        height=300, margin=dict(l=10, r=10, t=48, b=10),
+        xaxis=dict(title=dict(text="t (forward time index): the backward walks from the right to the left"),
+                   dtick=1 if len(next(iter(norms.values()), [])) <= 30 else None),
+        yaxis=dict(title=dict(text="Frobenius norm" + (" (log scale)" if log else "")), type="log" if log else "linear",
+                   exponentformat="power"),
+        legend=dict(orientation="h", y=-0.3),
+        meta=dict(current_t=current_t, log=log, zeros_left_out=zeros),
+    )
+    return fig

@@ -1,0 +1,90 @@
+"""The unrolled network as a strip: one box per timestep, arrows pointing left for the gradient.
+
+Time flows to the right (t = 0 … T_x-1), the backward flows to the left, and the arrow between
+cell t+1 and cell t is as large as the gradient it carries (‖da_prevt‖). "Nothing flows" is an
+open circle, so a bug that stops the flow is visible before reading any number.
+
+    fig = timeline(T_x=4, order=(3, 2, 1, 0), current_t=2, flow=trace.norms("da_prevt"), out=1.3)
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+
+DONE, NOW, TODO, ERROR = "#4C78A8", "#F58518", "#D9D9D9", "#E45756"
+
+
+def _sizes(values: np.ndarray, small: float, large: float) -> np.ndarray:
+    """Marker sizes on a log scale between small and large, over the positive finite values."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size == 0:
+        return np.full(values.shape, small)
+    lo, hi = np.log10(positive.min()), np.log10(positive.max())
+    with np.errstate(all="ignore"):
+        frac = (np.log10(values) - lo) / (hi - lo) if hi > lo else np.ones(values.shape)
+    return np.where(np.isfinite(frac), small + (large - small) * np.clip(frac, 0, 1), large)
+
+
+def timeline(
+    T_x: int, order: tuple, current_t: int | None, flow: np.ndarray, out: float | None = None,
+    error_t: int | None = None, cell_hover: list | None = None,
+) -> go.Figure:
+    """The strip of cells; flow[t] is the norm of the gradient carried from cell t+1 into cell t.
+
+    out is ‖da0‖, the gradient leaving cell 0 for a0. Cells already stepped are blue, the current
+    one orange, the ones still to come grey, the one that raised red.
+    """
+    flow = np.asarray(flow, dtype=np.float64)
+    position = {t: k for k, t in enumerate(order)}
+    now = position.get(current_t, len(order)) if current_t is not None else -1
+    colors = []
+    for t in range(T_x):
+        if t == error_t:
+            colors.append(ERROR)
+        elif t == current_t:
+            colors.append(NOW)
+        elif t in position and position[t] < now:
+            colors.append(DONE)
+        else:
+            colors.append(TODO)
+    box = float(np.clip(640 / max(T_x, 1), 6, 40))
+    fig = go.Figure()
+    labels = [f"t={t}" if T_x <= 24 or t in (0, T_x - 1) or t == current_t else "" for t in range(T_x)]
+    fig.add_trace(go.Scatter(
+        x=np.arange(T_x), y=np.zeros(T_x), mode="markers+text", text=labels, textposition="bottom center",
+        marker=dict(symbol="square", size=box, color=colors, line=dict(color="#555", width=1)),
+        customdata=cell_hover or [f"cell t={t}" for t in range(T_x)], hovertemplate="%{customdata}<extra></extra>",
+        name="cells", showlegend=False,
+    ))
+    # link t sits between cell t and cell t+1 and carries da_prevt of step t; link -1 carries da0 to a0
+    link_x = np.arange(-1, T_x) + 0.5
+    link_v = np.concatenate([[np.nan if out is None else out], flow])
+    run = np.isfinite(link_v)
+    flowing = run & (link_v > 0)
+    sizes = _sizes(link_v, 7, 24)
+    fig.add_trace(go.Scatter(
+        x=link_x[flowing], y=np.zeros(int(flowing.sum())), mode="markers",
+        marker=dict(symbol="triangle-left", size=sizes[flowing], color="#2F5597"),
+        customdata=link_v[flowing], name="gradient flowing", showlegend=False,
+        hovertemplate="gradient carried left: ‖·‖ = %{customdata:.4g}<extra></extra>",
+    ))
+    stopped = run & (link_v == 0)
+    fig.add_trace(go.Scatter(
+        x=link_x[stopped], y=np.zeros(int(stopped.sum())), mode="markers",
+        marker=dict(symbol="circle-open", size=9, color="#999", line=dict(width=2)),
+        name="nothing flows", showlegend=False, hovertemplate="nothing flows here (exactly 0)<extra></extra>",
+    ))
+    fig.add_annotation(x=0, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="left",
+                       text="time flows →  (t = 0 … T_x-1)", font=dict(size=12, color="#555"))
+    fig.add_annotation(x=1.0, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="right",
+                       text="<b>◀ the gradient flows backward: step 1 is t = T_x-1, at the right</b>",
+                       font=dict(size=12, color="#2F5597"))
+    fig.add_annotation(x=-0.5, y=0, text="to a0", showarrow=False, yshift=-18, font=dict(size=10, color="#555"))
+    fig.update_layout(
+        height=150, margin=dict(l=10, r=10, t=28, b=6),
+        xaxis=dict(range=[-1, T_x], showgrid=False, zeroline=False, showticklabels=False, fixedrange=True),
+        yaxis=dict(range=[-1, 0.8], showgrid=False, zeroline=False, showticklabels=False, fixedrange=True),
+        plot_bgcolor="white",
+        meta=dict(current_t=current_t, flow=[None if not np.isfinite(v) else float(v) for v in link_v],
+                  colors=colors),
+    )
+    return fig

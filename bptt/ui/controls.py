@@ -1,0 +1,137 @@
+"""The stepper's sidebar and its two-way sync with the URL.
+
+The URL is read once per session (or when a link brings new parameters); from then on the widgets
+are the truth and every change is written back to st.query_params, so the address bar can always be
+shared. Widget values live in st.session_state under "stepper:*" keys; a canonical PageState under
+"stepper:state" restores them when the page is left and entered again (streamlit forgets the
+state of widgets that were not drawn).
+"""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from ..catalog import BY_ID, bugs_for
+from ..scenarios import LIMITS, SCENARIOS, RunConfig, validate
+from .state import SCALE_RANGE, SIZES, PageState, parse, to_params
+
+P = "stepper:"
+NONE = "none"  # the bug selector's "correct code" entry
+FAMOUS = "missing-da-t"
+WIDGETS = ("cell", "scenario", "seed", *SIZES, "scale", "bug", "famous")
+
+
+def _widget_values(state: PageState) -> dict:
+    c = state.config
+    values = {name: getattr(c, name) for name in ("cell", "scenario", "seed", *SIZES)}
+    return values | {"scale": float(c.scale), "bug": c.bug or NONE, "famous": c.bug == FAMOUS}
+
+
+def resolve() -> tuple:
+    """(PageState, [Message]) for this run: from the URL when it brings something new, else the session's."""
+    ss = st.session_state
+    params = st.query_params.to_dict()
+    saved = ss.get(P + "state")
+    if saved is None or (params and params != ss.get(P + "written")):
+        state, messages = parse(params)
+        for name, value in _widget_values(state).items():
+            ss[P + name] = value
+        ss[P + "state"] = state
+        ss[P + "messages"] = (messages, state.config)
+        ss.pop(P + "t", None)
+        return state, messages
+    for name, value in _widget_values(saved).items():
+        ss.setdefault(P + name, value)
+    messages, parsed = ss.get(P + "messages", ([], None))
+    return saved, messages if parsed == saved.config else []
+
+
+def _on_cell() -> None:
+    ss = st.session_state
+    bug = BY_ID.get(ss[P + "bug"])
+    if bug is not None and bug.cell != ss[P + "cell"]:
+        ss[P + "bug"], ss[P + "famous"] = NONE, False
+
+
+def _on_scenario() -> None:
+    ss = st.session_state
+    d = SCENARIOS[ss[P + "scenario"]].defaults
+    for name in ("seed", *SIZES):
+        ss[P + name] = getattr(d, name)
+    ss[P + "scale"] = float(d.scale)
+
+
+def _on_bug() -> None:
+    st.session_state[P + "famous"] = st.session_state[P + "bug"] == FAMOUS
+
+
+def _on_famous() -> None:
+    ss = st.session_state
+    ss[P + "bug"] = FAMOUS if ss[P + "famous"] else NONE
+    if ss[P + "famous"]:
+        ss[P + "cell"] = "rnn"
+
+
+def sidebar(state: PageState) -> RunConfig:
+    """Draw the run's controls (hidden or locked as the URL asks) and return the config they describe."""
+    ss = st.session_state
+    with st.sidebar:
+        st.header("The run")
+        if not state.hidden("cell"):
+            st.radio("Cell", ("rnn", "lstm"), key=P + "cell", format_func=str.upper, horizontal=True,
+                     disabled=state.locked("cell"), on_change=_on_cell)
+        if not state.hidden("scenario"):
+            st.selectbox("Scenario", tuple(SCENARIOS), key=P + "scenario", format_func=lambda s: SCENARIOS[s].title,
+                         disabled=state.locked("scenario"), on_change=_on_scenario)
+            st.caption(SCENARIOS[ss[P + "scenario"]].description)
+        fixed = SCENARIOS[ss[P + "scenario"]].fixed
+        if fixed:
+            st.info("The course's example fixes the sizes and the seed to the notebook's "
+                    "(n_x=3, n_a=5, m=10, T_x=4, np.random.seed(1)). Choose another scenario to change them.")
+        shown = [n for n in SIZES if not state.hidden(n)]
+        for column, name in zip(st.columns(2) * 2, shown):
+            low, high = LIMITS[name]
+            column.number_input(name, min_value=low, max_value=high, step=1, key=P + name,
+                                disabled=fixed or state.locked(name), help=f"whole number from {low} to {high}")
+        if not state.hidden("seed"):
+            low, high = LIMITS["seed"]
+            st.number_input("Seed", min_value=low, max_value=high, step=1, key=P + "seed",
+                            disabled=fixed or state.locked("seed"))
+        if not state.hidden("scale"):
+            st.number_input("Weight scale", min_value=SCALE_RANGE[0], max_value=SCALE_RANGE[1], step=0.1,
+                            format="%.3f", key=P + "scale", disabled=fixed or state.locked("scale"),
+                            help="Multiplies the random weights; for the vanishing and exploding scenarios it is "
+                                 "the spectral radius of Waa.")
+        if not state.hidden("bug"):
+            st.header("The code")
+            options = (NONE, *(b.id for b in bugs_for(ss[P + "cell"])))
+            if ss[P + "bug"] not in options:
+                ss[P + "bug"] = NONE
+            st.selectbox("Bug", options, key=P + "bug", on_change=_on_bug, disabled=state.locked("bug"),
+                         format_func=lambda b: "none: the course's correct code" if b == NONE else BY_ID[b].title)
+    bug = ss[P + "bug"]
+    return validate(RunConfig(
+        ss[P + "cell"], ss[P + "scenario"], int(ss[P + "seed"]), *(int(ss[P + n]) for n in SIZES),
+        float(ss[P + "scale"]), None if bug == NONE else bug,
+    ))
+
+
+def famous_toggle(state: PageState) -> None:
+    """The one-click switch for the most common student bug, where a teacher can reach it in class."""
+    if state.hidden("bug"):
+        return
+    st.toggle("Forget to add `da[:,:,t]` (the famous bug)", key=P + "famous", on_change=_on_famous,
+              disabled=state.locked("bug"),
+              help="rnn_cell_backward(da_prevt, caches[t]) instead of rnn_cell_backward(da[:,:,t] + da_prevt, "
+                   "caches[t]). Switches to the RNN.")
+
+
+def commit(state: PageState, config: RunConfig, t: int | None) -> PageState:
+    """Store the page's state in the session and in the URL (only when something changed)."""
+    new = replace(state, config=config, t=t)
+    st.session_state[P + "state"] = new
+    params = to_params(new)
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+    st.session_state[P + "written"] = params
+    return new

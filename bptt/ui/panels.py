@@ -1,0 +1,289 @@
+"""The stepper's panels: each reads a run (and the current step) and draws one part of the page."""
+
+import inspect
+import re
+
+import numpy as np
+import streamlit as st
+
+from .. import lstm, rnn
+from ..catalog import get_bug
+from ..figures import chart_config, heatmap, norm_chart, timeline
+from ..figures.codepanel import find, listing, loop_body, with_bug, without_docstring
+from ..runs import Run
+from ..trace import Divergence, Step
+from .export import step_csv, step_json, trace_npz
+from .notebook import notebook_lines
+from .summary import Summary
+
+P = "stepper:"
+
+# (scope, key, title, rows, cols) per group, in the order the loop computes them
+RNN_GROUPS = (
+    ("What the loop hands the cell", (
+        ("inputs", "da_t", "da[:,:,t]: the loss's gradient at t", "unit", "example"),
+        ("inputs", "da_prevt", "da_prevt: carried from step t+1", "unit", "example"),
+        ("inputs", "da_next", "da_next = da[:,:,t] + da_prevt", "unit", "example"),
+    )),
+    ("Inside the cell", (
+        ("outputs", "dz", "dz = da_next * (1 - a_next**2)", "unit", "example"),
+        ("outputs", "dxt", "dxt = Wax.T · dz", "input", "example"),
+        ("outputs", "da_prev", "da_prev = Waa.T · dz: carried to step t-1", "unit", "example"),
+    )),
+    ("This step's share of the weight gradients", (
+        ("outputs", "dWax", "dWaxt = dz · xt.T", "unit", "input"),
+        ("outputs", "dWaa", "dWaat = dz · a_prev.T", "unit", "unit of a_prev"),
+        ("outputs", "dba", "dbat = Σ over examples of dz", "unit", ""),
+    )),
+    ("Running totals after this step", (
+        ("totals", "dWax", "dWax so far", "unit", "input"),
+        ("totals", "dWaa", "dWaa so far", "unit", "unit of a_prev"),
+        ("totals", "dba", "dba so far", "unit", ""),
+    )),
+)
+GATE_TITLES = {"dft": "dft: forget gate", "dit": "dit: update gate", "dcct": "dcct: candidate", "dot": "dot: output gate"}
+LSTM_GROUPS = (
+    ("What the loop hands the cell", (
+        ("inputs", "da_t", "da[:,:,t]: the loss's gradient at t", "unit", "example"),
+        ("inputs", "da_prevt", "da_prevt: carried from step t+1", "unit", "example"),
+        ("inputs", "da_next", "da_next = da[:,:,t] + da_prevt", "unit", "example"),
+        ("inputs", "dc_prevt", "dc_prevt: carried from step t+1", "unit", "example"),
+        ("inputs", "dc_next", "dc_next = dc_prevt", "unit", "example"),
+    )),
+    ("Inside the cell: the gates", tuple(("outputs", k, v, "unit", "example") for k, v in GATE_TITLES.items())
+     + (("outputs", "dc", "dc: all that reaches c_next", "unit", "example"),)),
+    ("What the cell returns", (
+        ("outputs", "dxt", "dxt", "input", "example"),
+        ("outputs", "da_prev", "da_prev: carried to step t-1", "unit", "example"),
+        ("outputs", "dc_prev", "dc_prev = dc * ft: carried to step t-1", "unit", "example"),
+    )),
+    ("This step's share of the weight gradients", tuple(
+        ("outputs", f"dW{g}", f"dW{g}t", "unit", "[a_prev; xt] row") for g in "fico"
+    ) + tuple(("outputs", f"db{g}", f"db{g}t", "unit", "") for g in "fico")),
+    ("Running totals after this step", tuple(
+        ("totals", f"dW{g}", f"dW{g} so far", "unit", "[a_prev; xt] row") for g in "fico"
+    ) + tuple(("totals", f"db{g}", f"db{g} so far", "unit", "") for g in "fico")),
+)
+def groups(cell: str) -> tuple:
+    return RNN_GROUPS if cell == "rnn" else LSTM_GROUPS
+
+
+def presenter_css() -> None:
+    """Large type, no sidebar, the page's full width: readable from the back of a classroom."""
+    st.html("""<style>
+      section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
+      .stMainBlockContainer, .block-container {max-width: 100%; padding-left: 2rem; padding-right: 2rem;}
+      .stMarkdown p, .stMarkdown li, .stCaption, label p {font-size: 1.3rem !important;}
+      .bptt-code {font-size: 1.25rem;}
+      h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}
+    </style>""")
+
+
+def _cells(run: Run, scope: str, key: str) -> dict:
+    """Extra heatmap options for a quantity: the LSTM's weights show where a_prev ends and xt begins."""
+    if run.config.cell == "lstm" and key.startswith("dW"):
+        return {"split": run.config.n_a}
+    return {}
+
+
+def heatmap_grid(run: Run, step: Step, summary: Summary, *, reference: Step | None = None,
+                 diff_ranges: dict | None = None, autoscale: bool = False, columns: int = 3) -> None:
+    """Every matrix of the step, grouped as the loop computes them; the difference from `reference` if given."""
+    for title, panels in groups(run.config.cell):
+        st.markdown(f"**{title}**")
+        row = st.columns(columns)
+        for i, (scope, key, name, rows, cols) in enumerate(panels):
+            if i and i % columns == 0:
+                row = st.columns(columns)
+            value = getattr(step, scope)[key]
+            zmax = None if autoscale else summary.ranges.get((scope, key))
+            if reference is not None:
+                with np.errstate(all="ignore"):
+                    value = value - getattr(reference, scope)[key]
+                zmax = None if autoscale else (diff_ranges or {}).get((scope, key))
+                name = f"{name} — bug minus correct"
+            fig = heatmap(value, title=name, quantity=key, scope=scope, t=step.t, zmax=zmax, rows=rows,
+                          cols=cols or "sum over examples", **_cells(run, scope, key))
+            row[i % columns].plotly_chart(fig, key=f"hm-{scope}-{key}", config=chart_config(f"{key}_{scope}_t{step.t}"))
+
+
+def operand_shapes(run: Run, line: str) -> str:
+    """'Wax (5, 3) · dz (5, 10)': the shapes of the course variables a line uses, for an error message."""
+    c = run.config
+    n_x, n_a, m = c.n_x, c.n_a, c.m
+    vector = (n_a, m)
+    shapes = {"xt": (n_x, m), "dxt": (n_x, m), "concat": (n_a + n_x, m), "x": (n_x, m, c.T_x), "dx": (n_x, m, c.T_x),
+              "da": (n_a, m, c.T_x), "Wax": (n_a, n_x), "Waa": (n_a, n_a), "dWax": (n_a, n_x), "dWaa": (n_a, n_a),
+              "ba": (n_a, 1), "dba": (n_a, 1)}
+    for name in ("a_next", "a_prev", "c_next", "c_prev", "dz", "da_next", "da_prevt", "dc_next", "dc_prevt",
+                 "da_prev", "dc_prev", "dc", "ft", "it", "cct", "ot", "dft", "dit", "dcct", "dot"):
+        shapes[name] = vector
+    for g in "fico":
+        shapes[f"W{g}"] = shapes[f"dW{g}"] = (n_a, n_a + n_x)
+        shapes[f"b{g}"] = shapes[f"db{g}"] = (n_a, 1)
+    right_side = re.split(r"(?<![=!<>+\-*/])=(?!=)", line, maxsplit=1)[-1]  # what the line computes from
+    used = dict.fromkeys(n for n in re.findall(r"(?<![.\w])[A-Za-z_]\w*", right_side) if n in shapes)
+    return " · ".join(f"{n} {shapes[n]}" for n in used)
+
+
+def error_banner(run: Run, steps_label: str) -> None:
+    """The backward raised: numpy's own message, where, and the shapes involved; never a traceback."""
+    error = run.trace.error
+    bug = get_bug(run.config.bug) if run.config.bug else None
+    where = f"at t = {error.t} ({steps_label}), computing `{error.quantity}`"
+    st.error(f"**The backward raised {error.kind}** {where}:\n\n`{error.message}`", icon="🛑")
+    if bug is not None and bug.wrong:
+        shapes = operand_shapes(run, bug.wrong)
+        st.caption(f"The wrong line `{bug.wrong.splitlines()[0]}` works on {shapes}. {bug.why}")
+
+
+def bug_banners(run: Run, summary: Summary, divergence: Divergence | None, label_of) -> None:
+    """What is wrong, in plain words: all zero, NaN/Inf, the first divergence from the correct code."""
+    config = run.config
+    if summary.all_zero:
+        st.error(
+            "**Every gradient is exactly zero.** Nothing ever enters the cell: the loop hands it `da_prevt` "
+            "instead of `da[:,:,t] + da_prevt`, and `da_prevt` starts at zero. Zero in gives zero out "
+            "(`dz`, `dxt`, `da_prev` and every weight gradient), so the next step receives zero again, all the "
+            "way to t = 0. The loss's gradient `da[:,:,t]` (first heatmap) is there; it is simply never added."
+            if config.bug == "missing-da-t" else
+            "**Every gradient is exactly zero.** Nothing entered the cells at any step.", icon="🕳️",
+        )
+    if summary.nonfinite is not None:
+        t, scope, key = summary.nonfinite
+        st.error(f"**NaN or Inf first appears at {label_of(t)}, in `{key}`** ({scope}). From there the "
+                 "arithmetic can only spread it. A large weight scale makes the carried gradient grow at every "
+                 "step (exploding gradients) until float64 overflows.", icon="♾️")
+    if config.bug is None:
+        return
+    bug = get_bug(config.bug)
+    st.warning(f"**Bug on: {bug.title}.** {bug.symptom}", icon="🐞")
+    if divergence is None:
+        st.caption("No difference from the correct code on this input.")
+    elif divergence.scope == "error":
+        st.caption(f"It departs from the correct code where it raises: t = {divergence.t}, `{divergence.quantity}`.")
+    elif divergence.t is None:
+        st.caption(f"Every step matches the correct code; only the returned `{divergence.quantity}` differs "
+                   f"(max |error| {divergence.max_abs_error:.3g}).")
+    else:
+        scope = {"input": "what the loop hands the cell", "step": "what the cell computes",
+                 "total": "the running total"}[divergence.scope]
+        st.caption(f"First difference from the correct code, walking the loop in order: **{label_of(divergence.t)}**, "
+                   f"`{divergence.quantity}` ({scope}), max |bug − correct| = {divergence.max_abs_error:.3g}.")
+
+
+def _source(function_name: str, cell: str) -> list:
+    module = rnn if cell == "rnn" else lstm
+    return without_docstring(inspect.getsource(getattr(module, function_name)).splitlines())
+
+
+def code_panel(run: Run, t: int, step_label: str, at_error: bool) -> None:
+    """The backward loop with this step lit; with a bug, its function's right and wrong lines side by side."""
+    cell = run.config.cell
+    backward = f"{cell}_backward"
+    bug = get_bug(run.config.bug) if run.config.bug else None
+    note = f"# ← running now: {step_label}"
+    if bug is None:
+        lines = _source(backward, cell)
+        body = loop_body(lines)
+        st.html(listing(lines, marks=dict.fromkeys(body, "now"), notes={body[0]: note} if body else {},
+                        title=f"{backward}: the course's code"))
+        with st.expander(f"{cell}_cell_backward: what the cell computes"):
+            st.html(listing(_source(f"{cell}_cell_backward", cell)))
+        return
+    right = _source(bug.function, cell)
+    wrong, swapped = with_bug(right, bug.right, bug.wrong)
+    marks_right = dict.fromkeys(find(right, bug.right), "right")
+    marks_wrong = dict.fromkeys(swapped, "error" if at_error else "wrong")
+    notes_wrong = {}
+    if bug.function == backward:
+        for lines, marks in ((right, marks_right), (wrong, marks_wrong)):
+            for i in loop_body(lines):
+                marks.setdefault(i, "now")
+    if at_error and swapped:
+        error = run.trace.error
+        notes_wrong[swapped[-1]] = f"# {error.kind}: {error.message}\n# shapes: {operand_shapes(run, bug.wrong)}"
+    left, right_col = st.columns(2)
+    left.html(listing(right, marks=marks_right, title=f"{bug.function}: the course's code"))
+    right_col.html(listing(wrong, marks=marks_wrong, notes=notes_wrong, title=f"{bug.function}: with the bug"))
+    if bug.function != backward:
+        with st.expander(f"{backward}: the loop, at {step_label}"):
+            lines = _source(backward, cell)
+            body = loop_body(lines)
+            st.html(listing(lines, marks=dict.fromkeys(body, "now"), notes={body[0]: note} if body else {}))
+
+
+def spectral_note(run: Run) -> str:
+    """ρ(Waa) and what it predicts for the carried gradient."""
+    with np.errstate(all="ignore"):
+        radius = float(np.max(np.abs(np.linalg.eigvals(run.Waa)))) if np.all(np.isfinite(run.Waa)) else float("nan")
+    matrix = "Waa" if run.config.cell == "rnn" else "Wf[:, :n_a] (the forget gate's weights on a_prev)"
+    trend = ("below 1: each step back multiplies the carried gradient by diag(1 − a²)·Waaᵀ, which shrinks it, "
+             "so gradients from far-away steps **vanish**." if radius < 1 else
+             "above 1: the carried gradient can grow at every step back (**exploding**), as long as tanh stays "
+             "in its linear range; saturated units (|a| near 1) damp it again.")
+    text = f"Spectral radius of {matrix}: **ρ = {radius:.3g}**, {trend}"
+    if run.config.cell == "lstm":
+        text += (" In the LSTM the cell state's own path multiplies dc by the forget gate ft instead, "
+                 "which is why it can carry gradients much further.")
+    return text
+
+
+def norms_panel(run: Run, summary: Summary, t: int, log: bool) -> None:
+    names = {"da_prevt": "‖da_prevt‖ (carried in)", "da_next": "‖da_next‖ (enters the cell)",
+             "da_t": "‖da[:,:,t]‖ (from the loss)"}
+    if run.config.cell == "lstm":
+        names["dc_prevt"] = "‖dc_prevt‖ (carried in, cell state)"
+    norms = {label: summary.norms[key] for key, label in names.items() if key in summary.norms}
+    fig = norm_chart(norms, current_t=t, log=log)
+    st.plotly_chart(fig, key="norms", config=chart_config(f"norms_t{t}"))
+    st.markdown(spectral_note(run))
+
+
+def timeline_panel(run: Run, summary: Summary, t: int) -> None:
+    trace = run.trace
+    flow = summary.norms.get("da_prevt", np.full(trace.T_x, np.nan))
+    out = float(np.linalg.norm(trace.da0)) if trace.error is None else None
+    loss = summary.norms.get("da_t", np.full(trace.T_x, np.nan))
+    enters = summary.norms.get("da_next", np.full(trace.T_x, np.nan))
+    hover = [f"cell t={s}<br>‖da[:,:,t]‖ = {loss[s]:.4g}<br>‖da_next‖ = {enters[s]:.4g}" for s in range(trace.T_x)]
+    error_t = trace.error.t if trace.error is not None else None
+    fig = timeline(trace.T_x, trace.order, t, flow, out, error_t=error_t, cell_hover=hover)
+    st.plotly_chart(fig, key="timeline", config=chart_config(f"timeline_t{t}"))
+
+
+def notebook_panel(run: Run, reference: Run | None) -> None:
+    """The notebook's printed check values, from this run (and the correct run, when a bug is on)."""
+    cell = run.config.cell
+    if run.trace.error is not None:
+        st.caption("The notebook would stop with the error above; there are no values to print.")
+        return
+    mine = "\n".join(notebook_lines(cell, run.trace.gradients()))
+    if reference is None:
+        left, right = st.columns([3, 2])
+        left.code(mine, language="text")
+        right.caption(f"Your notebook's test cell for {cell}_backward prints these numbers. They are computed live "
+                      "from this run (np.random.seed(1), the notebook's own draws), so yours should match to the "
+                      "last printed digit. If they do not, step through below to see where your loop departs.")
+        return
+    left, right = st.columns(2)
+    left.caption("With this bug, the notebook prints")
+    left.code(mine, language="text")
+    right.caption("The notebook expects (correct code)")
+    right.code("\n".join(notebook_lines(cell, reference.trace.gradients())), language="text")
+
+
+def export_panel(run: Run, step: Step | None) -> None:
+    """Downloads: the whole trace as .npz, this step's matrices as CSV and JSON; PNGs are in each chart's toolbar."""
+    c = run.config
+    name = f"bptt_{c.cell}_{c.scenario}" + (f"_{c.bug}" if c.bug else "")
+    cols = st.columns(3)
+    cols[0].download_button("Trace (.npz)", data=lambda: trace_npz(run), file_name=f"{name}.npz",
+                            mime="application/octet-stream", on_click="ignore", key=P + "dl-npz")
+    if step is not None:
+        cols[1].download_button(f"Step t={step.t} (.csv)", data=lambda: step_csv(step), mime="text/csv",
+                                file_name=f"{name}_t{step.t}.csv", on_click="ignore", key=P + "dl-csv")
+        cols[2].download_button(f"Step t={step.t} (.json)", data=lambda: step_json(step), mime="application/json",
+                                file_name=f"{name}_t{step.t}.json", on_click="ignore", key=P + "dl-json")
+    st.caption("Each chart saves itself as PNG from its toolbar (the camera icon). The .npz holds plain arrays "
+               "(np.load(…, allow_pickle=False) opens it): every step's vectors over t and the final gradients.")

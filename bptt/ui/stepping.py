@@ -1,0 +1,118 @@
+"""Moving through the backward loop: which steps exist, their labels, the buttons, slider and play.
+
+Steps are counted in the order the loop runs them (step 1 is t = T_x-1 in the course's code) and
+placed on the time axis, so a button's arrow points the way the highlight moves on the timeline.
+"""
+
+import time
+
+import streamlit as st
+
+from ..trace import Trace
+from .state import PageState
+
+P = "stepper:"
+SPEEDS = (0.5, 1.0, 2.0, 4.0)  # steps per second
+
+
+def steps_of(trace: Trace) -> list:
+    """Forward time indices in the order the loop visited them; the step that raised comes last."""
+    return list(trace.order) + ([trace.error.t] if trace.error is not None else [])
+
+
+def label(trace: Trace, t: int) -> str:
+    """'Step 2 of 4 — t = 2'"""
+    return f"Step {steps_of(trace).index(t) + 1} of {trace.T_x} — t = {t}"
+
+
+def snap(trace: Trace, t: int | None) -> int:
+    """t when the loop got there; otherwise the nearest step it did reach (the first one for None)."""
+    steps = steps_of(trace)
+    if t is None or not steps:
+        return steps[0] if steps else trace.T_x - 1
+    return t if t in steps else min(steps, key=lambda s: (abs(s - t), s))
+
+
+def _go(t: int) -> None:
+    st.session_state[P + "t"] = t
+
+
+def advance(trace: Trace) -> bool:
+    """One step on while playing; False when the loop has no step left (play stops there)."""
+    steps = steps_of(trace)
+    k = steps.index(snap(trace, st.session_state.get(P + "t")))
+    if k + 1 >= len(steps):
+        return False
+    _go(steps[k + 1])
+    st.session_state[P + "tick"] = time.monotonic()
+    return True
+
+
+def due(speed: float) -> bool:
+    """Whether a play tick is due (a click while playing reruns the panel too, and must not skip)."""
+    return time.monotonic() - st.session_state.get(P + "tick", 0.0) >= 0.9 / speed
+
+
+def current(trace: Trace) -> int:
+    """The t to show: what the buttons or the slider asked for, snapped to a step the loop reached."""
+    ss = st.session_state
+    asked = ss.get(P + "t")
+    t = snap(trace, asked)
+    ss[P + "t"] = t
+    if asked is not None and asked != t and trace.error is not None:
+        st.caption(f"t = {asked} was never reached: the loop raised at t = {trace.error.t}. Showing t = {t}.")
+    return t
+
+
+def navigation(trace: Trace, state: PageState, t: int) -> None:
+    """The step buttons and the slider over t, for the step t shown now."""
+    steps = steps_of(trace)
+    k = steps.index(t)
+    locked = state.locked("step")
+    if not state.hidden("step"):
+        nxt = steps[k + 1] if k + 1 < len(steps) else None
+        prev = steps[k - 1] if k > 0 else None
+        backward = len(steps) < 2 or steps[1] < steps[0]  # the course's loop walks from the right to the left
+        first, last = steps[0], steps[-1]
+        buttons = [  # (label, target, shortcut, help), laid out from the left (t = 0) to the right (t = T_x-1)
+            (f"⇤ Last step (t = {last})", last, "Home" if backward else "End", "The step the loop runs last"),
+            ("← Next step", nxt, "Left", "One step on in the loop: one step back in time"),
+            ("Previous step →", prev, "Right", "One step back in the loop"),
+            (f"First step (t = {first}) ⇥", first, "End" if backward else "Home", "Where the backward starts"),
+        ]
+        if not backward:  # a loop that runs forward in time (a bug) moves the other way on the axis
+            buttons = [
+                (f"⇤ First step (t = {first})", first, "Home", "Where this loop starts"),
+                ("← Previous step", prev, "Left", "One step back in the loop"),
+                ("Next step →", nxt, "Right", "One step on in the loop: forward in time, which is the bug"),
+                (f"Last step (t = {last}) ⇥", last, "End", "The step this loop runs last"),
+            ]
+        for column, (text, target, key, help_text) in zip(st.columns(4), buttons):
+            column.button(text, key=P + "btn-" + text.split("(")[0].strip(" ⇤⇥←→"), on_click=_go,
+                          args=(target,), disabled=locked or target is None or target == t, shortcut=key,
+                          help=help_text, width="stretch")
+        if trace.T_x > 1:
+            st.slider("t (forward time index), on the timeline's axis", 0, trace.T_x - 1, key=P + "t",
+                      disabled=locked, help="Drag along time; the loop's step number is shown above.")
+
+
+def _on_play(first: int, last: int) -> None:
+    """Play from the current step; from the first one when the loop is already at its end."""
+    ss = st.session_state
+    if ss[P + "play"] and ss.get(P + "t") == last:
+        ss[P + "t"] = first
+    ss[P + "tick"] = time.monotonic()
+
+
+def play_controls(state: PageState, trace: Trace) -> None:
+    """Play and its speed; changing them reruns the page so the panel's timer matches."""
+    if state.hidden("play") or state.hidden("step"):
+        return
+    steps = steps_of(trace)
+    st.session_state.setdefault(P + "speed", 1.0)
+    left, right = st.columns([1, 3])
+    left.toggle("▶ Play", key=P + "play", disabled=state.locked("step") or state.locked("play"),
+                on_change=_on_play, args=(steps[0], steps[-1]),
+                help="Walk through the loop one step at a time, from the current step to the last.")
+    right.select_slider("Speed (steps per second)", SPEEDS, key=P + "speed", label_visibility="collapsed",
+                        format_func=lambda s: f"{s:g} steps/s")

@@ -1,0 +1,99 @@
+"""Step through: the backward loop one step at a time, from t = T_x-1 down to 0 (the default page).
+
+The run is computed once per configuration (cached); the stepping panel is a fragment, so moving
+between steps reruns only the panel and never the backward.
+"""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from bptt.ui import controls, panels, stepping
+from bptt.ui.cache import cached_difference_ranges, cached_divergence, cached_run, cached_summary
+from bptt.ui.controls import P
+
+
+def step_panel(state, config, playing: bool, speed: float) -> None:
+    ss = st.session_state
+    run, summary = cached_run(config), cached_summary(config)
+    trace = run.trace
+    if ss.get(P + "play", False) != playing or (playing and ss.get(P + "speed") != speed):
+        st.rerun(scope="app")  # play was switched or its speed changed: the panel's timer must follow
+    if playing and stepping.due(speed) and not stepping.advance(trace):
+        ss[P + "play"] = False
+        st.rerun(scope="app")
+    t = stepping.current(trace)
+    steps = stepping.steps_of(trace)
+    controls.commit(ss[P + "state"], config, None if t == steps[0] else t)
+    step_label = stepping.label(trace, t)
+    st.subheader(f"◀ {step_label}")
+    st.caption("Time runs to the right, t = 0 … T_x-1. The backward runs to the left: step 1 is the last time "
+               "step, and each step hands the cell before it the gradient it carries (da_prevt).")
+    if not state.hidden("timeline"):
+        panels.timeline_panel(run, summary, t)
+    stepping.navigation(trace, state, t)
+    stepping.play_controls(state, trace)
+    at_error = trace.error is not None and t == trace.error.t
+    step = None if at_error else trace.step(t)
+    if at_error:
+        st.info(f"This step raised before it produced anything, so there is nothing to draw: {trace.error.kind} "
+                f"at `{trace.error.quantity}`. The code below shows the wrong line with numpy's message.")
+    elif not state.hidden("heatmaps"):
+        options = st.columns(2)
+        autoscale = options[0].toggle("Autoscale each panel", key=P + "autoscale",
+                                      help="Off: one colour range per quantity over all steps, so colours compare "
+                                           "between steps. On: each panel uses its own range.")
+        reference = None
+        if config.bug is not None and not state.hidden("compare"):
+            if options[1].toggle("Show bug minus correct code", key=P + "diff",
+                                 help="Difference from the correct code's run on the same input, at this step"):
+                correct = cached_run(replace(config, bug=None))
+                if t in correct.trace.position:
+                    reference = correct.trace.step(t)
+        panels.heatmap_grid(run, step, summary, reference=reference,
+                            diff_ranges=cached_difference_ranges(config) if reference is not None else None,
+                            autoscale=autoscale, columns=2 if state.present else 3)
+    if not state.hidden("code"):
+        st.markdown("#### The code")
+        panels.code_panel(run, t, step_label, at_error)
+    if not state.hidden("norms") and trace.order:
+        st.markdown("#### Gradient norm over time")
+        log = st.toggle("Log scale", key=P + "log", value=config.scenario in ("vanishing", "exploding"))
+        panels.norms_panel(run, summary, t, log)
+    if not state.hidden("export"):
+        with st.expander("Export"):
+            panels.export_panel(run, step)
+
+
+state, messages = controls.resolve()
+if state.present:
+    panels.presenter_css()
+config = controls.sidebar(state)
+st.title("Step through backprop through time")
+for message in messages:
+    st.warning(f"URL parameter `{message.param}`: {message.text}", icon="⚠️")
+controls.famous_toggle(state)
+try:
+    run = cached_run(config)
+except Exception as error:  # the page explains, the server keeps serving everyone else
+    st.error(f"This run could not start: {error}. Change the sizes or the scenario in the sidebar.")
+    st.stop()
+trace = run.trace
+keep = state.t if state.t in stepping.steps_of(trace) else None
+if config != state.config or P + "t" not in st.session_state:
+    st.session_state[P + "t"] = stepping.snap(trace, keep)
+state = controls.commit(state, config, keep)
+
+summary = cached_summary(config)
+if trace.error is not None:
+    panels.error_banner(run, stepping.label(trace, trace.error.t))
+panels.bug_banners(run, summary, cached_divergence(config) if config.bug else None,
+                   lambda t: stepping.label(trace, t))
+if config.scenario == "course" and not state.hidden("notebook"):
+    with st.expander("The values your notebook prints", expanded=config.bug is None):
+        panels.notebook_panel(run, cached_run(replace(config, bug=None)) if config.bug else None)
+
+
+playing = bool(st.session_state.get(P + "play", False))
+speed = float(st.session_state.get(P + "speed", 1.0))
+st.fragment(step_panel, run_every=1.0 / speed if playing else None)(state, config, playing, speed)
