@@ -1,0 +1,88 @@
+"""Streamlit helpers shared by the teaching pages: their URL parameters, presenter layout, cached results.
+
+The pages (gradient flow, bug gallery, itemized gradients, lesson) read the same URL contract
+as the stepper (bptt.ui.state) plus a few names of their own, and link into the stepper with it.
+"""
+
+from dataclasses import replace
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ..catalog import BUGS
+from ..flow import side_by_side
+from ..itemize import Itemized, itemize
+from ..runs import code_for
+from ..scenarios import RunConfig
+from ..symptoms import measure
+from .cache import cached_run
+from .panels import presenter_css
+from .state import PageState, parse, to_params
+
+STEPPER = "pages/stepper.py"  # the step-through debugger, the app's default page ("/")
+PRESENT_FONT = 18  # plotly font size in the presenter layout
+
+
+def page_state(own: tuple = (), defaults: dict | None = None) -> tuple:
+    """(PageState, {own name: value}, [message]) from the URL: the contract's parameters plus the page's own.
+
+    defaults fill contract parameters the URL leaves out (e.g. the gradient flow opens on scenario=vanishing).
+    """
+    params = st.query_params.to_dict()
+    mine = {name: params.pop(name) for name in own if name in params}
+    params = {**(defaults or {}), **params}
+    state, messages = parse(params)
+    return state, mine, [m.text for m in messages]
+
+
+def show_messages(messages: list) -> None:
+    """Every problem with the URL, in words, above the page: what was wrong and what the page did instead."""
+    for text in messages:
+        st.warning(text, icon="⚠️")
+
+
+def presenter(state: PageState) -> None:
+    """The presenter layout (?present=1): larger fonts, no sidebar, figures across the whole width."""
+    if state.present:
+        presenter_css()
+
+
+def chart(fig: go.Figure, state: PageState, key: str) -> None:
+    """A plotly figure, full width; bigger type when presenting."""
+    if state.present:
+        fig.update_layout(font=dict(size=PRESENT_FONT), height=int((fig.layout.height or 400) * 1.3))
+    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+
+
+def keep(state: PageState, params: dict) -> dict:
+    """Link parameters that carry the presenter layout along, so a class never drops out of it."""
+    return {**params, "present": "1"} if state.present else params
+
+
+def debugger_link(label: str, params: dict, state: PageState) -> None:
+    """A link into the step-through debugger in the state `params` describes (the URL contract)."""
+    st.page_link(STEPPER, label=label, icon="🔎", query_params=keep(state, params))
+
+
+def stepper_params(config: RunConfig, t: int | None = None) -> dict:
+    """The contract's parameters that open the stepper on `config` at step t."""
+    return to_params(PageState(config, t))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Running both cells…")
+def cached_flows(config: RunConfig) -> dict:
+    """side_by_side(config), once per config."""
+    return side_by_side(config)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Itemizing: one backward per timestep…")
+def cached_itemized(config: RunConfig) -> Itemized:
+    """The run's weight gradients split by source timestep; ValueError (not cached) for sizes or raising code."""
+    shown = cached_run(config)
+    return itemize(shown.da, shown.caches, config.cell, code_for(config))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Running every bug on this input…")
+def cached_symptoms(config: RunConfig) -> tuple:
+    """Every catalog bug measured on the input `config` describes, in catalog order."""
+    return tuple(measure(bug, replace(config, cell=bug.cell, bug=None)) for bug in BUGS)

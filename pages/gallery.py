@@ -1,0 +1,52 @@
+"""Bug gallery: every catalog bug as a card, its symptom measured live against the correct code."""
+
+import streamlit as st
+
+from bptt.figures.gallery import diff_text, difference_chart
+from bptt.ui.teaching import cached_symptoms, chart, debugger_link, page_state, presenter, show_messages, stepper_params
+
+CELLS = {"rnn": "RNN: rnn_backward and rnn_cell_backward", "lstm": "LSTM: lstm_forward, lstm_backward, lstm_cell_backward"}
+
+state, _, messages = page_state()
+presenter(state)
+st.title("Bug gallery")
+show_messages(messages)
+config = state.config
+if config.bug is not None:
+    st.info(f"bug={config.bug} is ignored here: the gallery shows every bug.", icon="ℹ️")
+cells = [config.cell] if "cell" in st.query_params else list(CELLS)
+st.markdown(
+    "Every mistake in the catalog, run on the same input as the correct code "
+    f"(scenario **{config.scenario}**, n_x = {config.n_x}, n_a = {config.n_a}, m = {config.m}, T_x = {config.T_x}). "
+    "Each card shows the wrong line against the right one, what the bug does to the returned gradients, where the "
+    "buggy loop first departs from the correct one, and the difference it makes."
+)
+if config.T_x < 2 or config.n_x == config.n_a:
+    st.info("The catalog documents its symptoms for T_x ≥ 2 and n_x ≠ n_a; at these sizes some bugs look different "
+            "(for example, a missing transpose no longer raises when n_x = n_a).", icon="ℹ️")
+
+for symptom in cached_symptoms(config):
+    bug = symptom.bug
+    if bug.cell not in cells:
+        continue
+    with st.container(border=True, key=f"card-{bug.id}"):
+        st.subheader(bug.title)
+        st.caption(f"`{bug.id}` · {bug.cell.upper()} · in `{bug.function}`")
+        st.code(diff_text(bug), language="diff")
+        text, picture = st.columns([3, 2])
+        with text:
+            st.markdown("**Measured on this input:** " + " ".join(symptom.describe()))
+            st.markdown(f"**The catalog says:** {bug.symptom}")
+            problems = symptom.disagreements()
+            if problems:
+                st.warning("At this input the measurement differs from the catalog: " + "; ".join(problems) + ".")
+            st.markdown(f"**Why:** {bug.why}")
+            first_t = symptom.first.t if symptom.first is not None else None
+            debugger_link("Open in the step-through debugger",
+                          stepper_params(symptom.config, first_t if first_t is not None else 0), state)
+        with picture:
+            fig = difference_chart(symptom)
+            if fig is None:
+                st.error(f"{symptom.error.kind}: {symptom.error.message}", icon="🛑")
+            else:
+                chart(fig, state, f"diff-{bug.id}")

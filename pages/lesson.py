@@ -1,0 +1,90 @@
+"""The guided lesson: narrated steps, each showing the debugger in the state it talks about (?lesson=3)."""
+
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from bptt.figures import heatmap, norm_chart, timeline
+from bptt.figures.flow import flow_chart
+from bptt.figures.itemize import fractions_chart
+from bptt.lessons import LESSON, lesson_step
+from bptt.ui.cache import cached_run, cached_summary
+from bptt.ui.state import parse
+from bptt.ui.teaching import cached_flows, cached_itemized, chart, keep, page_state, presenter, show_messages
+
+PAGE_NAMES = {"stepper": "step-through debugger", "gradient_flow": "Gradient flow page", "itemized": "Itemized "
+              "gradients page", "gallery": "Bug gallery"}
+
+state, own, messages = page_state(own=("lesson",))
+presenter(state)
+raw = own.get("lesson", "1")
+try:
+    number = int(raw)
+    lesson_step(number)
+except ValueError:
+    messages.append(f"lesson={raw} is not a step of this lesson (1 to {len(LESSON)}); showing step 1.")
+    number = 1
+show_messages(messages)
+step = lesson_step(number)
+
+
+def go(to: int) -> None:
+    st.query_params["lesson"] = str(to)
+
+
+st.caption(f"Lesson · step {number} of {len(LESSON)}")
+st.title(step.title)
+st.markdown(step.narration)
+st.markdown(f"👀 **Look at:** {step.look}")
+
+shown, _ = parse(step.params)
+config = shown.config
+if step.page == "stepper":
+    run = cached_run(config)
+    t = shown.t if shown.t is not None else run.trace.order[0]
+    moment = run.trace.step(t)
+    summary = cached_summary(config)
+    chart(timeline(config.T_x, run.trace.order, t, run.trace.norms("da_prevt"),
+                   out=float(np.linalg.norm(run.trace.da0))), state, "lesson_timeline")
+    keys = ["da_t", "da_prevt", "da_next"] + (["dc_next"] if config.cell == "lstm" else [])
+    titles = {"da_t": f"da[:,:,{t}]: the loss's gradient at t", "da_prevt": "da_prevt: carried from t+1",
+              "da_next": "da_next: what the cell receives", "dc_next": "dc_next: carried in the cell state"}
+    zmax = max(summary.ranges.get(("inputs", k), 0.0) for k in keys)
+    for column, key in zip(st.columns(len(keys)), keys):
+        with column:
+            chart(heatmap(moment.inputs[key], title=titles[key], quantity=key, scope="inputs", t=t, zmax=zmax),
+                  state, f"lesson_{key}")
+    if config.T_x > 8:
+        norms = {"‖da_prevt‖": run.trace.norms("da_prevt")}
+        if config.cell == "lstm":
+            norms["‖dc_prevt‖"] = run.trace.norms("dc_prevt")
+        chart(norm_chart(norms, current_t=t, log=True), state, "lesson_norms")
+    if config.bug:
+        correct = cached_run(replace(config, bug=None))
+        first = run.trace.first_divergence(correct.trace)
+        if first is not None:
+            where = "after the loop" if first.t is None else f"at t = {first.t}"
+            st.markdown(f"Against the correct code, this run first departs {where}, in `{first.quantity}`.")
+elif step.page == "gradient_flow":
+    flows = cached_flows(replace(config, cell="rnn"))
+    left, right = st.columns(2)
+    with left:
+        chart(flow_chart(flows["rnn"], title="RNN"), state, "lesson_flow_rnn")
+    with right:
+        chart(flow_chart(flows["lstm"], title="LSTM, the same input and loss"), state, "lesson_flow_lstm")
+elif step.page == "itemized":
+    itemized = cached_itemized(config)
+    chart(fractions_chart(itemized, itemized.keys), state, "lesson_fractions")
+
+st.page_link(f"pages/{step.page}.py", label=f"Open this in the {PAGE_NAMES[step.page]}", icon="🔎",
+             query_params=keep(state, step.params))
+back, _, forward = st.columns([1, 3, 1])
+back.button("◀ Back", on_click=go, args=(number - 1,), disabled=number == 1, key="lesson_back", shortcut="Left",
+            width="stretch")
+forward.button("Next ▶", on_click=go, args=(number + 1,), disabled=number == len(LESSON), key="lesson_next", shortcut="Right",
+               width="stretch", type="primary")
+with st.expander("Every step of the lesson (each link opens that step)", expanded=not state.present):
+    for k, each in enumerate(LESSON, start=1):
+        st.page_link("pages/lesson.py", label=f"{k}. {each.title}", query_params=keep(state, {"lesson": str(k)}),
+                     disabled=k == number)
