@@ -1,0 +1,18 @@
+"""Check a student's own rnn_backward / lstm_backward (and cells, forwards): where and why it goes wrong.
+
+The student's code runs in a separate, limited process (sandbox.py, harness.py); every step of
+their loop is recorded and compared with the reference trace; catalog bugs are recognised by
+behaviour (diagnose.py).
+
+    from bptt.check import check, from_file
+    report = check(from_file("homework.py", open("homework.py", "rb").read()))
+    report.exit_code, report.to_json()["bugs"]
+"""
+
+from .engine import check
+from .report import MatchedBug, Report, explain
+from .sandbox import Limits
+from .source import Problem, Source, from_file, from_notebook, from_text
+
+__all__ = ["check", "Report", "MatchedBug", "explain", "Limits", "Source", "Problem",
+           "from_file", "from_notebook", "from_text"]
