@@ -38,6 +38,24 @@ def _gradcheck(args: argparse.Namespace) -> int:
     return 0 if check.verdict.startswith("OK") else 1
 
 
+def _check(args: argparse.Namespace) -> int:
+    """Check a student's own functions; 0 all match, 1 a difference, 2 could not run."""
+    from .check import check, from_file  # the sandbox machinery loads only for this subcommand
+
+    try:
+        with open(args.file, "rb") as f:
+            data = f.read(4_000_000)
+    except OSError as e:
+        message = f"cannot read {args.file}: {e.strerror}"
+        print(json.dumps({"ok": False, "functions": {}, "first_divergence": None, "bugs": [],
+                          "error": {"kind": "missing-function", "message": message, "line": None}})
+              if args.json else message)
+        return 2
+    report = check(from_file(args.file, data))
+    print(json.dumps(report.to_json()) if args.json else report.to_text())
+    return report.exit_code
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bptt",
@@ -53,6 +71,10 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--cell", choices=("rnn", "lstm"), default="rnn")
     check.add_argument("--scenario", choices=[s for s in SCENARIOS if s != "echo"], default="course")
     check.set_defaults(func=_gradcheck)
+    student = sub.add_parser("check", help="check a student's rnn_backward / lstm_backward (.py, .ipynb, .txt)")
+    student.add_argument("file", help="a .py file, a course .ipynb notebook, or a .txt file of pasted code")
+    student.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    student.set_defaults(func=_check)
     return p
 
 
