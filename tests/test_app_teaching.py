@@ -248,6 +248,18 @@ def test_itemized_draws_each_sources_fraction_of_every_gradient():
     np.testing.assert_allclose(array(total["data"][0]["z"]), shown.trace.gradients()["dWaa"].astype(np.float32))
 
 
+def test_the_stepper_links_here_with_its_run():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["scenario"] = "classroom"
+    at.query_params["bug"] = "missing-da-prev"
+    at.run()
+    found = [params for label, page, params in links(at) if page == "itemized"]
+    assert len(found) == 1
+    state, messages = parse(found[0])
+    assert messages == [] and state.config == RunConfig(scenario="classroom", seed=0, n_x=2, n_a=3, m=2, T_x=5,
+                                                        bug="missing-da-prev")
+
+
 def test_itemized_shows_the_gradient_named_in_the_url():
     at = open_page("itemized", {"scenario": "classroom", "grad": "dWax"})
     assert at.selectbox(key="itemized_grad").value == "dWax"
