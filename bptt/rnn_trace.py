@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .trace import StepError, Trace, stack
+from .fast import backward_in_blocks, block_bounds
+from .trace import StepError, Trace, checkpoint_ends, stack
 from .variants import RNNCode
 
 
@@ -57,6 +58,8 @@ def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTr
 
     trace = trace_rnn(da, caches); trace.gradients()["dWaa"]  # same as rnn_backward(da, caches)
     """
+    if code == RNNCode():
+        return _trace_course_code(da, caches)
     cell_caches, x = caches
     a1, a0, x1, parameters = cell_caches[0]
     Wax, Waa = parameters["Wax"], parameters["Waa"]
@@ -99,4 +102,30 @@ def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTr
     return RNNTrace(
         code, dz_all, da=da, cell_caches=cell_caches, dx=dx, order=order, error=error,
         da0=da0,
+    )
+
+
+def _trace_course_code(da: np.ndarray, caches: tuple) -> RNNTrace:
+    """The course's correct code, traced at the speed of rnn_backward_fast.
+
+    It runs the same blocked backward, keeping every dz and the running totals at the
+    checkpoints, which the trace would otherwise recompute. A bug's variant takes the line-by-line
+    loop instead, so that it fails at the step and line where the student's notebook fails.
+    """
+    cell_caches = caches[0]
+    n_a, m, T_x = da.shape
+    dz_all = np.empty((n_a, T_x, m))  # the blocked backward's own layout; the trace reads it as (T_x, n_a, m)
+    ends = checkpoint_ends(T_x)
+    checkpoints = [(0, None)]
+
+    def keep(t0: int, totals: dict) -> None:
+        if T_x - t0 in ends:
+            checkpoints.append((T_x - t0, {key: total.copy() for key, total in totals.items()}))
+
+    with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
+        bounds = block_bounds(T_x, m, also=[T_x - end for end in ends])
+        grads = backward_in_blocks(da, caches, bounds, dz_all, keep)
+    return RNNTrace(
+        RNNCode(), dz_all.transpose(1, 0, 2), da=da, cell_caches=cell_caches, dx=grads["dx"],
+        order=range(T_x - 1, -1, -1), error=None, da0=grads["da0"], checkpoints=checkpoints,
     )

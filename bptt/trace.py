@@ -83,7 +83,7 @@ class Trace:
     total_keys: tuple  # the loop's running totals, compared in scope "total"
     final_keys: tuple  # the backward's returned keys
 
-    def __init__(self, da, cell_caches, dx, order, error, accumulate, da0):
+    def __init__(self, da, cell_caches, dx, order, error, accumulate, da0, checkpoints=None):
         self.da = da  # (n_a, m, T_x) upstream gradient, the input
         self.cell_caches = cell_caches  # the forward's per-step caches, the input
         self.dx = dx  # (n_x, m, T_x), as returned by the backward
@@ -92,7 +92,8 @@ class Trace:
         self.accumulate = accumulate  # False when the code overwrites the totals at each step
         self.da0 = da0  # (n_a, m)
         self.position = {t: k for k, t in enumerate(self.order)}
-        self._checkpoints = self._make_checkpoints()
+        # a backward that already summed its blocks hands its totals in instead of having them recomputed
+        self._checkpoints = self._make_checkpoints() if checkpoints is None else checkpoints
 
     @property
     def T_x(self) -> int:
@@ -103,9 +104,9 @@ class Trace:
         """Running matrix totals after evenly spaced positions: (end_position, totals)."""
         if not self.accumulate or not self.order:
             return []
-        bounds = np.unique(np.linspace(0, len(self.order), N_CHECKPOINTS + 1).astype(int))
+        ends = checkpoint_ends(len(self.order))
         checkpoints, running = [(0, None)], None
-        for k0, k1 in zip(bounds[:-1], bounds[1:]):
+        for k0, k1 in zip((0,) + ends[:-1], ends):
             chunk = self._matrix_contributions(k0, k1)
             running = chunk if running is None else {key: running[key] + chunk[key] for key in chunk}
             checkpoints.append((int(k1), running))
@@ -213,6 +214,14 @@ class Trace:
             if differs(got[key], want[key]):
                 return Divergence(None, key, "final", max_abs_error(got[key], want[key]))
         return None
+
+
+def checkpoint_ends(positions: int) -> tuple:
+    """After which numbers of steps run a trace keeps its running totals: evenly spaced, the last one included.
+
+    checkpoint_ends(100) -> (12, 25, 37, 50, 62, 75, 87, 100)
+    """
+    return tuple(int(k) for k in np.unique(np.linspace(0, positions, N_CHECKPOINTS + 1).astype(int))[1:])
 
 
 def stack(arrays: list) -> np.ndarray:
