@@ -14,6 +14,12 @@ TEXT_COLS, TEXT_ROWS = 6, 16  # matrices up to this size print their values insi
 COLORSCALE = "RdBu_r"  # blue negative, white zero, red positive
 
 
+def browser_dtype(values: np.ndarray) -> type:
+    """float32, half the bytes of float64, unless a finite value would overflow it (|x| > 3.4e38)."""
+    finite = np.abs(values[np.isfinite(values)])
+    return np.float32 if finite.size == 0 or finite.max() < np.finfo(np.float32).max else np.float64
+
+
 def pooled(values: np.ndarray, max_side: int = MAX_SIDE) -> tuple:
     """(z, row_block, col_block): each block of the matrix replaced by its entry of largest |value|.
 
@@ -63,7 +69,7 @@ def heatmap(
     if values.ndim == 1:
         values = values[:, None]
     z, br, bc = pooled(values, max_side)
-    z = z.astype(np.float32)  # what the browser needs; half the bytes of float64
+    z = z.astype(browser_dtype(z))
     R, C = z.shape
     x, y = np.arange(C) * bc, np.arange(R) * br  # the index of each block's first row and column
     trace = dict(

@@ -6,6 +6,8 @@
 import numpy as np
 import plotly.graph_objects as go
 
+from .heatmap import browser_dtype
+
 COLORS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756")
 
 
@@ -23,7 +25,7 @@ def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: 
             y = np.where(y > 0, y, np.nan)
         t = np.arange(y.size)
         fig.add_trace(go.Scatter(
-            x=t, y=y.astype(np.float32), name=name, mode="lines+markers", line=dict(color=color),
+            x=t, y=y.astype(browser_dtype(y)), name=name, mode="lines+markers", line=dict(color=color),
             marker=dict(size=6 if y.size <= 60 else 3),
             hovertemplate=f"t=%{{x}}<br>{name} = %{{y:.6g}}<extra></extra>",
         ))

@@ -1,0 +1,65 @@
+"""The URL contract as pure functions: every state survives the round trip, every bad value is named."""
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bptt import BUGS, SCENARIOS, RunConfig, validate
+from bptt.ui.state import CONTROLS, PANELS, SCALE_RANGE, PageState, link, parse, to_params
+
+
+@st.composite
+def states(draw):
+    cell = draw(st.sampled_from(["rnn", "lstm"]))
+    scenario = draw(st.sampled_from(sorted(SCENARIOS)))
+    bug = draw(st.sampled_from([None] + [b.id for b in BUGS if b.cell == cell]))
+    config = validate(RunConfig(
+        cell, scenario, draw(st.integers(0, 2**31 - 1)), draw(st.integers(1, 256)), draw(st.integers(1, 512)),
+        draw(st.integers(1, 128)), draw(st.integers(1, 300)), draw(st.floats(*SCALE_RANGE)), bug,
+    ))
+    t = draw(st.none() | st.integers(0, config.T_x - 1))
+    return PageState(config, t, draw(st.booleans()), frozenset(draw(st.sets(st.sampled_from(CONTROLS + PANELS)))),
+                     frozenset(draw(st.sets(st.sampled_from(CONTROLS)))))
+
+
+@settings(max_examples=200, deadline=None)
+@given(states())
+def test_every_state_round_trips_through_the_url(state):
+    parsed, messages = parse(to_params(state))
+    assert messages == []
+    assert parsed == state
+
+
+def test_defaults_and_the_issue_example():
+    assert parse({}) == (PageState(), [])
+    state, messages = parse({"bug": "missing-da-t", "t": "2"})
+    assert messages == [] and state.config.bug == "missing-da-t" and state.t == 2
+
+
+def test_repeated_parameters_take_the_last_value():
+    state, _ = parse({"t": ["1", "2"]})
+    assert state.t == 2
+
+
+@pytest.mark.parametrize("params, param, fallback", [
+    ({"scenario": "classroom", "n_a": "513"}, "n_a", ("config", "n_a", 3)),
+    ({"scenario": "classroom", "scale": "0"}, "scale", ("config", "scale", 1.0)),
+    ({"cell": "lstm", "bug": "missing-da-t"}, "bug", ("config", "bug", None)),
+    ({"t": "4"}, "t", ("t", None, None)),
+])
+def test_each_bad_value_names_its_parameter_and_falls_back(params, param, fallback):
+    state, messages = parse(params)
+    assert [m.param for m in messages] == [param]
+    assert "using" in messages[0].text or "showing" in messages[0].text
+    where, field, value = fallback
+    got = getattr(state.config, field) if where == "config" else state.t
+    assert got == value
+
+
+def test_link_opens_the_stepper_with_changes():
+    assert link(bug="missing-da-t", t=2) == "./?cell=rnn&scenario=course&t=2&bug=missing-da-t"
+    url = link(replace(PageState(), present=True), scenario="vanishing", t=3)
+    assert parse(dict(p.split("=") for p in url[3:].split("&")))[0].config == SCENARIOS["vanishing"].defaults
+    assert "present=1" in url

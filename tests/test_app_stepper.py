@@ -1,0 +1,465 @@
+"""The step-through page through AppTest: every control, the URL contract, and what each chart shows.
+
+Values are checked against the trace (decoded from the figure JSON the browser receives) and
+against the numbers the course notebook prints, not against the page's own code paths.
+"""
+
+import html
+import io
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bptt import RunConfig, bugs_for, run
+from bptt.ui.export import step_csv, step_json, trace_npz
+from bptt.ui.state import parse
+from figure_spec import by_meta, heatmaps, specs
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+P = "stepper:"
+RNN_DOWNSTREAM = ("da_prevt", "da_next", "dz", "dxt", "da_prev", "dWax", "dWaa", "dba")
+
+
+def open_app(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({k: str(v) for k, v in params.items()})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown_t(at: AppTest) -> int:
+    return by_meta(at, "flow")["layout"]["meta"]["current_t"]
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page says in markdown, captions, alerts and code blocks, as one string."""
+    parts = [e.value for kind in ("markdown", "caption", "warning", "error", "info", "subheader", "code")
+             for e in at.get(kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def check_heatmaps_match(at: AppTest, config: RunConfig, t: int) -> int:
+    """Every heatmap's z is the trace's value at step t (in float32), and covers the whole matrix."""
+    step = run(config).trace.step(t)
+    maps = heatmaps(at)
+    for (scope, key), (meta, z) in maps.items():
+        want = np.asarray(getattr(step, scope)[key], dtype=np.float32)
+        assert meta["t"] == t
+        assert z.dtype == np.float32, key
+        assert meta["block"] == [1, 1]
+        np.testing.assert_array_equal(z, want, err_msg=f"{scope}.{key} at t={t}")
+    return len(maps)
+
+
+# --- the first screen -------------------------------------------------------------------------------
+
+def test_default_screen_is_the_course_rnn_at_its_first_step_with_the_notebook_values():
+    at = open_app()
+    assert at.subheader[0].value == "◀ Step 1 of 4 — t = 3"
+    assert shown_t(at) == 3
+    assert at.radio(key=P + "cell").value == "rnn"
+    assert at.selectbox(key=P + "scenario").value == "course"
+    assert at.selectbox(key=P + "bug").value == "none"
+    printed = texts(at)
+    # the notebook's own printed output (deeplearning.ai, "Building a RNN step by step")
+    assert 'gradients["dx"][1][2] = [-2.07101689 -0.59255627  0.02466855  0.01483317]' in printed
+    assert 'gradients["dx"].shape = (3, 10, 4)' in printed
+    assert 'gradients["da0"][2][3] = -0.31494237512' in printed
+    assert 'gradients["dWax"][3][1] = 11.26410449652' in printed
+    assert 'gradients["dWaa"][1][2] = 2.30333312657' in printed
+    assert 'gradients["dba"][4] = [-0.74747722]' in printed
+    assert check_heatmaps_match(at, RunConfig(), 3) == 12
+
+
+def test_course_lstm_shows_the_notebook_lstm_values():
+    at = open_app(cell="lstm")
+    printed = texts(at)
+    assert 'gradients["dx"][1][2] = [ 0.00218254  0.28205375 -0.48292508 -0.43281115]' in printed
+    assert 'gradients["da0"][2][3] = 0.31277031025' in printed
+    assert 'gradients["dWf"][3][1] = -0.08098023109' in printed
+    assert 'gradients["dWi"][1][2] = 0.40512433092' in printed
+    assert 'gradients["dWc"][3][1] = -0.07937467355' in printed
+    assert 'gradients["dWo"][1][2] = 0.03894877576' in printed
+    for key, value in (("dbf", "-0.15745657"), ("dbi", "-0.50848333"), ("dbc", "-0.42510818"), ("dbo", "-0.17958196")):
+        assert f'gradients["{key}"][4] = [{value}]' in printed
+
+
+def test_page_says_the_course_scenario_fixes_sizes_and_disables_them():
+    at = open_app()
+    assert "fixes the sizes and the seed" in texts(at)
+    for name in ("n_x", "n_a", "m", "T_x", "seed", "scale"):
+        assert at.number_input(key=P + name).disabled
+
+
+# --- heatmaps against the trace ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("t", [0, 2])
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_every_heatmap_equals_the_trace_at_that_step(cell, t):
+    at = open_app(cell=cell, t=t)
+    count = check_heatmaps_match(at, RunConfig(cell=cell), t)
+    assert count == (12 if cell == "rnn" else 29)
+
+
+def test_heatmaps_use_one_fixed_symmetric_scale_per_quantity_across_steps():
+    ranges = {}
+    for t in range(4):
+        for (scope, key), (meta, z) in heatmaps(open_app(t=t)).items():
+            assert meta["fixed_scale"]
+            ranges.setdefault((scope, key), set()).add(meta["fixed_scale"])
+    at = open_app(t=1)
+    spec_ranges = {}
+    for spec in specs(at):
+        data = spec["data"][0]
+        if "zmin" in data:
+            assert data["zmin"] == -data["zmax"]
+            spec_ranges[spec["layout"]["meta"]["quantity"], spec["layout"]["meta"]["scope"]] = data["zmax"]
+    trace = run(RunConfig()).trace
+    largest = max(float(np.max(np.abs(s.inputs["da_next"]))) for s in trace.steps())
+    assert spec_ranges["da_next", "inputs"] == pytest.approx(largest)
+
+
+def test_big_matrices_are_pooled_and_the_page_says_so():
+    at = open_app(scenario="classroom", n_a=130, m=3, n_x=2, T_x=3, seed=0, scale=1.0)
+    maps = heatmaps(at)
+    meta, z = maps["outputs", "dWaa"]
+    assert meta["shape"] == [130, 130] and meta["block"] == [3, 3] and z.shape == (44, 44)
+    step = run(RunConfig("rnn", "classroom", 0, 2, 130, 3, 3, 1.0)).trace.step(2)
+    assert np.max(np.abs(z)) == pytest.approx(np.max(np.abs(step.outputs["dWaa"])), rel=1e-6)
+    titles = [s["layout"].get("title", {}).get("text", "") for s in specs(at)]
+    assert any("pooled" in title for title in titles)
+
+
+# --- the URL contract -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("t", [0, 1, 2, 3])
+def test_missing_da_t_zeroes_everything_downstream_while_da_t_stays(t):
+    at = open_app(bug="missing-da-t", t=t)
+    maps = heatmaps(at)
+    da = run(RunConfig()).da
+    np.testing.assert_array_equal(maps["inputs", "da_t"][1], da[:, :, t].astype(np.float32))
+    assert np.any(maps["inputs", "da_t"][1] != 0)
+    zero = [(s, k) for (s, k) in maps if k in RNN_DOWNSTREAM]
+    assert len(zero) == 11  # da_prevt, da_next, dz, dxt, da_prev, three shares, three totals
+    for key in zero:
+        assert not np.any(maps[key][1]), key
+    assert "Every gradient is exactly zero" in texts(at)
+    assert at.toggle(key=P + "famous").value
+
+
+@pytest.mark.parametrize("t, step", [(3, 1), (2, 2), (1, 3), (0, 4)])
+def test_t_in_the_url_lands_on_that_step(t, step):
+    at = open_app(t=t)
+    assert at.subheader[0].value == f"◀ Step {step} of 4 — t = {t}"
+    assert at.slider(key=P + "t").value == t
+    assert shown_t(at) == t
+    assert at.query_params.get("t") == (None if t == 3 else str(t))
+
+
+def test_a_full_url_restores_exactly_that_state():
+    params = dict(cell="lstm", scenario="echo", seed=7, n_x=3, n_a=4, m=2, T_x=6, scale=0.75, t=4,
+                  bug="lstm-dc-not-carried")
+    at = open_app(**params)
+    assert at.radio(key=P + "cell").value == "lstm"
+    assert at.selectbox(key=P + "scenario").value == "echo"
+    for name in ("seed", "n_x", "n_a", "m", "T_x"):
+        assert at.number_input(key=P + name).value == params[name]
+    assert at.number_input(key=P + "scale").value == 0.75
+    assert at.selectbox(key=P + "bug").value == "lstm-dc-not-carried"
+    assert shown_t(at) == 4
+    assert at.query_params == {k: str(v) for k, v in params.items()}
+    config = RunConfig("lstm", "echo", 7, 3, 4, 2, 6, 0.75, "lstm-dc-not-carried")
+    check_heatmaps_match(at, config, 4)
+
+
+@pytest.mark.parametrize("params, param", [
+    ({"cell": "gru"}, "cell"),
+    ({"scenario": "nope"}, "scenario"),
+    ({"scenario": "classroom", "n_a": "0"}, "n_a"),
+    ({"scenario": "classroom", "T_x": "abc"}, "T_x"),
+    ({"scenario": "classroom", "m": "100000"}, "m"),
+    ({"scenario": "classroom", "seed": "-1"}, "seed"),
+    ({"scenario": "classroom", "scale": "nan"}, "scale"),
+    ({"scenario": "classroom", "scale": "99"}, "scale"),
+    ({"t": "7"}, "t"),
+    ({"t": "-1"}, "t"),
+    ({"t": "last"}, "t"),
+    ({"bug": "no-such-bug"}, "bug"),
+    ({"bug": "lstm-c-view"}, "bug"),
+    ({"n_a": "8"}, "n_a"),
+    ({"present": "maybe"}, "present"),
+    ({"hide": "sizes,wings"}, "hide"),
+    ({"lock": "timeline"}, "lock"),
+    ({"colour": "red"}, "colour"),
+])
+def test_bad_parameters_give_a_message_and_fall_back(params, param):
+    at = open_app(**params)
+    warnings = [w.value for w in at.warning]
+    assert any(f"URL parameter `{param}`" in w for w in warnings), warnings
+    assert at.subheader[0].value.startswith("◀ Step 1 of")
+    state, _ = parse(params)
+    assert at.radio(key=P + "cell").value == state.config.cell
+
+
+def test_course_sizes_in_the_url_are_explained_not_used():
+    at = open_app(n_a=8, T_x=9)
+    assert any("fixes its sizes" in w.value for w in at.warning)
+    assert at.number_input(key=P + "n_a").value == 5
+    assert at.subheader[0].value == "◀ Step 1 of 4 — t = 3"
+
+
+def test_url_follows_the_controls():
+    at = open_app()
+    at.selectbox(key=P + "scenario").set_value("classroom").run()
+    assert at.query_params["scenario"] == "classroom"
+    assert at.query_params["n_a"] == "3" and at.query_params["T_x"] == "5"
+    at.number_input(key=P + "n_a").set_value(4).run()
+    assert at.query_params["n_a"] == "4"
+    at.button(key=P + "btn-Next step").click().run()
+    assert at.query_params["t"] == "3"
+    at.toggle(key=P + "famous").set_value(True).run()
+    assert at.query_params["bug"] == "missing-da-t"
+    assert parse(at.query_params)[0].config == RunConfig("rnn", "classroom", 0, 2, 4, 2, 5, 1.0, "missing-da-t")
+
+
+# --- every control ----------------------------------------------------------------------------------
+
+def test_cell_switches_to_the_lstm_and_drops_an_rnn_bug():
+    at = open_app(bug="tanh-twice")
+    at.radio(key=P + "cell").set_value("lstm").run()
+    assert not at.exception
+    assert at.selectbox(key=P + "bug").value == "none"
+    assert ("outputs", "dft") in heatmaps(at)
+    assert at.query_params["cell"] == "lstm" and "bug" not in at.query_params
+
+
+def test_scenario_loads_its_sizes_and_sizes_change_the_run():
+    at = open_app()
+    at.selectbox(key=P + "scenario").set_value("vanishing").run()
+    assert at.number_input(key=P + "T_x").value == 25
+    assert not at.number_input(key=P + "n_a").disabled
+    assert at.subheader[0].value == "◀ Step 1 of 25 — t = 24"
+    for name, value in (("n_x", 3), ("n_a", 6), ("m", 2), ("T_x", 7)):
+        at.number_input(key=P + name).set_value(value).run()
+    assert at.subheader[0].value == "◀ Step 1 of 7 — t = 6"
+    meta, z = heatmaps(at)["outputs", "dxt"]
+    assert meta["shape"] == [3, 2]
+    check_heatmaps_match(at, RunConfig("rnn", "vanishing", 0, 3, 6, 2, 7, 0.5), 6)
+
+
+def test_seed_and_scale_change_the_run():
+    at = open_app(scenario="classroom")
+    before = heatmaps(at)["inputs", "da_t"][1]
+    at.number_input(key=P + "seed").set_value(5).run()
+    assert not np.array_equal(heatmaps(at)["inputs", "da_t"][1], before)
+    at.number_input(key=P + "scale").set_value(2.5).run()
+    assert at.query_params["seed"] == "5" and at.query_params["scale"] == "2.5"
+    check_heatmaps_match(at, RunConfig("rnn", "classroom", 5, 2, 3, 2, 5, 2.5), 4)
+
+
+@pytest.mark.parametrize("bug", [b.id for b in bugs_for("rnn")] + [b.id for b in bugs_for("lstm")])
+def test_every_catalog_bug_opens_without_a_traceback(bug):
+    cell = "lstm" if bug.startswith("lstm") else "rnn"
+    at = open_app(cell=cell)
+    at.selectbox(key=P + "bug").set_value(bug).run()
+    assert not at.exception
+    page = texts(at)
+    assert "Bug on:" in page
+    trace = run(RunConfig(cell=cell, bug=bug)).trace
+    if trace.error is not None:
+        assert "raised" in page and trace.error.message in page
+        code = html.unescape("".join(h.proto.body for h in at.get("html")))
+        assert trace.error.message in code  # beside the wrong line
+    else:
+        assert "First difference" in page or "only the returned" in page
+        check_heatmaps_match(at, RunConfig(cell=cell, bug=bug), trace.order[0])
+
+
+def test_famous_toggle_and_bug_selector_stay_in_step():
+    at = open_app()
+    at.toggle(key=P + "famous").set_value(True).run()
+    assert at.selectbox(key=P + "bug").value == "missing-da-t"
+    at.selectbox(key=P + "bug").set_value("tanh-twice").run()
+    assert not at.toggle(key=P + "famous").value
+    at.toggle(key=P + "famous").set_value(True).run()
+    at.toggle(key=P + "famous").set_value(False).run()
+    assert at.selectbox(key=P + "bug").value == "none"
+
+
+def test_famous_toggle_from_the_lstm_switches_to_the_rnn():
+    at = open_app(cell="lstm")
+    at.toggle(key=P + "famous").set_value(True).run()
+    assert at.radio(key=P + "cell").value == "rnn"
+    assert "Every gradient is exactly zero" in texts(at)
+
+
+def test_step_buttons_walk_backward_in_time():
+    at = open_app()
+    seen = [shown_t(at)]
+    for _ in range(3):
+        at.button(key=P + "btn-Next step").click().run()
+        seen.append(shown_t(at))
+    assert seen == [3, 2, 1, 0]
+    assert at.button(key=P + "btn-Next step").disabled
+    at.button(key=P + "btn-Previous step").click().run()
+    assert shown_t(at) == 1
+    at.button(key=P + "btn-First step").click().run()
+    assert shown_t(at) == 3 and at.subheader[0].value == "◀ Step 1 of 4 — t = 3"
+    at.button(key=P + "btn-Last step").click().run()
+    assert shown_t(at) == 0 and at.subheader[0].value == "◀ Step 4 of 4 — t = 0"
+
+
+def test_left_arrow_is_the_next_step_in_the_course_loop_and_right_for_a_forward_loop():
+    at = open_app()
+    assert at.button(key=P + "btn-Next step").proto.shortcut.lower() == "left"
+    assert at.button(key=P + "btn-Next step").label.startswith("←")
+    at = open_app(bug="forward-order")
+    assert at.subheader[0].value == "◀ Step 1 of 4 — t = 0"
+    assert at.button(key=P + "btn-Next step").label.endswith("→")
+    at.button(key=P + "btn-Next step").click().run()
+    assert shown_t(at) == 1
+
+
+def test_slider_moves_to_any_t():
+    at = open_app()
+    at.slider(key=P + "t").set_value(1).run()
+    assert shown_t(at) == 1 and at.subheader[0].value == "◀ Step 3 of 4 — t = 1"
+    check_heatmaps_match(at, RunConfig(), 1)
+
+
+def test_slider_past_an_error_snaps_to_the_step_that_raised():
+    at = open_app(bug="no-transpose-wax")
+    at.slider(key=P + "t").set_value(0).run()
+    assert shown_t(at) == 3
+    assert "never reached" in texts(at)
+
+
+def test_play_advances_one_step_per_tick_and_stops_at_the_end():
+    at = open_app()
+    at.select_slider(key=P + "speed").set_value(4.0)
+    at.toggle(key=P + "play").set_value(True).run()
+    assert at.toggle(key=P + "play").value
+    for want in (2, 1, 0):
+        time.sleep(0.3)
+        at.run()
+        assert shown_t(at) == want
+    time.sleep(0.3)
+    at.run()
+    assert not at.toggle(key=P + "play").value  # at the last step play switches itself off
+
+
+def test_autoscale_toggle_frees_each_panel():
+    at = open_app()
+    at.toggle(key=P + "autoscale").set_value(True).run()
+    assert all(not meta["fixed_scale"] for meta, _ in heatmaps(at).values())
+
+
+def test_difference_view_shows_bug_minus_correct():
+    at = open_app(bug="no-transpose-waa", t=1)
+    at.toggle(key=P + "diff").set_value(True).run()
+    buggy = run(RunConfig(bug="no-transpose-waa")).trace.step(1)
+    correct = run(RunConfig()).trace.step(1)
+    for (scope, key), (meta, z) in heatmaps(at).items():
+        want = (getattr(buggy, scope)[key] - getattr(correct, scope)[key]).astype(np.float32)
+        np.testing.assert_allclose(z, want, rtol=1e-6, atol=1e-6)
+    assert "First difference from the correct code" in texts(at)
+
+
+def test_log_toggle_and_spectral_radius():
+    at = open_app(scenario="vanishing")
+    assert by_meta(at, "log")["layout"]["meta"]["log"]  # vanishing opens on a log scale
+    at.toggle(key=P + "log").set_value(False).run()
+    assert not by_meta(at, "log")["layout"]["meta"]["log"]
+    assert "ρ = 0.5" in texts(at) and "vanish" in texts(at)
+
+
+def _banner_for_inf_in_da():
+    """A run whose da holds an Inf at t = 2, drawn by the page's banner panel."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from bptt import RunConfig, run, trace_rnn
+    from bptt.ui import panels, stepping
+    from bptt.ui.summary import summarize
+
+    r = run(RunConfig())
+    da = r.da.copy()
+    da[1, 4, 2] = np.inf
+    r = replace(r, da=da, trace=trace_rnn(da, r.caches))
+    panels.bug_banners(r, summarize(r.trace), None, lambda t: stepping.label(r.trace, t))
+
+
+def test_nan_and_inf_are_reported_with_their_first_step():
+    at = AppTest.from_function(_banner_for_inf_in_da).run()
+    assert not at.exception
+    assert "NaN or Inf first appears at Step 2 of 4 — t = 2, in `da_t`" in at.error[0].value
+
+
+def test_values_beyond_float32_are_sent_as_float64_not_as_inf():
+    at = open_app(scenario="exploding", scale=10.0, T_x=300, n_a=64, t=0)
+    meta, z = heatmaps(at)["inputs", "da_prevt"]
+    assert z.dtype == np.float64 and np.all(np.isfinite(z)) and np.max(np.abs(z)) > 1e90
+
+
+def test_exports_are_offered():
+    at = open_app()
+    assert len(at.get("download_button")) == 3
+
+
+# --- teacher controls -------------------------------------------------------------------------------
+
+def test_hide_and_lock_controls():
+    at = open_app(hide="sizes,seed,code", lock="cell,bug,step")
+    keys = {w.key for w in at.number_input}
+    assert not {P + n for n in ("n_x", "n_a", "m", "T_x", "seed")} & keys
+    assert at.radio(key=P + "cell").disabled
+    assert at.selectbox(key=P + "bug").disabled and at.toggle(key=P + "famous").disabled
+    assert at.button(key=P + "btn-Next step").disabled and at.slider(key=P + "t").disabled
+    assert "The code" not in [m.value for m in at.markdown]
+    assert at.query_params["hide"] == "code,seed,sizes" and at.query_params["lock"] == "bug,cell,step"
+
+
+def test_presenter_layout():
+    at = open_app(present=1)
+    css = "".join(h.proto.body for h in at.get("html"))
+    assert 'stSidebar"]' in css and "display: none" in css
+    assert at.query_params["present"] == "1"
+
+
+# --- exports (the functions behind the buttons) -----------------------------------------------------
+
+def test_npz_export_holds_plain_arrays_equal_to_the_trace():
+    r = run(RunConfig(bug="overwrite-not-accumulate"))
+    data = np.load(io.BytesIO(trace_npz(r)), allow_pickle=False)
+    assert json.loads(str(data["config"]))["bug"] == "overwrite-not-accumulate"
+    for step in r.trace.steps():
+        np.testing.assert_array_equal(data["dz"][step.t], step.outputs["dz"])
+        np.testing.assert_array_equal(data["da_prevt"][step.t], step.inputs["da_prevt"])
+    for key, value in r.trace.gradients().items():
+        np.testing.assert_array_equal(data[f"final_{key}"], value)
+    assert "dWaa" not in data.files  # matrices are derived from the vectors, not stored per step
+
+
+def test_npz_export_of_a_run_that_raised_records_the_error():
+    r = run(RunConfig(bug="no-transpose-wax"))
+    data = np.load(io.BytesIO(trace_npz(r)), allow_pickle=False)
+    assert "not aligned" in str(data["error"]) and not any(f.startswith("final_") for f in data.files)
+
+
+def test_step_csv_and_json_hold_every_matrix_of_the_step():
+    step = run(replace(RunConfig(), scenario="classroom")).trace.step(2)
+    rows = step_csv(step).splitlines()
+    assert rows[0] == "t,scope,quantity,row,col,value"
+    got = {(r.split(",")[1], r.split(",")[2], int(r.split(",")[3]), int(r.split(",")[4])): float(r.split(",")[5])
+           for r in rows[1:]}
+    assert got["outputs", "dz", 1, 0] == step.outputs["dz"][1, 0]
+    doc = json.loads(step_json(step))
+    np.testing.assert_array_equal(np.array(doc["totals"]["dWaa"]), step.totals["dWaa"])
+    assert doc["t"] == 2

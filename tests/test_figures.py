@@ -1,0 +1,137 @@
+"""The figures as pure functions: what they draw is the data they were given, readable at any size."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+from bptt import RunConfig, get_bug, rnn_backward, run
+from bptt.figures import chart_config, heatmap, norm_chart, pooled, timeline
+from bptt.figures.codepanel import MISSING, find, listing, loop_body, with_bug, without_docstring
+
+
+@pytest.mark.parametrize("cols", [1, 63, 64, 65, 200])
+@pytest.mark.parametrize("rows", [1, 64, 129])
+def test_pooling_keeps_each_blocks_signed_extreme_and_fits_the_limit(rows, cols):
+    rng = np.random.RandomState(rows * 1000 + cols)
+    values = rng.randn(rows, cols)
+    z, br, bc = pooled(values, 64)
+    assert z.shape[0] <= 64 and z.shape[1] <= 64
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            block = values[i * br:(i + 1) * br, j * bc:(j + 1) * bc]
+            assert z[i, j] == block.flat[np.argmax(np.abs(block))]
+
+
+def test_pooling_never_hides_a_nan_or_an_inf():
+    values = np.zeros((100, 100))
+    values[3, 4], values[50, 60] = np.nan, -np.inf
+    z, br, bc = pooled(values, 10)
+    assert np.isnan(z[0, 0]) and z[5, 6] == -np.inf
+    assert np.count_nonzero(~np.isfinite(z)) == 2
+
+
+def test_heatmap_sends_the_matrix_as_float32_with_a_symmetric_fixed_range():
+    values = np.arange(15.0).reshape(3, 5) - 7
+    fig = heatmap(values, title="dz", quantity="dz", scope="outputs", t=2, zmax=9.0, rows="unit", cols="example")
+    trace = fig.data[0]
+    assert trace.z.dtype == np.float32
+    np.testing.assert_array_equal(trace.z, values.astype(np.float32))
+    assert (trace.zmin, trace.zmax) == (-9.0, 9.0)
+    assert "unit %{y}" in trace.hovertemplate and "example %{x}" in trace.hovertemplate
+    assert trace.text[0][0] == "-7" and trace.texttemplate == "%{text}"
+    assert fig.layout.meta == {"quantity": "dz", "scope": "outputs", "t": 2, "shape": [3, 5], "block": [1, 1],
+                               "fixed_scale": True, "nonfinite": 0}
+    assert fig.layout.yaxis.autorange == "reversed"  # row 0 on top, as numpy prints it
+
+
+def test_heatmap_autoscale_centres_on_zero_and_all_zero_stays_valid():
+    auto = heatmap(np.ones((2, 2)), title="x", quantity="x")
+    assert auto.data[0].zmid == 0 and auto.data[0].zmin is None
+    zero = heatmap(np.zeros((2, 2)), title="x", quantity="x", zmax=0.0)
+    assert zero.data[0].zmax == 1.0 and zero.data[0].zmin == -1.0
+
+
+def test_large_heatmaps_are_pooled_and_say_so_without_text():
+    fig = heatmap(np.random.RandomState(0).randn(256, 16), title="dz", quantity="dz")
+    assert fig.data[0].z.shape == (64, 16) and fig.layout.meta["block"] == [4, 1]
+    assert "pooled" in fig.layout.title.text and fig.data[0].text is None
+    assert list(fig.data[0].y[:3]) == [0, 4, 8]  # each row labelled by the first unit of its block
+
+
+def test_lstm_weights_draw_the_a_prev_xt_divider():
+    fig = heatmap(np.zeros((5, 8)), title="dWf", quantity="dWf", split=5)
+    assert [s.x0 for s in fig.layout.shapes] == [4.5]
+
+
+def test_timeline_arrows_follow_the_carried_gradient():
+    trace = run(RunConfig()).trace
+    flow = trace.norms("da_prevt")
+    fig = timeline(4, trace.order, 1, flow, out=float(np.linalg.norm(trace.da0)))
+    meta = fig.layout.meta
+    assert meta["flow"][1:] == pytest.approx(list(flow))
+    assert meta["colors"] == ["#D9D9D9", "#F58518", "#4C78A8", "#4C78A8"]  # t=3, 2 done; t=1 now; t=0 to come
+    arrows, stopped = fig.data[1], fig.data[2]
+    assert arrows.marker.symbol == "triangle-left"
+    assert list(stopped.x) == [3.5]  # nothing flows into the last step from the future
+    assert len(arrows.x) == 4
+
+
+def test_timeline_shows_that_nothing_flows_for_the_missing_da_t_bug():
+    trace = run(RunConfig(bug="missing-da-t")).trace
+    fig = timeline(4, trace.order, 3, trace.norms("da_prevt"), out=0.0)
+    assert len(fig.data[1].x) == 0 and len(fig.data[2].x) == 5
+
+
+def test_timeline_marks_the_step_that_raised():
+    trace = run(RunConfig(bug="no-transpose-wax")).trace
+    fig = timeline(4, trace.order, 3, trace.norms("da_prevt"), error_t=trace.error.t)
+    assert fig.layout.meta["colors"][3] == "#E45756"
+
+
+def test_norm_chart_marks_now_and_leaves_zeros_out_of_a_log_axis():
+    fig = norm_chart({"a": np.array([0.0, 1.0, 10.0, np.nan])}, current_t=2, log=True)
+    assert fig.layout.yaxis.type == "log"
+    assert np.isnan(fig.data[0].y[0]) and fig.data[0].y[2] == 10.0
+    assert fig.layout.meta["zeros_left_out"] == {"a": 1}
+    assert fig.layout.shapes[0].x0 == 2
+
+
+def test_chart_config_names_the_png():
+    config = chart_config("dz_t2")
+    assert config["toImageButtonOptions"] == {"format": "png", "filename": "dz_t2", "scale": 2}
+
+
+def test_code_panel_finds_the_bugs_right_line_despite_its_comment():
+    lines = inspect.getsource(__import__("bptt").rnn_cell_backward).splitlines()
+    bug = get_bug("no-transpose-wax")
+    at = find(lines, bug.right)
+    assert len(at) == 1 and "Wax.T" in lines[at[0]]
+    swapped, where = with_bug(lines, bug.right, bug.wrong)
+    assert where == at and swapped[at[0]].strip() == bug.wrong and swapped[at[0]].startswith("    ")
+
+
+def test_code_panel_shows_a_missing_line_as_a_gap():
+    lines = without_docstring(inspect.getsource(rnn_backward).splitlines())
+    swapped, where = with_bug(lines, "da0 = da_prevt", "")
+    assert swapped[where[0]].strip() == MISSING and len(swapped) == len(lines)
+
+
+def test_code_panel_swaps_every_line_of_a_multi_line_bug():
+    lines = inspect.getsource(rnn_backward).splitlines()
+    bug = get_bug("overwrite-not-accumulate")
+    swapped, where = with_bug(lines, bug.right, bug.wrong)
+    assert [swapped[i].strip() for i in where] == bug.wrong.splitlines()
+
+
+def test_loop_body_is_the_for_loop_of_the_backward():
+    lines = without_docstring(inspect.getsource(rnn_backward).splitlines())
+    body = loop_body(lines)
+    assert lines[body[0]].strip() == "for t in reversed(range(T_x)):"
+    assert lines[body[-1]].strip() == "dba += dbat"
+    assert not any('"""' in line for line in lines)
+
+
+def test_listing_escapes_and_marks_lines():
+    html = listing(["x = a < b", "y = 1"], marks={0: "now"}, notes={1: "# <oops>"})
+    assert "a &lt; b" in html and "&lt;oops&gt;" in html and 'data-mark="now"' in html
