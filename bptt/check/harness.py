@@ -51,6 +51,7 @@ if __name__ == "__main__":
 import ast  # noqa: E402  (the limits come first, on purpose)
 import builtins  # noqa: E402
 import faulthandler  # noqa: E402
+import importlib  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
 import traceback  # noqa: E402
@@ -59,7 +60,7 @@ import numpy as np  # noqa: E402
 
 import bptt  # noqa: E402
 from bptt.check import guard  # noqa: E402
-from bptt.check.source import keep_definitions  # noqa: E402
+from bptt.check.source import SKIPPED, keep_definitions  # noqa: E402
 
 FILENAME = "submission.py"
 CELL_ARGS = {"rnn": ("da_next", "cache"), "lstm": ("da_next", "dc_next", "cache")}
@@ -75,6 +76,8 @@ FORWARD_OUTPUTS = {
     "rnn_forward": ("a", "y_pred"), "lstm_forward": ("a", "y", "c"),
     "rnn_cell_forward": ("a_next", "yt_pred"), "lstm_cell_forward": ("a_next", "c_next", "yt_pred"),
 }
+PRELOAD = ("math", "copy", "random", "itertools", "functools", "collections", "operator", "time", "string", "re",
+           "typing", "dataclasses", "warnings", "socket", "ctypes", "encodings.idna")
 HELPERS = {"np": np, "sigmoid": bptt.sigmoid, "softmax": bptt.softmax}
 
 
@@ -328,6 +331,13 @@ def run_cell_forward(ns, cell, probe, results, prefix) -> dict:
     return {"steps": steps}
 
 
+def _fatal(record: dict) -> bool:
+    """True when a run ran out of memory or asked to exit: the other probes would do the same."""
+    runs = [record.get(k, {}) for k in ("whole", "loop", "forward")]
+    runs += [step for k in ("cell_backward", "cell_forward") for step in record.get(k, {}).get("steps", [])]
+    return any(run.get("error", {}).get("type") in ("MemoryError", "exit") for run in runs)
+
+
 def load_probes(workdir: str, job: dict) -> list:
     with np.load(os.path.join(workdir, "probes.npz"), allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
@@ -350,12 +360,13 @@ def run_submission(workdir: str, job: dict, code: str, probes: list, stdout: Cap
     results = Results()
     meta = results.meta
     tree, meta["dropped"] = keep_definitions(ast.parse(code, FILENAME))
-    ns = {"__name__": "submission", "__builtins__": builtins, **HELPERS}
+    ns = {"__name__": "submission", "__builtins__": builtins, SKIPPED: [], **HELPERS}
     try:
         exec(compile(tree, FILENAME, "exec"), ns)
     except BaseException as e:
         meta["error"] = failure(e)
         return results
+    meta["skipped_imports"] = [str(name) for name in ns[SKIPPED]][:50]
     own = {name for name, value in ns.items() if getattr(getattr(value, "__code__", None), "co_filename", "") == FILENAME}
     meta["defined"] = sorted(own)
     for name in ("rnn_cell_forward", "rnn_forward", "rnn_cell_backward", "rnn_backward",
@@ -379,8 +390,8 @@ def run_submission(workdir: str, job: dict, code: str, probes: list, stdout: Cap
         if f"{cell}_cell_forward" in own:
             record["cell_forward"] = run_cell_forward(ns, cell, probe, results, prefix + "cf.")
         meta["probes"].append(record)
-        if stdout.total > job["output_limit"]:
-            break
+        if stdout.total > job["output_limit"] or _fatal(record):
+            break  # the verdict is already clear; more probes would only burn the time limit
     return results
 
 
@@ -391,6 +402,8 @@ def main() -> None:
     with open(os.path.join(workdir, FILENAME), encoding="utf-8") as f:
         code = f.read()
     probes = load_probes(workdir, job)
+    for module in PRELOAD:  # once the process is `nobody`, Python's own folder may be out of reach
+        importlib.import_module(module)
     faulthandler.enable(file=sys.__stderr__)  # a segfault still names the student's line on stderr
     drop_privileges(job["uid"], job["gid"])
     guard.install(workdir, readable_roots())

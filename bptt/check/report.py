@@ -37,6 +37,7 @@ class Report:
     stdout: str = ""  # what the student's code printed, truncated
     seconds: float = 0.0
     runs: dict = field(default_factory=dict)  # function -> [(probe, student LoopRun, reference trace)], for the page
+    notes: list = field(default_factory=list)  # what the run itself adds to the source's notes
 
     @property
     def ok(self) -> bool:
@@ -59,13 +60,13 @@ class Report:
             "bugs": [{"id": m.bug.id, "title": m.bug.title, "function": m.bug.function, "line": m.line,
                       "missing_line": m.missing, "why": m.bug.why, "hint": m.bug.hint} for m in self.bugs],
             "error": self.error,
-            "notes": list(self.source.notes),
+            "notes": [*self.source.notes, *self.notes],
         }
 
     def to_text(self) -> str:
         """The readable report of `python -m bptt check FILE`."""
         out = [f"Checked: {', '.join(self.functions) or ', '.join(self.source.functions) or 'nothing'}"]
-        out += [f"Note: {note}" for note in self.source.notes]
+        out += [f"Note: {note}" for note in (*self.source.notes, *self.notes)]
         if self.error is not None:
             where = f" ({self.source.where(self.error['line'])})" if self.error.get("line") else ""
             out.append(f"Could not run [{self.error['kind']}]{where}: {self.error['message']}")

@@ -36,7 +36,7 @@ class Limits:
 
     wall_s: float = 10.0  # seconds of real time, sleeping included
     cpu_s: int = 10  # seconds of CPU time
-    memory_mb: int = 1024  # address space; numpy itself needs ~150 MB
+    memory_mb: int = 512  # address space; numpy itself needs ~150 MB, the course's arrays a few kB
     file_mb: int = 16  # largest file the child may write, results included
     output_keep: int = 20_000  # characters of the student's printed output shown back
     output_limit: int = 1_000_000  # printing more than this many characters is an error
@@ -195,10 +195,10 @@ def _faulthandler_line(stderr: str) -> int | None:
 
 def _unreadable(e: Exception) -> dict:
     if isinstance(e, FileNotFoundError):
-        message = ("your code ended the process before the check finished (os._exit, or a crash in a "
-                   "native library): nothing came back.")
-    else:
-        message = f"the results that came back could not be read safely ({type(e).__name__}: {str(e)[:200]})."
+        return {"kind": "runtime", "message": "your code ended the process before the check finished (os._exit(), "
+                "or a crash in a native library): nothing came back. Remove such calls from your functions.",
+                "line": None}
+    message = f"the results that came back could not be read safely ({type(e).__name__}: {str(e)[:200]})."
     return {"kind": "output", "message": message, "line": None}
 
 

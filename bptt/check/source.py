@@ -17,6 +17,7 @@ COURSE_FUNCTIONS = (
     "rnn_cell_forward", "rnn_forward", "rnn_cell_backward", "rnn_backward",
     "lstm_cell_forward", "lstm_forward", "lstm_cell_backward", "lstm_backward",
 )
+SKIPPED = "__skipped_imports__"  # the list, in the namespace the code runs in, of imports that failed
 MAX_CHARS = 200_000  # a whole course notebook's code is ~30 000 characters
 
 TYPOGRAPHY = {
@@ -145,10 +146,10 @@ def reindent(code: str) -> str:
             elif AFTER_LOOP.match(line) and depth > 1:
                 depth, stack = 1, stack[:1]
             out.append("    " * depth + line)
-            if _opens_block(line):
+            in_string = quotes % 2 == 1
+            if _opens_block(line) and not in_string:
                 stack.append(depth)
                 depth += 1
-            in_string = quotes % 2 == 1
         brackets = max(0, brackets + _bracket_balance(line))
     return "\n".join(out)
 
@@ -192,9 +193,11 @@ def keep_definitions(tree: ast.Module) -> tuple:
     body, dropped = [], 0
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            handler = ast.ExceptHandler(type=ast.Name("ImportError", ast.Load()), name=None, body=[ast.Pass()])
+            module = node.module if isinstance(node, ast.ImportFrom) else ", ".join(a.name for a in node.names)
+            skipped = ast.parse(f"{SKIPPED}.append({module!r})").body  # the report lists what was skipped
+            handler = ast.ExceptHandler(type=ast.Name("ImportError", ast.Load()), name=None, body=skipped)
             wrapped = ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[])
-            body.append(ast.copy_location(ast.fix_missing_locations(ast.copy_location(wrapped, node)), node))
+            body.append(ast.fix_missing_locations(ast.copy_location(wrapped, node)))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             body.append(node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not _calls(node.value):

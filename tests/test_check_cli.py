@@ -1,0 +1,55 @@
+"""python -m bptt check FILE [--json]: the exit status and exactly one JSON object."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions"
+
+
+def bptt_check(*args):
+    return subprocess.run([sys.executable, "-m", "bptt", "check", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("path, status", [
+    (SUBMISSIONS / "correct" / "lstm_course_style.py", 0),
+    (SUBMISSIONS / "missing_da_t_forum.txt", 1),
+    (SUBMISSIONS / "missing_da_t_notebook.ipynb", 1),
+    (SUBMISSIONS / "bugs" / "no-transpose-wax.py", 2),
+    (SUBMISSIONS / "hostile" / "sys_exit.py", 2),
+])
+def test_json_is_one_object_and_the_status_follows_the_verdict(path, status):
+    out = bptt_check(path, "--json")
+    assert out.returncode == status, out.stderr
+    result = json.loads(out.stdout)  # raises if anything but one JSON document was printed
+    assert list(result)[:5] == ["ok", "functions", "first_divergence", "bugs", "error"]
+    assert result["ok"] is (status == 0)
+    assert (result["error"] is not None) is (status == 2)
+    if result["error"]:
+        assert result["error"]["kind"] in ("syntax", "indentation", "missing-function", "runtime", "shape",
+                                           "timeout", "memory", "output")
+
+
+def test_the_text_report_names_the_bug_the_line_and_the_hint():
+    out = bptt_check(SUBMISSIONS / "missing_da_t.py")
+    assert out.returncode == 1
+    assert "Forgot to add da[:,:,t] [missing-da-t] in rnn_backward, at line 41" in out.stdout
+    assert "At t = 3 (T_x = 4" in out.stdout and "da_next" in out.stdout and "Hint:" in out.stdout
+
+
+def test_a_syntax_error_is_status_2_with_its_line(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def rnn_backward(da, caches)\n    return {}\n")
+    out = bptt_check(path, "--json")
+    assert out.returncode == 2
+    assert json.loads(out.stdout)["error"] == {"kind": "syntax", "message": "SyntaxError: expected ':'", "line": 1}
+
+
+def test_a_missing_file_is_status_2():
+    out = bptt_check(ROOT / "no-such-file.py")
+    assert out.returncode == 2 and "cannot read" in out.stdout

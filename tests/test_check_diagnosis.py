@@ -1,0 +1,134 @@
+"""bptt.check: a student's own functions, run step by step, compared, and matched to the catalog."""
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bptt import BUGS, get_bug, trace_rnn
+from bptt.check import check, from_file, from_text
+from bptt.check.compare import course_caches
+
+SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
+CORRECT = sorted((SUBMISSIONS / "correct").glob("*.py"))
+
+
+@lru_cache(maxsize=None)
+def report_for(path: Path):
+    return check(from_file(path.name, path.read_bytes()))
+
+
+@pytest.mark.parametrize("name", ["missing_da_t.py", "missing_da_t_forum.txt", "missing_da_t_notebook.ipynb"])
+def test_forum_famous_missing_da_t_is_diagnosed(name):
+    report = report_for(SUBMISSIONS / name)
+    result = report.to_json()
+    assert report.exit_code == 1 and result["error"] is None
+    assert [b["id"] for b in result["bugs"]] == ["missing-da-t"]
+    assert result["first_divergence"] == {
+        "function": "rnn_backward", "t": 3, "T_x": 4, "quantity": "da_next", "scope": "input",
+        "probe": "course example", "max_abs_error": pytest.approx(np.abs(report.runs["rnn_backward"][0][2].da[:, :, 3]).max()),
+    }
+    # every output is zero and every shape is right: what the student sees
+    probe, run, reference = report.runs["rnn_backward"][0]
+    want = reference.gradients()
+    assert all(run.returned[k].shape == want[k].shape and not run.returned[k].any() for k in want)
+    assert all(not step.inputs["da_next"].any() for step in run.steps)
+    line = report.source.code.split("\n")[result["bugs"][0]["line"] - 1]
+    assert "rnn_cell_backward(da_prevt, caches[t])" in line
+    assert "loss's own gradient" in result["bugs"][0]["why"]
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[b.id for b in BUGS])
+def test_every_catalog_bug_written_student_style_is_named_at_its_line(bug):
+    path = SUBMISSIONS / "bugs" / f"{bug.id}.py"
+    assert path.exists(), f"add a student-style submission with this bug: {path}"
+    result = report_for(path).to_json()
+    assert result["bugs"] and result["bugs"][0]["id"] == bug.id
+    assert result["first_divergence"] is not None and result["ok"] is False
+    line = result["bugs"][0]["line"]
+    assert line is not None
+    text = report_for(path).source.code.split("\n")[line - 1]
+    if bug.wrong and not result["bugs"][0]["missing_line"]:
+        wrong_names = {w.split("=")[0].strip() for w in bug.wrong.split("\n")} | {"for", "rnn_cell_backward"}
+        assert any(name.split("[")[0] in text for name in wrong_names) or "dtanh" in text, text
+
+
+@pytest.mark.parametrize("bug", [b for b in BUGS if b.first and b.first[0] in ("input", "total", "final")],
+                         ids=lambda b: b.id)
+def test_loop_bugs_first_diverge_where_the_catalog_says(bug):
+    scope, quantity, t = bug.first
+    d = report_for(SUBMISSIONS / "bugs" / f"{bug.id}.py").to_json()["first_divergence"]
+    assert (d["scope"], d["quantity"]) == (scope, quantity)
+    assert d["t"] == (None if t is None else range(d["T_x"])[t])
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=[p.stem for p in CORRECT])
+def test_correct_solutions_in_different_styles_pass_without_false_alarm(path):
+    report = report_for(path)
+    assert report.exit_code == 0, report.to_text()
+    result = report.to_json()
+    assert result["ok"] and result["bugs"] == [] and result["first_divergence"] is None and result["error"] is None
+    assert all(f["ok"] for f in result["functions"].values())
+
+
+def test_the_recorded_steps_are_the_reference_steps_for_a_correct_loop():
+    probe, run, reference = report_for(SUBMISSIONS / "correct" / "rnn_course_style.py").runs["rnn_backward"][1]
+    assert run.order == reference.order == tuple(range(probe.T_x - 1, -1, -1))
+    for step, ref in zip(run.steps, reference.steps()):
+        np.testing.assert_allclose(step.inputs["da_next"], ref.inputs["da_next"], atol=1e-12)
+        for key in ("dxt", "da_prev", "dWax", "dWaa", "dba"):
+            np.testing.assert_allclose(step.outputs[key], ref.outputs[key], atol=1e-12)
+        for key in ("dx", "dWax", "dWaa", "dba"):
+            np.testing.assert_allclose(step.totals[key], ref.totals[key], atol=1e-12)
+
+
+def test_wrong_cache_is_seen_as_the_cache_the_loop_passed():
+    _, run, _ = report_for(SUBMISSIONS / "bugs" / "wrong-cache.py").runs["rnn_backward"][0]
+    assert [(s.t, s.cache) for s in run.steps] == [(3, 2), (2, 1), (1, 0), (0, 3)]  # caches[-1] wraps to the last
+
+
+def test_a_bug_outside_the_catalog_is_localised_without_a_name():
+    code = (SUBMISSIONS / "correct" / "rnn_course_style.py").read_text().replace(
+        "da_prev = np.dot(Waa.T, dtanh)", "da_prev = 0.5 * np.dot(Waa.T, dtanh)")
+    result = check(from_text(code)).to_json()
+    assert result["bugs"] == []
+    assert {k: result["first_divergence"][k] for k in ("function", "t", "quantity", "scope")} == {
+        "function": "rnn_backward", "t": 3, "quantity": "da_prev", "scope": "step"}
+    assert result["functions"]["rnn_cell_backward"]["outputs"]["da_prev"]["ok"] is False
+    assert result["functions"]["rnn_cell_backward"]["outputs"]["dxt"]["ok"] is True
+
+
+def test_two_bugs_at_once_are_both_named_from_the_cell_and_the_loop_alone():
+    code = (SUBMISSIONS / "bugs" / "tanh-twice.py").read_text().replace(
+        "rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])", "rnn_cell_backward(da[:, :, t], caches[t])")
+    report = check(from_text(code))
+    assert {m.bug.id: m.evidence for m in report.bugs} == {"tanh-twice": "cell", "missing-da-prev": "loop"}
+
+
+def test_a_cell_only_file_reports_the_cell_with_no_step_index():
+    code = (SUBMISSIONS / "bugs" / "dwaa-transposed.py").read_text()
+    code = code[: code.index("# GRADED FUNCTION: rnn_backward")]
+    result = check(from_text(code)).to_json()
+    assert list(result["functions"]) == ["rnn_cell_backward"]
+    assert result["first_divergence"]["function"] == "rnn_cell_backward"
+    assert (result["first_divergence"]["t"], result["first_divergence"]["scope"]) == (None, "step")
+    assert result["first_divergence"]["quantity"] == "dWaa"
+    assert [b["id"] for b in result["bugs"]] == ["dwaa-transposed"]
+
+
+def test_the_student_cell_values_are_what_the_variant_computes():
+    """The diagnosis compares numbers: the student's dWaa on the course probe is the variant's, the transpose."""
+    report = report_for(SUBMISSIONS / "bugs" / "dwaa-transposed.py")
+    probe, run, _ = report.runs["rnn_backward"][0]
+    variant = trace_rnn(probe.da, course_caches(probe), get_bug("dwaa-transposed").variant)
+    np.testing.assert_allclose(run.returned["dWaa"], variant.gradients()["dWaa"], atol=1e-12)
+    np.testing.assert_allclose(run.steps[0].outputs["dWaa"], variant.step(3).outputs["dWaa"], atol=1e-12)
+
+
+def test_a_raising_bug_reports_the_shapes_and_the_students_line():
+    report = report_for(SUBMISSIONS / "bugs" / "no-transpose-wax.py")
+    error = report.to_json()["error"]
+    assert error["kind"] == "shape" and "(5,3)" in error["message"] and "(5,10)" in error["message"]
+    assert report.source.code.split("\n")[error["line"] - 1].strip() == "dxt = np.dot(Wax, dtanh)"
+    assert report.exit_code == 2
