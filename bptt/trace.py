@@ -124,10 +124,9 @@ class Trace:
 
     def _dx_after(self, k: int) -> np.ndarray:
         """dx as the loop holds it after position k: columns not yet reached are still zero."""
-        dx = np.zeros_like(self.dx)
-        done = list(self.order[: k + 1])
-        dx[:, :, done] = self.dx[:, :, done]
-        return dx
+        done = np.zeros(self.T_x, dtype=bool)
+        done[list(self.order[: k + 1])] = True
+        return np.where(done, self.dx, 0.0)  # one pass, no zeros-then-scatter
 
     @np.errstate(all="ignore")
     def step(self, t: int) -> Step:
