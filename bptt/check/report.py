@@ -98,6 +98,10 @@ def explain(d: Finding) -> str:
         return f"{when}, on the {d.probe.name} input ({d.probe.sizes}): your loop never ran this step."
     if d.detail.get("missing"):
         return f"{when}, on the {d.probe.name} input: {d.function} does not return {d.quantity}."
+    if d.detail.get("via_caches"):
+        return (f"{when}, on the {d.probe.name} input ({d.probe.sizes}): the reference backward, run on the caches "
+                f"your {d.function} built, differs from the reference run in {d.quantity} ({d.scope}): your "
+                "forward's outputs are right but its caches are not.")
     error = f" (max abs error {_number(d.max_abs_error)})" if d.scope != "error" else ""
     verb = "" if d.scope == "error" else " differs from the reference"
     return f"{when}, on the {d.probe.name} input ({d.probe.sizes}): {words}{verb}{error}."
