@@ -13,6 +13,7 @@ pages = [
     st.Page("pages/gallery.py", title="Bug gallery", icon="🐞"),
     st.Page("pages/itemized.py", title="Itemized gradients", icon="🧮"),
     st.Page("pages/lesson.py", title="Lesson", icon="🎓"),
+    st.Page("pages/check.py", title="Check your code", icon="🩺"),
 ]
 
 st.navigation(pages).run()
