@@ -11,20 +11,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..lstm import lstm_cell_backward, lstm_cell_forward, lstm_forward
-from ..lstm_trace import LSTMTrace, lstm_cell_gradients, trace_lstm
+from ..lstm_trace import lstm_cell_gradients, trace_lstm
 from ..rnn import rnn_cell_backward, rnn_cell_forward, rnn_forward
-from ..rnn_trace import RNNTrace, trace_rnn
+from ..rnn_trace import trace_rnn
 from ..trace import differs, max_abs_error
 from .probes import Probe
 
-TRACES = {"rnn": RNNTrace, "lstm": LSTMTrace}
 CACHE_NAMES = {
     "rnn": ("a_next", "a_prev", "xt"),
     "lstm": ("a_next", "c_next", "a_prev", "c_prev", "ft", "it", "cct", "ot", "xt"),
-}
-FORWARD_OUTPUTS = {
-    "rnn_forward": ("a", "y_pred"), "lstm_forward": ("a", "y", "c"),
-    "rnn_cell_forward": ("a_next", "yt_pred"), "lstm_cell_forward": ("a_next", "c_next", "yt_pred"),
 }
 
 
