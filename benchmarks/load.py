@@ -1,0 +1,334 @@
+"""A classroom at once: many sessions stepping, "Check your code" submissions among them (issue 6).
+
+    python benchmarks/load.py                        # 20 sessions x 60 s, 10 checks, a table
+    python benchmarks/load.py --json                 # one JSON object
+    python benchmarks/load.py --write-docs           # also rewrite the load section of docs/PERFORMANCE.md
+    python benchmarks/load.py --sessions 5 --duration 10 --checks 2   # the CI smoke size
+
+It starts its own `streamlit run app.py` on a free 127.0.0.1 port (or uses --url, loopback only),
+opens every session at once, as a class does when the teacher shares the link, then each
+session clicks the step button at a human pace (a think time between a redraw and the next
+click) for the duration. Halfway in, the check submissions arrive together: correct and buggy
+code, one infinite loop. The run is bounded: a deadline of duration + 120 s, a cap on clicks, and
+every wait has a timeout.
+
+Latency is click-to-redraw on the server's side: from sending the click until the server says
+the run finished (streamlit_client.py). The browser's own drawing runs on each student's
+machine; benchmarks/bench_browser.py measures it in Chromium for one session.
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import random
+import re
+import resource
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from streamlit_client import Server, Session, machine_busy_s  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions"
+DOCS = ROOT / "docs" / "PERFORMANCE.md"
+START, END = "<!-- load:start -->", "<!-- load:end -->"
+CLASSROOM = "scenario=classroom"
+TARGET_P95_S = 1.0
+CHECK_TIMEOUT_S = 60.0  # the sandbox stops a submission after 10 s; the page answers well before this
+# (file, what the page must say): a mix of correct and buggy code and one infinite loop
+CHECKS = [
+    ("correct/rnn_course_style.py", "ok"),
+    ("correct/lstm_course_style.py", "ok"),
+    ("correct/rnn_compact_style.py", "ok"),
+    ("bugs/missing-da-t.py", "missing-da-t"),
+    ("bugs/dwaa-transposed.py", "dwaa-transposed"),
+    ("bugs/overwrite-not-accumulate.py", "overwrite-not-accumulate"),
+    ("bugs/lstm-c-view.py", "lstm-c-view"),
+    ("bugs/tanh-twice.py", "tanh-twice"),
+    ("bugs/lstm-no-carry.py", "lstm-no-carry"),
+    ("hostile/infinite_loop.py", "timeout"),
+]
+
+
+@dataclass
+class Tally:
+    """Everything the sessions saw, kept as raw numbers so the report can recompute anything."""
+
+    opens: list = field(default_factory=list)  # seconds, first full run of each session
+    clicks: list = field(default_factory=list)  # (seconds since start, latency s, during checks)
+    errors: list = field(default_factory=list)  # (session, what)
+    checks: list = field(default_factory=list)  # dicts: file, expected, got, seconds, ok
+    check_window: tuple = (None, None)
+
+
+def percentile(values: list, q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered), max(1, math.ceil(q / 100 * len(ordered)))) - 1]
+
+
+def shown_t(s: Session) -> int | None:
+    """The t the stepper's heading shows ("◀ Step 2 of 5 — t = 3"), None when there is no such heading."""
+    for heading in s.texts("heading"):
+        match = re.search(r"Step \d+ of \d+ — t = (\d+)", heading)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+async def stepper(i: int, url: str, query: str, tally: Tally, opened: asyncio.Barrier, clock: dict, think: float,
+                  budget: list, rng: random.Random) -> None:
+    """One student: open the link, wait for the class, then click through the steps until clock["stop"]."""
+    try:
+        async with Session.open(url, query) as s:
+            run = await s.load()
+            tally.opens.append(run.seconds)
+            if not run.ok or run.errors:
+                tally.errors.append((i, f"open: {run.status} {run.exceptions or run.errors}"))
+            await opened.wait()
+            await asyncio.sleep(rng.uniform(0, think))  # the class does not click in lockstep
+            while time.perf_counter() < clock["stop"] and budget[0] > 0:
+                budget[0] -= 1
+                target = "Next step" if not s.button("Next step").proto.disabled else "First step"
+                want = _target_t(s, target)
+                run = await s.click(s.button(target))
+                at = time.perf_counter() - clock["start"]
+                lo, hi = tally.check_window
+                tally.clicks.append((at, run.seconds, lo is not None and lo <= at and (hi is None or at <= hi)))
+                shown = shown_t(s)
+                if not run.ok or run.errors:
+                    tally.errors.append((i, f"click: {run.status} {run.exceptions or run.errors}"))
+                elif want is not None and shown != want:
+                    tally.errors.append((i, f"click {target}: the page shows t = {shown}, expected t = {want}"))
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+    except Exception as error:  # noqa: BLE001 - a failed session is a counted error, not a crashed benchmark
+        tally.errors.append((i, f"session failed: {type(error).__name__}: {error}"))
+
+
+def _target_t(s: Session, target: str) -> int | None:
+    """The t a step button leads to, from the page: the next lower t, or the first step's t from its label."""
+    if target == "First step":
+        return int(re.search(r"t = (\d+)", s.button("First step").label).group(1))
+    shown = shown_t(s)
+    return None if shown is None else shown - 1
+
+
+async def submit(url: str, name: str, expected: str, tally: Tally) -> None:
+    """One student on the "Check your code" page: paste the file, press the button, read the verdict."""
+    code = (SUBMISSIONS / name).read_text()
+    row = {"file": name, "expected": expected, "got": None, "seconds": None, "ok": False}
+    try:
+        async with Session.open(url, page="check", timeout=CHECK_TIMEOUT_S) as s:
+            await s.load()
+            await s.set(s.widget("text_area", "Your functions"), string_value=code)
+            run = await s.click(s.button("Check my code"))
+            row["seconds"] = run.seconds
+            row["got"] = verdict(s, run)
+            row["ok"] = run.ok and row["got"] == expected
+    except Exception as error:  # noqa: BLE001
+        row["got"] = f"failed: {type(error).__name__}: {error}"
+    tally.checks.append(row)
+
+
+def verdict(s: Session, run) -> str:
+    """What the page answered: ok, the first catalog bug it names, or the error kind it shows."""
+    if run.exceptions or run.status not in ("finished",):
+        return f"{run.status} {run.exceptions}"
+    for text in run.errors:
+        match = re.search(r"\((\w[\w-]*)\):", text)
+        if match:
+            return match.group(1)
+    for text in s.texts("markdown"):
+        match = re.match(r"`([\w-]+)` in `", text)
+        if match:
+            return match.group(1)
+    alerts = [e for e, _ in s.elements.values() if e.WhichOneof("type") == "alert"]
+    if any(a.alert.format == a.alert.SUCCESS for a in alerts):
+        return "ok"
+    return "no verdict on the page"
+
+
+async def run_load(url: str, sessions: int, duration: float, think: float, checks: int, query: str,
+                   max_clicks: int, seed: int) -> dict:
+    """Open `sessions` at once, step for `duration` s, submit `checks` checks at a quarter of the way in."""
+    tally = Tally()
+    rng = random.Random(seed)
+    opened = asyncio.Barrier(sessions + 1)
+    budget = [max_clicks]
+    clock = {"start": 0.0, "stop": float("inf")}
+
+    async def session(i):
+        await stepper(i, url, query, tally, opened, clock, think, budget, random.Random(rng.random()))
+
+    steppers = [asyncio.create_task(session(i)) for i in range(sessions)]
+    opened_at = time.perf_counter()
+    await asyncio.wait_for(opened.wait(), timeout=120 + duration)
+    clock["start"] = time.perf_counter()
+    clock["stop"] = clock["start"] + duration
+    open_s = clock["start"] - opened_at
+    await asyncio.sleep(min(duration / 4, 15))
+    chosen = [CHECKS[-1]] + CHECKS[: max(0, checks - 1)] if checks else []  # the infinite loop always among them
+    tally.check_window = (time.perf_counter() - clock["start"], None)
+    await asyncio.gather(*(submit(url, name, expected, tally) for name, expected in chosen))
+    tally.check_window = (tally.check_window[0], time.perf_counter() - clock["start"])
+    await asyncio.wait_for(asyncio.gather(*steppers), timeout=duration + 120)
+    return summarize(tally, sessions, duration, think, open_s, budget[0] <= 0)
+
+
+def summarize(tally: Tally, sessions: int, duration: float, think: float, open_s: float, capped: bool) -> dict:
+    latencies = [s for _, s, _ in tally.clicks]
+    during = [s for _, s, d in tally.clicks if d]
+    stats = lambda v: {"n": len(v), "median_s": statistics.median(v) if v else float("nan"),  # noqa: E731
+                       "p95_s": percentile(v, 95), "max_s": max(v) if v else float("nan")}
+    return {
+        "sessions": sessions, "duration_s": duration, "think_s": think, "capped": capped,
+        "open": {**stats(tally.opens), "all_open_s": open_s},
+        "clicks": stats(latencies), "clicks_during_checks": stats(during),
+        "clicks_per_s": len(latencies) / duration if duration else 0.0,
+        "errors": [f"session {i}: {what}" for i, what in tally.errors],
+        "checks": tally.checks, "check_window_s": tally.check_window,
+        "timeline": [(round(at, 3), round(s, 4)) for at, s, _ in tally.clicks],
+    }
+
+
+def run(sessions: int = 20, duration: float = 60.0, think: float = 1.0, checks: int = 10, query: str = CLASSROOM,
+        url: str | None = None, max_clicks: int | None = None, seed: int = 0) -> dict:
+    """The whole load test, server included: one dict of figures (see summarize)."""
+    max_clicks = max_clicks or int(sessions * duration / (think * 0.5) + sessions)
+    busy0, ours0 = machine_busy_s(), _own_cpu_s()
+
+    def go(base_url: str) -> dict:
+        return asyncio.run(asyncio.wait_for(
+            run_load(base_url, sessions, duration, think, checks, query, max_clicks, seed), timeout=duration + 300))
+
+    if url is not None:
+        result = go(url)
+        result["server"] = {"url": url}
+    else:
+        with Server() as server:
+            cpu0, checks0, started = server.cpu_s(), server.cpu_s(children=True), time.perf_counter()
+            rss0 = server.rss_mb()
+            result = go(server.url)
+            wall = time.perf_counter() - started
+            result["server"] = {"startup_s": server.started_s, "rss_start_mb": rss0, "rss_end_mb": server.rss_mb(),
+                                "cpu_s": server.cpu_s() - cpu0, "checks_cpu_s": server.cpu_s(children=True) - checks0,
+                                "wall_s": wall, "alive": server.alive(), "tracebacks": server.output().count("Traceback"),
+                                "log_tail": server.output()[-4000:]}
+    busy = machine_busy_s() - busy0
+    ours = _own_cpu_s() - ours0
+    result["machine"] = {"cores": _cores(), "busy_core_s": busy, "load_client_cpu_s": ours,
+                         "others_core_s": busy - ours - result["server"].get("cpu_s", 0.0)
+                         - result["server"].get("checks_cpu_s", 0.0),
+                         "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+                         "python": platform.python_version()}
+    return result
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # not CHILDREN: the server, once reaped, would count
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def verdicts(result: dict) -> dict:
+    """Which targets the run met, each with the numbers behind it."""
+    clicks, during = result["clicks"], result["clicks_during_checks"]
+    loop = [c for c in result["checks"] if c["expected"] == "timeout"]
+    return {
+        "stepping": clicks["p95_s"] <= TARGET_P95_S and not result["errors"],
+        "stepping_during_checks": during["n"] == 0 or during["p95_s"] <= TARGET_P95_S,
+        "checks_answered": all(c["ok"] for c in result["checks"]),
+        "loop_timed_out": all(c["got"] == "timeout" for c in loop),
+    }
+
+
+def table(result: dict) -> str:
+    c, d, o, srv, m = (result["clicks"], result["clicks_during_checks"], result["open"], result["server"],
+                       result["machine"])
+    v = verdicts(result)
+    mark = lambda ok: "met" if ok else "**NOT met**"  # noqa: E731
+    lines = [
+        f"{result['sessions']} sessions opened `?{CLASSROOM}` at once, then clicked the step button every "
+        f"{result['think_s']:g} s (±50 %) for {result['duration_s']:g} s: {c['n']} clicks "
+        f"({result['clicks_per_s']:.1f} per second).",
+        "",
+        "| | n | median | p95 | max |",
+        "|---|---|---|---|---|",
+        f"| opening the page (all at once) | {o['n']} | {o['median_s']:.2f} s | {o['p95_s']:.2f} s | {o['max_s']:.2f} s |",
+        f"| click to redraw, all clicks | {c['n']} | {c['median_s']:.3f} s | {c['p95_s']:.3f} s | {c['max_s']:.3f} s |",
+        f"| click to redraw, while the checks ran | {d['n']} | {d['median_s']:.3f} s | {d['p95_s']:.3f} s | "
+        f"{d['max_s']:.3f} s |",
+        "",
+        f"Errors: {len(result['errors'])}" + (" — " + "; ".join(result["errors"][:5]) if result["errors"] else "") + ".",
+        "",
+    ]
+    if result["checks"]:
+        lines += ["| submission | expected | the page said | seconds |", "|---|---|---|---|"]
+        for row in result["checks"]:
+            seconds = f"{row['seconds']:.1f}" if row["seconds"] is not None else "—"
+            lines.append(f"| {row['file']} | {row['expected']} | {row['got']}{'' if row['ok'] else ' ✗'} | {seconds} |")
+        lines.append("")
+    lines += [
+        f"- Stepping, p95 ≤ {TARGET_P95_S:g} s with zero errors: {mark(v['stepping'])} "
+        f"(p95 {c['p95_s']:.3f} s, {len(result['errors'])} errors).",
+        f"- Stepping while {len(result['checks'])} checks ran: {mark(v['stepping_during_checks'])} (p95 {d['p95_s']:.3f} s).",
+        f"- Every check answered correctly: {mark(v['checks_answered'])}; the infinite loop got its timeout: "
+        f"{mark(v['loop_timed_out'])}.",
+    ]
+    if "cpu_s" in srv:
+        lines += [
+            "",
+            f"Server: started in {srv['startup_s']:.1f} s, used {srv['cpu_s']:.0f} CPU s in {srv['wall_s']:.0f} s of wall "
+            f"time ({srv['cpu_s'] / srv['wall_s']:.2f} cores), RSS {srv['rss_start_mb']:.0f} → {srv['rss_end_mb']:.0f} MB, "
+            f"{srv['tracebacks']} tracebacks in its log, {'still serving' if srv['alive'] else 'DEAD'} at the end.",
+            f"Machine: {m['cores']} cores; the load client used {m['load_client_cpu_s']:.0f} CPU s and other processes "
+            f"{max(m['others_core_s'], 0):.0f} core-seconds during the run (load average at the end "
+            f"{' '.join(m['loadavg'])}){' — the run shared the machine' if m['others_core_s'] > 0.1 * srv['wall_s'] else ''}.",
+        ]
+    return "\n".join(lines)
+
+
+def write_docs(result: dict, plot: str | None) -> None:
+    section = (f"{START}\n## A classroom at once (benchmarks/load.py)\n\n{table(result)}\n"
+               + (f"\n![click-to-redraw latency over the run]({plot})\n" if plot else "") + f"{END}")
+    text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
+    if START in text and END in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOCS.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=20, help="concurrent stepping sessions (default 20)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of stepping (default 60)")
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a redraw and the next click")
+    parser.add_argument("--checks", type=int, default=10, help="concurrent check submissions, one infinite loop")
+    parser.add_argument("--query", default=CLASSROOM, help="the link the class opens (default scenario=classroom)")
+    parser.add_argument("--url", help="an already running server on 127.0.0.1 (default: start one)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--write-docs", action="store_true", help="rewrite the load section of docs/PERFORMANCE.md")
+    args = parser.parse_args()
+    result = run(args.sessions, args.duration, args.think, args.checks, args.query, args.url)
+    result["verdicts"] = verdicts(result)
+    print(json.dumps(result) if args.json else table(result))
+    if args.write_docs:
+        write_docs(result, None)
+    return 0 if all(result["verdicts"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
