@@ -46,7 +46,8 @@ for symptom in cached_symptoms(config):
                           stepper_params(symptom.config, first_t if first_t is not None else 0), state)
         with picture:
             fig = difference_chart(symptom)
-            if fig is None:
-                st.error(f"{symptom.error.kind}: {symptom.error.message}", icon="🛑")
+            if fig is None:  # the bug raises: what numpy says is the symptom
+                st.markdown(f"**What the student sees at t = {symptom.error.t}:**")
+                st.code(f"{symptom.error.kind}: {symptom.error.message}", language="text", wrap_lines=True)
             else:
                 chart(fig, state, f"diff-{bug.id}")

@@ -36,7 +36,7 @@ def go(to: int) -> None:
 st.caption(f"Lesson · step {number} of {len(LESSON)}")
 st.title(step.title)
 st.markdown(step.narration)
-st.markdown(f"👀 **Look at:** {step.look}")
+st.markdown(f"**Look at:** {step.look}")
 
 shown, _ = parse(step.params)
 config = shown.config
@@ -77,8 +77,8 @@ elif step.page == "itemized":
     itemized = cached_itemized(config)
     chart(fractions_chart(itemized, itemized.keys), state, "lesson_fractions")
 
-st.page_link(f"pages/{step.page}.py", label=f"Open this in the {PAGE_NAMES[step.page]}", icon="🔎",
-             query_params=keep(state, step.params))
+st.page_link(f"pages/{step.page}.py", label=f"Open this in the {PAGE_NAMES[step.page]}",
+             icon=":material/open_in_new:", query_params=keep(state, step.params))
 back, _, forward = st.columns([1, 3, 1])
 back.button("◀ Back", on_click=go, args=(number - 1,), disabled=number == 1, key="lesson_back", shortcut="Left",
             width="stretch")

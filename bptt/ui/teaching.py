@@ -61,7 +61,7 @@ def keep(state: PageState, params: dict) -> dict:
 
 def debugger_link(label: str, params: dict, state: PageState) -> None:
     """A link into the step-through debugger in the state `params` describes (the URL contract)."""
-    st.page_link(STEPPER, label=label, icon="🔎", query_params=keep(state, params))
+    st.page_link(STEPPER, label=label, icon=":material/open_in_new:", query_params=keep(state, params))
 
 
 def stepper_params(config: RunConfig, t: int | None = None) -> dict:
