@@ -45,9 +45,9 @@ CHECK_TIMEOUT_S = 60.0  # the sandbox stops a submission after 10 s; the page an
 # (file, what the page must say): a mix of correct and buggy code and one infinite loop
 CHECKS = [
     ("correct/rnn_course_style.py", "ok"),
+    ("bugs/missing-da-t.py", "missing-da-t"),
     ("correct/lstm_course_style.py", "ok"),
     ("correct/rnn_compact_style.py", "ok"),
-    ("bugs/missing-da-t.py", "missing-da-t"),
     ("bugs/dwaa-transposed.py", "dwaa-transposed"),
     ("bugs/overwrite-not-accumulate.py", "overwrite-not-accumulate"),
     ("bugs/lstm-c-view.py", "lstm-c-view"),
@@ -62,7 +62,7 @@ class Tally:
     """Everything the sessions saw, kept as raw numbers so the report can recompute anything."""
 
     opens: list = field(default_factory=list)  # seconds, first full run of each session
-    clicks: list = field(default_factory=list)  # (seconds since start, latency s, during checks)
+    clicks: list = field(default_factory=list)  # (seconds since start, latency s, during checks, session)
     errors: list = field(default_factory=list)  # (session, what)
     checks: list = field(default_factory=list)  # dicts: file, expected, got, seconds, ok
     check_window: tuple = (None, None)
@@ -103,7 +103,7 @@ async def stepper(i: int, url: str, query: str, tally: Tally, opened: asyncio.Ba
                 run = await s.click(s.button(target))
                 at = time.perf_counter() - clock["start"]
                 lo, hi = tally.check_window
-                tally.clicks.append((at, run.seconds, lo is not None and lo <= at and (hi is None or at <= hi)))
+                tally.clicks.append((at, run.seconds, lo is not None and lo <= at and (hi is None or at <= hi), i))
                 shown = shown_t(s)
                 if not run.ok or run.errors:
                     tally.errors.append((i, f"click: {run.status} {run.exceptions or run.errors}"))
@@ -185,8 +185,8 @@ async def run_load(url: str, sessions: int, duration: float, think: float, check
 
 
 def summarize(tally: Tally, sessions: int, duration: float, think: float, open_s: float, capped: bool) -> dict:
-    latencies = [s for _, s, _ in tally.clicks]
-    during = [s for _, s, d in tally.clicks if d]
+    latencies = [s for _, s, _, _ in tally.clicks]
+    during = [s for _, s, d, _ in tally.clicks if d]
     stats = lambda v: {"n": len(v), "median_s": statistics.median(v) if v else float("nan"),  # noqa: E731
                        "p95_s": percentile(v, 95), "max_s": max(v) if v else float("nan")}
     return {
@@ -194,9 +194,10 @@ def summarize(tally: Tally, sessions: int, duration: float, think: float, open_s
         "open": {**stats(tally.opens), "all_open_s": open_s},
         "clicks": stats(latencies), "clicks_during_checks": stats(during),
         "clicks_per_s": len(latencies) / duration if duration else 0.0,
+        "clicks_per_session": [sum(1 for c in tally.clicks if c[3] == i) for i in range(sessions)],
         "errors": [f"session {i}: {what}" for i, what in tally.errors],
         "checks": tally.checks, "check_window_s": tally.check_window,
-        "timeline": [(round(at, 3), round(s, 4)) for at, s, _ in tally.clicks],
+        "timeline": [(round(at, 3), round(s, 4)) for at, s, _, _ in tally.clicks],
     }
 
 
