@@ -50,7 +50,7 @@ def step_panel(state, config, playing: bool, speed: float) -> None:
                 correct = cached_run(replace(config, bug=None))
                 if t in correct.trace.position:
                     reference = correct.trace.step(t)
-        panels.heatmap_grid(run, step, summary, reference=reference,
+        panels.step_heatmaps(run, step, summary, reference=reference,
                             diff_ranges=cached_difference_ranges(config) if reference is not None else None,
                             autoscale=autoscale, columns=2 if state.present else 3)
     if not state.hidden("code"):

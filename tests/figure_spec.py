@@ -28,12 +28,17 @@ def specs(at) -> list:
 
 
 def heatmaps(at) -> dict:
-    """(scope, quantity) -> (layout.meta, z as numpy) for every heatmap on the page."""
+    """(scope, quantity) -> (meta, z as numpy) for every heatmap on the page, alone or in a grid figure.
+
+    meta is the panel's layout.meta plus the colour range the trace was sent with (zmin, zmax, zmid).
+    """
     out = {}
     for spec in specs(at):
         meta = spec["layout"].get("meta") or {}
-        if "quantity" in meta:
-            out[meta["scope"], meta["quantity"]] = (meta, decode(spec["data"][0]["z"]))
+        panels = meta.get("panels", [meta] if "quantity" in meta else [])
+        for panel, trace in zip(panels, spec["data"]):
+            colour = {k: trace.get(k) for k in ("zmin", "zmax", "zmid")}
+            out[panel["scope"], panel["quantity"]] = (panel | colour, decode(trace["z"]))
     return out
 
 

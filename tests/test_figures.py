@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bptt import RunConfig, get_bug, rnn_backward, run
-from bptt.figures import chart_config, heatmap, norm_chart, pooled, timeline
+from bptt.figures import Panel, chart_config, heatmap, heatmap_grid, norm_chart, pooled, timeline
 from bptt.figures.codepanel import MISSING, find, listing, loop_body, with_bug, without_docstring
 
 
@@ -135,3 +135,16 @@ def test_loop_body_is_the_for_loop_of_the_backward():
 def test_listing_escapes_and_marks_lines():
     html = listing(["x = a < b", "y = 1"], marks={0: "now"}, notes={1: "# <oops>"})
     assert "a &lt; b" in html and "&lt;oops&gt;" in html and 'data-mark="now"' in html
+
+
+def test_heatmap_grid_describes_each_panel_and_gives_each_its_own_colour_bar():
+    panels = [Panel(np.arange(6.0).reshape(2, 3), "a", "a", "inputs", 1, 5.0),
+              Panel(-np.ones((4, 1)), "b", "b", "outputs", 1), Panel(np.zeros((3, 7)), "c", "dWf", "outputs", 1, split=3)]
+    fig = heatmap_grid(panels, columns=2)
+    assert [p["quantity"] for p in fig.layout.meta["panels"]] == ["a", "b", "dWf"]
+    np.testing.assert_array_equal(fig.data[0].z, np.arange(6.0).reshape(2, 3).astype(np.float32))
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (-5.0, 5.0) and fig.data[1].zmid == 0
+    bars = {round(trace.colorbar.x, 3) for trace in fig.data}
+    assert len(bars) == 2  # one per column of panels, each beside its own heatmap
+    assert [a.text for a in fig.layout.annotations][:3] == ["a", "b", "c"]
+    assert len(fig.layout.shapes) == 1

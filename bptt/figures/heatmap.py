@@ -5,13 +5,17 @@
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 MAX_SIDE = 64  # beyond this many rows or columns, blocks are pooled so each cell stays readable
 TEXT_COLS, TEXT_ROWS = 6, 16  # matrices up to this size print their values inside the cells
 COLORSCALE = "RdBu_r"  # blue negative, white zero, red positive
+# plotly's default template adds ~7 kB to every figure's JSON; the page restyles charts anyway
+TEMPLATE = "none"
 
 
 def browser_dtype(values: np.ndarray) -> type:
@@ -46,59 +50,109 @@ def pooled(values: np.ndarray, max_side: int = MAX_SIDE) -> tuple:
     return np.take_along_axis(b, pick[..., None], axis=2)[..., 0], br, bc
 
 
-def heatmap(
-    values: np.ndarray,
-    *,
-    title: str,
-    quantity: str,
-    scope: str = "",
-    t: int | None = None,
-    zmax: float | None = None,
-    rows: str = "unit",
-    cols: str = "example",
-    split: int | None = None,
-    max_side: int = MAX_SIDE,
-) -> go.Figure:
-    """A diverging heatmap of a 2-D array, zero in white.
+@dataclass(frozen=True)
+class Panel:
+    """One matrix to draw, with what it is and how to label it."""
 
-    zmax fixes the colour range to [-zmax, zmax] (the same across steps); None autoscales this panel.
-    split draws a divider before that column (the LSTM's [a_prev; xt] columns). Rows and columns are
-    labelled `rows i` and `cols j`; the figure's layout.meta names what is drawn, for tests and export.
-    """
-    values = np.asarray(values, dtype=np.float64)
+    values: np.ndarray  # 2-D (a 1-D array is drawn as one column)
+    title: str
+    quantity: str
+    scope: str = ""
+    t: int | None = None
+    zmax: float | None = None  # the colour range is [-zmax, zmax]; None autoscales the panel around zero
+    rows: str = "unit"
+    cols: str = "example"
+    split: int | None = None  # draw a divider before this column (the LSTM's [a_prev; xt] columns)
+
+
+def _draw(panel: Panel, max_side: int) -> tuple:
+    """(heatmap trace kwargs, meta dict, title, rows drawn, divider x or None) for one panel."""
+    values = np.asarray(panel.values, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
     z, br, bc = pooled(values, max_side)
     z = z.astype(browser_dtype(z))
     R, C = z.shape
     x, y = np.arange(C) * bc, np.arange(R) * br  # the index of each block's first row and column
+    rows, cols, quantity = panel.rows, panel.cols, panel.quantity
     trace = dict(
-        z=z, x=x, y=y, colorscale=COLORSCALE, colorbar=dict(thickness=10, len=0.9),
+        z=z, x=x, y=y, colorscale=COLORSCALE, colorbar=dict(thickness=8),
         hovertemplate=f"{rows} %{{y}}<br>{cols} %{{x}}<br>value %{{z:.8g}}<extra>{quantity}</extra>",
         xgap=1 if C <= 32 else 0, ygap=1 if R <= 32 else 0,
     )
-    fixed = zmax is not None
+    fixed = panel.zmax is not None
     if fixed:
-        zmax = zmax if math.isfinite(zmax) and zmax > 0 else 1.0  # all zeros: any symmetric range shows white
+        zmax = panel.zmax if math.isfinite(panel.zmax) and panel.zmax > 0 else 1.0  # all zeros: any range is white
         trace |= dict(zmin=-zmax, zmax=zmax)
     else:
         trace |= dict(zmid=0)
     if br == bc == 1 and C <= TEXT_COLS and R <= TEXT_ROWS:
         trace |= dict(text=np.vectorize(lambda v: f"{v:.3g}")(z), texttemplate="%{text}", textfont=dict(size=10))
+    title = panel.title
     if br * bc > 1:
-        title = f"{title} <span style='font-size:11px'>(pooled: each cell is the largest |value| of a {br}×{bc} block)</span>"
-    fig = go.Figure(go.Heatmap(**trace))
-    fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
-        height=int(min(420, max(170, 70 + 24 * R))),
-        margin=dict(l=10, r=10, t=36, b=10),
-        xaxis=dict(title=dict(text=cols, standoff=2), side="bottom", tickfont=dict(size=10), constrain="domain"),
-        yaxis=dict(title=dict(text=rows, standoff=2), autorange="reversed", tickfont=dict(size=10)),
-        meta=dict(
-            quantity=quantity, scope=scope, t=t, shape=list(values.shape), block=[br, bc], fixed_scale=fixed,
-            nonfinite=int(np.size(values) - np.count_nonzero(np.isfinite(values))),
-        ),
+        title = f"{title}<br><span style='font-size:11px'>pooled: each cell is the largest |value| of a {br}×{bc} block</span>"
+    meta = dict(
+        quantity=quantity, scope=panel.scope, t=panel.t, shape=list(values.shape), block=[br, bc], fixed_scale=fixed,
+        nonfinite=int(np.size(values) - np.count_nonzero(np.isfinite(values))),
     )
-    if split is not None and 0 < split < values.shape[1]:
-        fig.add_vline(x=split - bc / 2, line=dict(color="black", width=2))
+    divider = panel.split - bc / 2 if panel.split is not None and 0 < panel.split < values.shape[1] else None
+    axes = dict(x=dict(title=dict(text=cols, standoff=2), tickfont=dict(size=10), tickvals=x if C <= 16 else None),
+                y=dict(title=dict(text=rows, standoff=2), autorange="reversed", tickfont=dict(size=10),
+                       tickvals=y if R <= 16 else None))
+    return trace, meta, title, R, divider, axes
+
+
+def _height(rows_drawn: int) -> int:
+    return int(min(420, max(170, 70 + 24 * rows_drawn)))
+
+
+def heatmap(values: np.ndarray, *, title: str, quantity: str, scope: str = "", t: int | None = None,
+            zmax: float | None = None, rows: str = "unit", cols: str = "example", split: int | None = None,
+            max_side: int = MAX_SIDE) -> go.Figure:
+    """A diverging heatmap of a 2-D array, zero in white; layout.meta names what is drawn.
+
+    zmax fixes the colour range to [-zmax, zmax] (the same across steps); None autoscales the panel.
+    split draws a divider before that column. Rows and columns are labelled `rows i` and `cols j`.
+    """
+    trace, meta, title, R, divider, axes = _draw(Panel(values, title, quantity, scope, t, zmax, rows, cols, split),
+                                                 max_side)
+    fig = go.Figure(go.Heatmap(**trace))
+    pooled_note = "<br>" in title
+    fig.update_layout(
+        template=TEMPLATE,
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
+        height=_height(R), margin=dict(l=10, r=10, t=52 if pooled_note else 36, b=10),
+        xaxis=axes["x"], yaxis=axes["y"], meta=meta,
+    )
+    if divider is not None:
+        fig.add_vline(x=divider, line=dict(color="black", width=2))
+    return fig
+
+
+def heatmap_grid(panels: list, columns: int = 3, max_side: int = MAX_SIDE) -> go.Figure:
+    """Several heatmaps in one figure, `columns` to a row, each with its own colour bar.
+
+    One figure draws much faster in a browser than one figure per matrix (a page redraws every
+    chart at each step). layout.meta["panels"][i] describes data[i], as heatmap()'s meta does.
+    """
+    drawn = [_draw(panel, max_side) for panel in panels]
+    n_rows = math.ceil(len(panels) / columns)
+    heights = [max(_height(d[3]) for d in drawn[r * columns:(r + 1) * columns]) - 40 for r in range(n_rows)]
+    fig = make_subplots(rows=n_rows, cols=columns, subplot_titles=[d[2] for d in drawn],
+                        row_heights=heights, horizontal_spacing=0.1, vertical_spacing=min(0.3, 90 / sum(heights)))
+    for i, (trace, meta, title, R, divider, axes) in enumerate(drawn):
+        row, col = i // columns + 1, i % columns + 1
+        fig.add_trace(go.Heatmap(**trace), row=row, col=col)
+        xaxis = fig.get_subplot(row, col).xaxis
+        yaxis = fig.get_subplot(row, col).yaxis
+        fig.data[-1].colorbar.update(x=xaxis.domain[1] + 0.005, xanchor="left", y=sum(yaxis.domain) / 2,
+                                     len=yaxis.domain[1] - yaxis.domain[0], yanchor="middle")
+        xaxis.update(axes["x"])
+        yaxis.update(axes["y"])
+        if divider is not None:
+            fig.add_vline(x=divider, line=dict(color="black", width=2), row=row, col=col)
+    for annotation in fig.layout.annotations:
+        annotation.update(x=annotation.x - 0.5 / columns + 0.01, xanchor="left", font=dict(size=13))
+    fig.update_layout(template=TEMPLATE, height=sum(heights) + 60 * n_rows, margin=dict(l=10, r=10, t=40, b=10),
+                      meta=dict(panels=[d[1] for d in drawn]))
     return fig

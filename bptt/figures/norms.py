@@ -6,7 +6,7 @@
 import numpy as np
 import plotly.graph_objects as go
 
-from .heatmap import browser_dtype
+from .heatmap import TEMPLATE, browser_dtype
 
 COLORS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756")
 
@@ -34,6 +34,7 @@ def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: 
         fig.add_annotation(x=current_t, y=1.0, yref="paper", text=f"now: t = {current_t}", showarrow=False,
                            yanchor="bottom", font=dict(color="#F58518"))
     fig.update_layout(
+        template=TEMPLATE,
         title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
         height=300, margin=dict(l=10, r=10, t=48, b=10),
         xaxis=dict(title=dict(text="t (forward time index): the backward walks from the right to the left"),

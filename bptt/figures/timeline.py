@@ -10,6 +10,8 @@ open circle, so a bug that stops the flow is visible before reading any number.
 import numpy as np
 import plotly.graph_objects as go
 
+from .heatmap import TEMPLATE
+
 DONE, NOW, TODO, ERROR = "#4C78A8", "#F58518", "#D9D9D9", "#E45756"
 
 
@@ -60,7 +62,7 @@ def timeline(
     link_v = np.concatenate([[np.nan if out is None else out], flow])
     run = np.isfinite(link_v)
     flowing = run & (link_v > 0)
-    sizes = _sizes(link_v, 7, 24)
+    sizes = _sizes(link_v, max(3.0, 0.3 * box), max(5.0, min(24.0, 0.9 * box)))
     fig.add_trace(go.Scatter(
         x=link_x[flowing], y=np.zeros(int(flowing.sum())), mode="markers",
         marker=dict(symbol="triangle-left", size=sizes[flowing], color="#2F5597"),
@@ -80,6 +82,7 @@ def timeline(
                        font=dict(size=12, color="#2F5597"))
     fig.add_annotation(x=-0.5, y=0, text="to a0", showarrow=False, yshift=-18, font=dict(size=10, color="#555"))
     fig.update_layout(
+        template=TEMPLATE,
         height=150, margin=dict(l=10, r=10, t=28, b=6),
         xaxis=dict(range=[-1, T_x], showgrid=False, zeroline=False, showticklabels=False, fixedrange=True),
         yaxis=dict(range=[-1, 0.8], showgrid=False, zeroline=False, showticklabels=False, fixedrange=True),

@@ -8,7 +8,7 @@ import streamlit as st
 
 from .. import lstm, rnn
 from ..catalog import get_bug
-from ..figures import chart_config, heatmap, norm_chart, timeline
+from ..figures import Panel, chart_config, heatmap_grid, norm_chart, timeline
 from ..figures.codepanel import find, listing, loop_body, with_bug, without_docstring
 from ..runs import Run
 from ..trace import Divergence, Step
@@ -73,7 +73,7 @@ def presenter_css() -> None:
     st.html("""<style>
       section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
       .stMainBlockContainer, .block-container {max-width: 100%; padding-left: 2rem; padding-right: 2rem;}
-      .stMarkdown p, .stMarkdown li, .stCaption, label p {font-size: 1.3rem !important;}
+      .stMarkdown p, .stMarkdown li, .stCaption, label p, .stAlert p {font-size: 1.3rem !important;}
       .bptt-code {font-size: 1.25rem;}
       h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}
     </style>""")
@@ -86,25 +86,24 @@ def _cells(run: Run, scope: str, key: str) -> dict:
     return {}
 
 
-def heatmap_grid(run: Run, step: Step, summary: Summary, *, reference: Step | None = None,
+def step_heatmaps(run: Run, step: Step, summary: Summary, *, reference: Step | None = None,
                  diff_ranges: dict | None = None, autoscale: bool = False, columns: int = 3) -> None:
-    """Every matrix of the step, grouped as the loop computes them; the difference from `reference` if given."""
-    for title, panels in groups(run.config.cell):
-        st.markdown(f"**{title}**")
-        row = st.columns(columns)
-        for i, (scope, key, name, rows, cols) in enumerate(panels):
-            if i and i % columns == 0:
-                row = st.columns(columns)
+    """Every matrix of the step, one figure per group as the loop computes them; minus `reference` if given."""
+    for g, (title, group) in enumerate(groups(run.config.cell)):
+        drawn = []
+        for scope, key, name, rows, cols in group:
             value = getattr(step, scope)[key]
             zmax = None if autoscale else summary.ranges.get((scope, key))
             if reference is not None:
                 with np.errstate(all="ignore"):
                     value = value - getattr(reference, scope)[key]
                 zmax = None if autoscale else (diff_ranges or {}).get((scope, key))
-                name = f"{name} — bug minus correct"
-            fig = heatmap(value, title=name, quantity=key, scope=scope, t=step.t, zmax=zmax, rows=rows,
-                          cols=cols or "sum over examples", **_cells(run, scope, key))
-            row[i % columns].plotly_chart(fig, key=f"hm-{scope}-{key}", config=chart_config(f"{key}_{scope}_t{step.t}"))
+                name = f"{name} (bug − correct)"
+            drawn.append(Panel(value, name, key, scope, step.t, zmax, rows, cols or "sum over examples",
+                               **_cells(run, scope, key)))
+        st.markdown(f"**{title}**")
+        fig = heatmap_grid(drawn, columns=4 if len(drawn) == 8 and columns == 3 else columns)  # LSTM: W row, b row
+        st.plotly_chart(fig, key=f"hm-{g}", config=chart_config(f"{run.config.cell}_{title.split(':')[0]}"))
 
 
 def operand_shapes(run: Run, line: str) -> str:
@@ -236,7 +235,7 @@ def norms_panel(run: Run, summary: Summary, t: int, log: bool) -> None:
         names["dc_prevt"] = "‖dc_prevt‖ (carried in, cell state)"
     norms = {label: summary.norms[key] for key, label in names.items() if key in summary.norms}
     fig = norm_chart(norms, current_t=t, log=log)
-    st.plotly_chart(fig, key="norms", config=chart_config(f"norms_t{t}"))
+    st.plotly_chart(fig, key="norms", config=chart_config("norms"))
     st.markdown(spectral_note(run))
 
 
@@ -249,7 +248,7 @@ def timeline_panel(run: Run, summary: Summary, t: int) -> None:
     hover = [f"cell t={s}<br>‖da[:,:,t]‖ = {loss[s]:.4g}<br>‖da_next‖ = {enters[s]:.4g}" for s in range(trace.T_x)]
     error_t = trace.error.t if trace.error is not None else None
     fig = timeline(trace.T_x, trace.order, t, flow, out, error_t=error_t, cell_hover=hover)
-    st.plotly_chart(fig, key="timeline", config=chart_config(f"timeline_t{t}"))
+    st.plotly_chart(fig, key="timeline", config=chart_config("timeline"))
 
 
 def notebook_panel(run: Run, reference: Run | None) -> None:
