@@ -154,27 +154,24 @@ def write_csv(samples: list) -> None:
 
 def plot(samples: list) -> Path:
     """PNG through plotly + kaleido where they work; otherwise an SVG drawn here from the same numbers."""
-    minutes, rss, opened = [t / 60 for t, _, _ in samples], [r for _, r, _ in samples], [n for _, _, n in samples]
-    try:
-        import plotly.graph_objects as go
-        from plotly.subplots import make_subplots
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
-        fig = make_subplots(specs=[[{"secondary_y": True}]])
-        fig.add_trace(go.Scatter(x=minutes, y=rss, name="server RSS (MB)", line={"color": "#1f77b4"}))
-        fig.add_trace(go.Scatter(x=minutes, y=opened, name="configurations opened", line={"color": "#aaaaaa",
-                                                                                          "dash": "dot"}),
-                      secondary_y=True)
-        fig.update_layout(title="Soak: server memory while sessions keep opening new configurations",
-                          width=900, height=420, margin={"l": 60, "r": 60, "t": 60, "b": 50},
-                          legend={"orientation": "h", "y": -0.2}, template="plotly_white")
-        fig.update_xaxes(title_text="minutes")
-        fig.update_yaxes(title_text="RSS (MB)", rangemode="tozero", secondary_y=False)
-        fig.update_yaxes(title_text="configurations opened", rangemode="tozero", secondary_y=True)
-        fig.write_image(PNG, scale=1)
+    minutes, rss, opened = [t / 60 for t, _, _ in samples], [r for _, r, _ in samples], [n for _, _, n in samples]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=minutes, y=rss, name="server RSS (MB)", line={"color": "#1f77b4"}))
+    fig.add_trace(go.Scatter(x=minutes, y=opened, name="configurations opened",
+                             line={"color": "#aaaaaa", "dash": "dot"}), secondary_y=True)
+    fig.update_layout(title="Soak: server memory while sessions keep opening new configurations",
+                      width=900, height=420, margin={"l": 60, "r": 60, "t": 60, "b": 50},
+                      legend={"orientation": "h", "y": -0.2}, template="plotly_white")
+    fig.update_xaxes(title_text="minutes")
+    fig.update_yaxes(title_text="RSS (MB)", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="configurations opened", rangemode="tozero", secondary_y=True)
+    if load.save_image(fig, PNG) is not None:
         return PNG
-    except Exception:  # noqa: BLE001 - no kaleido or no browser for it: draw the same line by hand
-        SVG.write_text(svg(minutes, rss))
-        return SVG
+    SVG.write_text(svg(minutes, rss))
+    return SVG
 
 
 def svg(xs: list, ys: list, width: int = 900, height: int = 400, pad: int = 50) -> str:
