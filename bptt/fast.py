@@ -51,15 +51,14 @@ def backward_in_blocks(
     dx = np.empty((n_x, m, T_x))
     totals = {"dWax": np.zeros((n_a, n_x)), "dWaa": np.zeros((n_a, n_a)), "dba": np.zeros((n_a, 1))}
     widest = max((t1 - t0 for t1, t0 in zip(bounds[:-1], bounds[1:])), default=0)
-    buffers = {name: np.empty(rows * widest * m) for name, rows in (("dz", n_a), ("a_prev", n_a), ("x", n_x))}
-    if dz_all is not None:
-        buffers.pop("dz")
+    rows = {"a_prev": n_a, "x": n_x} | ({"dz": n_a} if dz_all is None else {})
+    buffers = {name: np.empty(n * widest * m) for name, n in rows.items()}  # flat, so any block reshapes as a view
     share = {"dWax": np.empty((n_a, n_x)), "dWaa": np.empty((n_a, n_a)), "dba": np.empty((n_a, 1))}
     da_prevt = np.zeros((n_a, m))
     dtanh = np.empty((n_a, m))
     for t1, t0 in zip(bounds[:-1], bounds[1:]):
         k = t1 - t0
-        a_prev, xt = (buffers[name][: rows * k * m].reshape(rows, k, m) for name, rows in (("a_prev", n_a), ("x", n_x)))
+        a_prev, xt = (buffers[name][: rows[name] * k * m].reshape(rows[name], k, m) for name in ("a_prev", "x"))
         dz = dz_all[:, t0:t1] if dz_all is not None else buffers["dz"][: n_a * k * m].reshape(n_a, k, m)
         # da[:, :, t] is strided in time; read the whole block at once, while its cache lines are loaded
         np.copyto(dz, da[:, :, t0:t1].transpose(0, 2, 1))  # (n_a, k, m)
@@ -88,7 +87,7 @@ def backward_in_blocks(
 
 
 def rnn_backward_fast(da: np.ndarray, caches: tuple) -> dict:
-    """rnn_backward with the same arguments and the same dict, equal to rounding, several times faster.
+    """rnn_backward with the same arguments and the same dict, equal to rounding, and faster (docs/PERFORMANCE.md).
 
     gradients = rnn_backward_fast(da, caches); gradients["dWaa"]  # (n_a, n_a)
     """
