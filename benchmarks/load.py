@@ -185,6 +185,19 @@ async def run_load(url: str, sessions: int, duration: float, think: float, check
     return summarize(tally, sessions, duration, think, open_s, budget[0] <= 0)
 
 
+async def calibrate(server: Server, query: str, clicks: int) -> dict:
+    """One session alone, clicking one step after another: latency and server CPU per click without a crowd."""
+    async with Session.open(server.url, query) as s:
+        await s.load()
+        latencies, cpu0 = [], server.cpu_s()
+        for _ in range(clicks):
+            target = "Next step" if not s.button("Next step").proto.disabled else "First step"
+            latencies.append((await s.click(s.button(target))).seconds)
+        cpu = (server.cpu_s() - cpu0) / clicks
+    return {"clicks": clicks, "median_s": statistics.median(latencies), "cpu_per_click_s": cpu,
+            "capacity_clicks_per_s": 1 / cpu if cpu else float("inf")}
+
+
 def summarize(tally: Tally, sessions: int, duration: float, think: float, open_s: float, capped: bool) -> dict:
     latencies = [s for _, s, _, _ in tally.clicks]
     during = [s for _, s, d, _ in tally.clicks if d]
@@ -217,6 +230,7 @@ def run(sessions: int = 20, duration: float = 60.0, think: float = 1.0, checks: 
         result["server"] = {"url": url}
     else:
         with Server() as server:
+            alone = asyncio.run(calibrate(server, query, 15))
             cpu0, checks0, started = server.cpu_s(), server.cpu_s(children=True), time.perf_counter()
             rss0 = server.rss_mb()
             result = go(server.url)
@@ -224,7 +238,7 @@ def run(sessions: int = 20, duration: float = 60.0, think: float = 1.0, checks: 
             result["server"] = {"startup_s": server.started_s, "rss_start_mb": rss0, "rss_end_mb": server.rss_mb(),
                                 "cpu_s": server.cpu_s() - cpu0, "checks_cpu_s": server.cpu_s(children=True) - checks0,
                                 "wall_s": wall, "alive": server.alive(), "tracebacks": server.output().count("Traceback"),
-                                "log_tail": server.output()[-4000:]}
+                                "log_tail": server.output()[-4000:], "alone": alone}
     busy = machine_busy_s() - busy0
     ours = _own_cpu_s() - ours0
     result["machine"] = {"cores": _cores(), "busy_core_s": busy, "load_client_cpu_s": ours,
@@ -290,8 +304,14 @@ def table(result: dict) -> str:
         f"{mark(v['loop_timed_out'])}.",
     ]
     if "cpu_s" in srv:
+        alone = srv["alone"]
+        asked = result["sessions"] / (result["think_s"] + alone["median_s"])
         lines += [
             "",
+            f"Alone (one session, {alone['clicks']} clicks before the class arrived) a click took "
+            f"{alone['median_s'] * 1000:.0f} ms and {alone['cpu_per_click_s'] * 1000:.0f} ms of server CPU. A page runs "
+            f"in Python threads of one process, so the server tops out near {alone['capacity_clicks_per_s']:.1f} clicks "
+            f"per second however many cores it has; this class asked for up to {asked:.1f}.",
             f"Server: started in {srv['startup_s']:.1f} s, used {srv['cpu_s']:.0f} CPU s in {srv['wall_s']:.0f} s of wall "
             f"time ({srv['cpu_s'] / srv['wall_s']:.2f} cores), RSS {srv['rss_start_mb']:.0f} → {srv['rss_end_mb']:.0f} MB, "
             f"{srv['tracebacks']} tracebacks in its log, {'still serving' if srv['alive'] else 'DEAD'} at the end.",
@@ -330,9 +350,26 @@ def plot(result: dict) -> Path | None:
     return save_image(fig, PLOT)
 
 
-def write_docs(result: dict, image: Path | None) -> None:
-    section = (f"{START}\n## A classroom at once (benchmarks/load.py)\n\n{table(result)}\n"
-               + (f"\n![click-to-redraw latency over the run]({image.name})\n" if image else "") + f"{END}")
+def sweep(results: list) -> str:
+    """One line per think time: how the latency grows as the class clicks faster."""
+    lines = ["| think time | clicks per second | median | p95 | errors | p95 ≤ 1 s |", "|---|---|---|---|---|---|"]
+    for r in results:
+        c = r["clicks"]
+        lines.append(f"| {r['think_s']:g} s | {r['clicks_per_s']:.1f} | {c['median_s']:.3f} s | {c['p95_s']:.3f} s | "
+                     f"{len(r['errors'])} | {'met' if verdicts(r)['stepping'] else '**NOT met**'} |")
+    return "\n".join(lines)
+
+
+def write_docs(results: list, image: Path | None) -> None:
+    parts = [f"{START}\n## A classroom at once (benchmarks/load.py)\n"]
+    if len(results) > 1:
+        parts.append(f"{results[0]['sessions']} sessions at a time, one run per think time (the pause between a redraw "
+                     f"and the student's next click):\n\n{sweep(results)}\n")
+    for r in results:
+        parts.append(f"### Think time {r['think_s']:g} s\n\n{table(r)}\n")
+    if image:
+        parts.append(f"![click-to-redraw latency over the run]({image.name})\n")
+    section = "\n".join(parts) + END
     text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
     if START in text and END in text:
         text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
@@ -345,19 +382,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=20, help="concurrent stepping sessions (default 20)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of stepping (default 60)")
-    parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a redraw and the next click")
+    parser.add_argument("--think", default="1", help="mean seconds between a redraw and the next click; a comma list "
+                                                      "runs one load test per value (e.g. 1,3)")
     parser.add_argument("--checks", type=int, default=10, help="concurrent check submissions, one infinite loop")
     parser.add_argument("--query", default=CLASSROOM, help="the link the class opens (default scenario=classroom)")
     parser.add_argument("--url", help="an already running server on 127.0.0.1 (default: start one)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--write-docs", action="store_true", help="rewrite the load section of docs/PERFORMANCE.md")
     args = parser.parse_args()
-    result = run(args.sessions, args.duration, args.think, args.checks, args.query, args.url)
-    result["verdicts"] = verdicts(result)
-    print(json.dumps(result) if args.json else table(result))
+    results = []
+    for think in (float(t) for t in args.think.split(",")):
+        result = run(args.sessions, args.duration, think, args.checks, args.query, args.url)
+        result["verdicts"] = verdicts(result)
+        results.append(result)
+        print(json.dumps(result) if args.json else table(result) + "\n", flush=True)
     if args.write_docs:
-        write_docs(result, plot(result))
-    return 0 if all(result["verdicts"].values()) else 1
+        write_docs(results, plot(results[0]))
+    return 0 if all(all(r["verdicts"].values()) for r in results) else 1
 
 
 if __name__ == "__main__":

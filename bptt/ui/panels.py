@@ -17,6 +17,17 @@ from .notebook import notebook_lines
 from .summary import Summary
 
 P = "stepper:"
+SHARED_FIGURES = 256  # step figures kept for every session: a class stepping through one run builds each once
+
+
+@st.cache_resource(max_entries=SHARED_FIGURES, show_spinner=False)
+def shared_figure(key: tuple, _build):
+    """_build(), once per key; `key` must name everything the figure depends on (run config, t, options).
+
+    Building plotly figures is most of a click's server time (~85 % at classroom size); under a class
+    stepping through the same run, this is what lets one server keep up. The figure is only read after.
+    """
+    return _build()
 
 # (scope, key, title, rows, cols) per group, in the order the loop computes them
 RNN_GROUPS = (
@@ -102,7 +113,8 @@ def step_heatmaps(run: Run, step: Step, summary: Summary, *, reference: Step | N
             drawn.append(Panel(value, name, key, scope, step.t, zmax, rows, cols or "sum over examples",
                                **_cells(run, scope, key)))
         st.markdown(f"**{title}**")
-        fig = heatmap_grid(drawn, columns=4 if len(drawn) == 8 and columns == 3 else columns)  # LSTM: W row, b row
+        fig = shared_figure(("heatmaps", run.config, step.t, g, reference is not None, autoscale, columns),
+                            lambda: heatmap_grid(drawn, columns=4 if len(drawn) == 8 and columns == 3 else columns))
         st.plotly_chart(fig, key=f"hm-{g}", config=chart_config(f"{run.config.cell}_{title.split(':')[0]}"))
 
 
@@ -234,7 +246,7 @@ def norms_panel(run: Run, summary: Summary, t: int, log: bool) -> None:
     if run.config.cell == "lstm":
         names["dc_prevt"] = "‖dc_prevt‖ (carried in, cell state)"
     norms = {label: summary.norms[key] for key, label in names.items() if key in summary.norms}
-    fig = norm_chart(norms, current_t=t, log=log)
+    fig = shared_figure(("norms", run.config, t, log), lambda: norm_chart(norms, current_t=t, log=log))
     st.plotly_chart(fig, key="norms", config=chart_config("norms"))
     st.markdown(spectral_note(run))
 
@@ -247,7 +259,8 @@ def timeline_panel(run: Run, summary: Summary, t: int) -> None:
     enters = summary.norms.get("da_next", np.full(trace.T_x, np.nan))
     hover = [f"cell t={s}<br>‖da[:,:,t]‖ = {loss[s]:.4g}<br>‖da_next‖ = {enters[s]:.4g}" for s in range(trace.T_x)]
     error_t = trace.error.t if trace.error is not None else None
-    fig = timeline(trace.T_x, trace.order, t, flow, out, error_t=error_t, cell_hover=hover)
+    fig = shared_figure(("timeline", run.config, t),
+                        lambda: timeline(trace.T_x, trace.order, t, flow, out, error_t=error_t, cell_hover=hover))
     st.plotly_chart(fig, key="timeline", config=chart_config("timeline"))
 
 
