@@ -291,7 +291,7 @@ def fmt(value, spec: str = ".3f") -> str:
 
 def table(report: dict) -> str:
     head = ("| threads | n_x, n_a, m, T_x | course s | fast s | traced s | torch s | fast/torch | traced/fast "
-            "| fast GFLOP/s | share of peak | trace bytes / (n_a·m·T·8) | step rebuild worst ms |")
+            "| fast GFLOP/s | share of peak | trace: vectors / (n_a·m·T_x·8) + checkpoints / (n_a²·8) | step rebuild worst ms |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in report["sizes"]:
         s, q = r["seconds"], r["ratios"]
@@ -299,7 +299,8 @@ def table(report: dict) -> str:
             f"| {r['threads']} | {r['n_x']}, {r['n_a']}, {r['m']}, {r['T_x']} | {fmt(s['course'])} | {fmt(s['fast'])} | "
             f"{fmt(s['traced'])} | {fmt(s['torch'])} | {fmt(q['fast_over_torch'], '.2f')} | "
             f"{fmt(q['traced_over_fast'], '.2f')} | {r['gflops']['fast']:.1f} | {r['share_of_peak']:.0%} | "
-            f"{r['trace_memory']['nbytes_over_unit']:.2f} | {r['step_rebuild_ms']['worst']:.2f} |"
+            f"{r['trace_memory']['vectors_over_unit']:.2f} + {r['trace_memory']['checkpoints_over_n_a_squared_8']:.1f} | "
+            f"{r['step_rebuild_ms']['worst']:.2f} |"
         )
     return "\n".join(lines)
 

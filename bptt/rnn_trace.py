@@ -3,7 +3,7 @@
 import numpy as np
 
 from .fast import backward_in_blocks, block_bounds
-from .trace import StepError, Trace, checkpoint_ends, stack
+from .trace import N_CHECKPOINTS, StepError, Trace, checkpoint_ends, stack
 from .variants import RNNCode
 
 
@@ -115,7 +115,9 @@ def _trace_course_code(da: np.ndarray, caches: tuple) -> RNNTrace:
     cell_caches = caches[0]
     n_a, m, T_x = da.shape
     dz_all = np.empty((n_a, T_x, m))  # the blocked backward's own layout; the trace reads it as (T_x, n_a, m)
-    ends = checkpoint_ends(T_x)
+    # checkpoints where the fast backward's blocks end anyway, unless there are more blocks than checkpoints
+    blocks = block_bounds(T_x, m)
+    ends = tuple(T_x - t0 for t0 in blocks[1:]) if len(blocks) - 1 <= N_CHECKPOINTS else checkpoint_ends(T_x)
     checkpoints = [(0, None)]
 
     def keep(t0: int, totals: dict) -> None:

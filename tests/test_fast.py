@@ -56,9 +56,11 @@ def test_blocks_cover_every_step_once_and_stay_narrow(T_x, m, also):
     assert all(t1 - t0 <= widest for t1, t0 in zip(bounds[:-1], bounds[1:]))
 
 
-@pytest.mark.parametrize("n_x, n_a, m, T_x", [(3, 5, 4, 17), (5, 3, 1, 2), (2, 2, 3, 1)])
-def test_traced_course_code_matches_the_line_by_line_loop_at_every_step(n_x, n_a, m, T_x):
+@pytest.mark.parametrize("block_columns", [1, 12, bptt.fast.BLOCK_COLUMNS])  # more blocks than checkpoints, fewer
+@pytest.mark.parametrize("n_x, n_a, m, T_x", [(3, 5, 4, 17), (5, 3, 1, 2), (2, 2, 3, 1), (2, 3, 2, 40)])
+def test_traced_course_code_matches_the_line_by_line_loop_at_every_step(monkeypatch, block_columns, n_x, n_a, m, T_x):
     """The correct code is traced on the fast kernel; an equal but distinct code object takes the loop."""
+    monkeypatch.setattr(bptt.fast, "BLOCK_COLUMNS", block_columns)
     x, a0, parameters, da = random_case("rnn", n_x, n_a, m, T_x, seed=3)
     caches = rnn_forward(x, a0, parameters)[2]
     same_code = replace(RNNCode(), dz=lambda da_next, a_next, a_prev: da_next * (1 - a_next**2))
