@@ -334,7 +334,9 @@ Produced by `python benchmarks/bench_core.py --write-docs` (numbers from one run
 
 - Machine: {m['cpu']}, {m['cores']} cores ({m['platform']}); load average {m.get('load_average_at_start', 0):.2f} at
   start and {report['load_average_at_end'] or 0:.2f} at end. The machine was shared with other work while this ran,
-  so absolute times are noisy; the ratios, measured round by round, are the figures to read.
+  so absolute times are noisy; the ratios, measured round by round, are the figures to read. With two
+  BLAS threads on two shared cores, one preempted thread stalls its partner, so the 1-thread rows
+  (numpy and torch both limited with `--threads 1`) are the steadier comparison.
 - Versions: Python {v['python']}, numpy {v['numpy']}, BLAS {blas}, torch {v['torch'] or 'absent (row skipped)'}
   ({v.get('torch_threads', 'n/a')} threads). OpenBLAS variables unset for the run: {v['openblas_variables_unset'] or 'none were set'}.
 - FLOPs counted: {report['flops_counted']}; the machine's peak is one {PEAK_N}×{PEAK_N} float64 matmul, timed in
