@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from streamlit_client import Server, Session, machine_busy_s  # noqa: E402
+from streamlit_client import Run, Server, Session, machine_busy_s  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions"
@@ -86,33 +86,54 @@ def shown_t(s: Session) -> int | None:
     return None
 
 
-async def stepper(i: int, url: str, query: str, tally: Tally, opened: asyncio.Barrier, clock: dict, think: float,
+class Gate:
+    """Opens once every session has arrived: opened the page, or failed to (then it counts as an error)."""
+
+    def __init__(self, sessions: int):
+        self.left, self.event = sessions, asyncio.Event()
+
+    def arrive(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            self.event.set()
+
+    async def wait(self) -> None:
+        await self.event.wait()
+
+
+async def stepper(i: int, url: str, query: str, tally: Tally, gate: Gate, clock: dict, think: float,
                   budget: list, rng: random.Random) -> None:
     """One student: open the link, wait for the class, then click through the steps until clock["stop"]."""
+    arrived = False
     try:
         async with Session.open(url, query) as s:
-            run = await s.load()
-            tally.opens.append(run.seconds)
-            if not run.ok or run.errors:
-                tally.errors.append((i, f"open: {run.status} {run.exceptions or run.errors}"))
-            await opened.wait()
+            page = await s.load()
+            tally.opens.append(page.seconds)
+            if not page.ok or page.errors:
+                tally.errors.append((i, f"open: {page.status} {page.exceptions or page.errors}"))
+            arrived = True
+            gate.arrive()
+            await gate.wait()
             await asyncio.sleep(rng.uniform(0, think))  # the class does not click in lockstep
             while time.perf_counter() < clock["stop"] and budget[0] > 0:
                 budget[0] -= 1
                 target = "Next step" if not s.button("Next step").proto.disabled else "First step"
                 want = _target_t(s, target)
-                run = await s.click(s.button(target))
+                page = await s.click(s.button(target))
                 at = time.perf_counter() - clock["start"]
                 lo, hi = tally.check_window
-                tally.clicks.append((at, run.seconds, lo is not None and lo <= at and (hi is None or at <= hi), i))
+                tally.clicks.append((at, page.seconds, lo is not None and lo <= at and (hi is None or at <= hi), i))
                 shown = shown_t(s)
-                if not run.ok or run.errors:
-                    tally.errors.append((i, f"click: {run.status} {run.exceptions or run.errors}"))
+                if not page.ok or page.errors:
+                    tally.errors.append((i, f"click: {page.status} {page.exceptions or page.errors}"))
                 elif want is not None and shown != want:
                     tally.errors.append((i, f"click {target}: the page shows t = {shown}, expected t = {want}"))
                 await asyncio.sleep(think * rng.uniform(0.5, 1.5))
     except Exception as error:  # noqa: BLE001 - a failed session is a counted error, not a crashed benchmark
         tally.errors.append((i, f"session failed: {type(error).__name__}: {error}"))
+    finally:
+        if not arrived:
+            gate.arrive()
 
 
 def _target_t(s: Session, target: str) -> int | None:
@@ -131,20 +152,20 @@ async def submit(url: str, name: str, expected: str, tally: Tally) -> None:
         async with Session.open(url, page="check", timeout=CHECK_TIMEOUT_S) as s:
             await s.load()
             await s.set(s.widget("text_area", "Your functions"), string_value=code)
-            run = await s.click(s.button("Check my code"))
-            row["seconds"] = run.seconds
-            row["got"] = verdict(s, run)
-            row["ok"] = run.ok and row["got"] == expected
+            page = await s.click(s.button("Check my code"))
+            row["seconds"] = page.seconds
+            row["got"] = verdict(s, page)
+            row["ok"] = page.ok and row["got"] == expected
     except Exception as error:  # noqa: BLE001
         row["got"] = f"failed: {type(error).__name__}: {error}"
     tally.checks.append(row)
 
 
-def verdict(s: Session, run) -> str:
+def verdict(s: Session, page: Run) -> str:
     """What the page answered: ok, the first catalog bug it names, or the error kind it shows."""
-    if run.exceptions or run.status not in ("finished",):
-        return f"{run.status} {run.exceptions}"
-    for text in run.errors:
+    if page.exceptions or page.status != "finished":
+        return f"{page.status} {page.exceptions}"
+    for text in page.errors:
         match = re.search(r"\((\w[\w-]*)\):", text)
         if match:
             return match.group(1)
@@ -163,16 +184,13 @@ async def run_load(url: str, sessions: int, duration: float, think: float, check
     """Open `sessions` at once, step for `duration` s, submit `checks` checks at a quarter of the way in."""
     tally = Tally()
     rng = random.Random(seed)
-    opened = asyncio.Barrier(sessions + 1)
+    gate = Gate(sessions)
     budget = [max_clicks]
     clock = {"start": 0.0, "stop": float("inf")}
-
-    async def session(i):
-        await stepper(i, url, query, tally, opened, clock, think, budget, random.Random(rng.random()))
-
-    steppers = [asyncio.create_task(session(i)) for i in range(sessions)]
+    steppers = [asyncio.create_task(stepper(i, url, query, tally, gate, clock, think, budget,
+                                            random.Random(rng.random()))) for i in range(sessions)]
     opened_at = time.perf_counter()
-    await asyncio.wait_for(opened.wait(), timeout=120 + duration)
+    await asyncio.wait_for(gate.wait(), timeout=120 + duration)
     clock["start"] = time.perf_counter()
     clock["stop"] = clock["start"] + duration
     open_s = clock["start"] - opened_at
@@ -239,6 +257,7 @@ def run(sessions: int = 20, duration: float = 60.0, think: float = 1.0, checks: 
                                 "cpu_s": server.cpu_s() - cpu0, "checks_cpu_s": server.cpu_s(children=True) - checks0,
                                 "wall_s": wall, "alive": server.alive(), "tracebacks": server.output().count("Traceback"),
                                 "log_tail": server.output()[-4000:], "alone": alone}
+    result["query"] = query
     busy = machine_busy_s() - busy0
     ours = _own_cpu_s() - ours0
     result["machine"] = {"cores": _cores(), "busy_core_s": busy, "load_client_cpu_s": ours,
@@ -276,7 +295,7 @@ def table(result: dict) -> str:
     v = verdicts(result)
     mark = lambda ok: "met" if ok else "**NOT met**"  # noqa: E731
     lines = [
-        f"{result['sessions']} sessions opened `?{CLASSROOM}` at once, then clicked the step button every "
+        f"{result['sessions']} sessions opened `?{result['query']}` at once, then clicked the step button every "
         f"{result['think_s']:g} s (±50 %) for {result['duration_s']:g} s: {c['n']} clicks "
         f"({result['clicks_per_s']:.1f} per second).",
         "",
@@ -287,6 +306,7 @@ def table(result: dict) -> str:
         f"| click to redraw, while the checks ran | {d['n']} | {d['median_s']:.3f} s | {d['p95_s']:.3f} s | "
         f"{d['max_s']:.3f} s |",
         "",
+        ("The click cap stopped the run early.\n\n" if result["capped"] else "") +
         f"Errors: {len(result['errors'])}" + (" — " + "; ".join(result["errors"][:5]) if result["errors"] else "") + ".",
         "",
     ]
