@@ -10,6 +10,9 @@ import streamlit as st
 from bptt.check import check, explain, from_file, from_text
 from bptt.figures.heatmap import heatmap
 from bptt.trace import differs, max_abs_error
+from bptt.ui.entry import through_app
+
+through_app()
 
 K = "check:"
 SCOPES = {"input": "handed to the cell", "step": "returned by the cell", "total": "running total after the step"}

@@ -3,7 +3,18 @@
 import streamlit as st
 
 from bptt.figures.gallery import diff_text, difference_chart
-from bptt.ui.teaching import cached_symptoms, chart, debugger_link, page_state, presenter, show_messages, stepper_params
+from bptt.ui.entry import through_app
+from bptt.ui.teaching import (
+    cached_symptoms,
+    chart,
+    debugger_link,
+    page_state,
+    presenter,
+    show_messages,
+    stepper_params,
+)
+
+through_app()
 
 CELLS = {"rnn": "RNN: rnn_backward and rnn_cell_backward", "lstm": "LSTM: lstm_forward, lstm_backward, lstm_cell_backward"}
 

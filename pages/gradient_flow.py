@@ -7,7 +7,18 @@ import streamlit as st
 from bptt.figures.flow import flow_chart
 from bptt.flow import telling_step
 from bptt.scenarios import SCENARIOS
-from bptt.ui.teaching import cached_flows, chart, debugger_link, page_state, presenter, show_messages, stepper_params
+from bptt.ui.entry import through_app
+from bptt.ui.teaching import (
+    cached_flows,
+    chart,
+    debugger_link,
+    page_state,
+    presenter,
+    show_messages,
+    stepper_params,
+)
+
+through_app()
 
 PRESETS = {"vanishing": "Vanishing (ρ = 0.5)", "exploding": "Exploding (ρ = 1.5)"}
 SCALE = (0.1, 3.0)  # slider range of the spectral radius

@@ -8,9 +8,18 @@ from bptt.figures import heatmap
 from bptt.figures.itemize import fractions_chart, reach_chart, shares_chart
 from bptt.itemize import LSTM_KEYS, RNN_KEYS
 from bptt.ui.cache import cached_run
+from bptt.ui.entry import through_app
 from bptt.ui.teaching import (
-    cached_itemized, chart, debugger_link, page_state, presenter, show_messages, stepper_params,
+    cached_itemized,
+    chart,
+    debugger_link,
+    page_state,
+    presenter,
+    show_messages,
+    stepper_params,
 )
+
+through_app()
 
 state, own, messages = page_state(own=("grad",))
 presenter(state)

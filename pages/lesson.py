@@ -10,8 +10,19 @@ from bptt.figures.flow import flow_chart
 from bptt.figures.itemize import fractions_chart
 from bptt.lessons import LESSON, lesson_step
 from bptt.ui.cache import cached_run, cached_summary
+from bptt.ui.entry import through_app
 from bptt.ui.state import parse
-from bptt.ui.teaching import cached_flows, cached_itemized, chart, keep, page_state, presenter, show_messages
+from bptt.ui.teaching import (
+    cached_flows,
+    cached_itemized,
+    chart,
+    keep,
+    page_state,
+    presenter,
+    show_messages,
+)
+
+through_app()
 
 PAGE_NAMES = {"stepper": "step-through debugger", "gradient_flow": "Gradient flow page", "itemized": "Itemized "
               "gradients page", "gallery": "Bug gallery"}

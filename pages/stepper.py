@@ -9,9 +9,16 @@ from dataclasses import replace
 import streamlit as st
 
 from bptt.ui import controls, panels, stepping
-from bptt.ui.cache import cached_difference_ranges, cached_divergence, cached_run, cached_summary
+from bptt.ui.cache import (
+    cached_difference_ranges,
+    cached_divergence,
+    cached_run,
+    cached_summary,
+)
 from bptt.ui.controls import P
+from bptt.ui.entry import through_app
 
+through_app()
 
 def step_panel(state, config, playing: bool, speed: float) -> None:
     ss = st.session_state

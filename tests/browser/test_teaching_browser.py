@@ -148,9 +148,8 @@ def test_the_presenter_layout_hides_the_sidebar_and_fills_the_screen(path, headi
     assert_no_errors(page)
 
 
-@pytest.mark.xfail(strict=True, reason="Streamlit runs a deep link on a fresh server in its pages/-folder mode "
-                   "(no app.py, file-name navigation, no wide layout) until app.py's st.navigation has run once")
 def test_a_deep_link_on_a_fresh_server_runs_app_py(browser):
+    """Streamlit would run pages/lesson.py alone here (bptt/ui/entry.py says why); it must go through app.py."""
     from tests.browser.conftest import free_port, start_app, stop_app, wait_healthy
     port = free_port()
     process = start_app(port)
