@@ -166,15 +166,15 @@ class Session:
         self.page_name = page  # the page's url path ("check"); "" is the default page
         self.elements = {}  # delta path -> (Element, fragment_id)
         self.ws = None
-        self.pending = []  # ForwardMsgs received outside a run (auto reruns, heartbeats)
 
     @classmethod
     def open(cls, base_url: str, query: str = "", timeout: float = 60.0, page: str = "") -> "Session":
         return cls(base_url, query, timeout, page)
 
     async def __aenter__(self) -> "Session":
+        # permessage-deflate on, as browsers ask for it: the server compresses what it sends, as it would for them
         self.ws = await connect(self.url, subprotocols=["streamlit"], max_size=MAX_MESSAGE,
-                                open_timeout=self.timeout, ping_interval=None, compression=None)
+                                open_timeout=self.timeout, ping_interval=None)
         return self
 
     async def __aexit__(self, *exc) -> None:
