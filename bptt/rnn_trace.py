@@ -114,7 +114,9 @@ def _trace_course_code(da: np.ndarray, caches: tuple) -> RNNTrace:
     """
     cell_caches = caches[0]
     n_a, m, T_x = da.shape
-    dz_all = np.empty((n_a, T_x, m))  # the blocked backward's own layout; the trace reads it as (T_x, n_a, m)
+    # the blocked backward's own layout, (n_a, T_x, m), read by the trace as (T_x, n_a, m); rows padded by
+    # one cache line, since a row length of a multiple of 4 KiB maps every row to the same cache sets
+    dz_all = np.empty((n_a, T_x * m + 8))[:, : T_x * m].reshape(n_a, T_x, m)
     # checkpoints where the fast backward's blocks end anyway, unless there are more blocks than checkpoints
     blocks = block_bounds(T_x, m)
     ends = tuple(T_x - t0 for t0 in blocks[1:]) if len(blocks) - 1 <= N_CHECKPOINTS else checkpoint_ends(T_x)
