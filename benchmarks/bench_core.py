@@ -329,7 +329,7 @@ def docs_section(report: dict) -> str:
     return f"""{START}
 ## Core: the RNN backward
 
-Produced by `python benchmarks/bench_core.py --write-docs` (numbers from one run; medians of
+Produced by `{report.get('command', 'python benchmarks/bench_core.py --write-docs')}` (numbers from one run; medians of
 {report['sizes'][0]['repeats']} interleaved rounds, ratios are medians of per-round ratios).
 
 - Machine: {m['cpu']}, {m['cores']} cores ({m['platform']}); load average {m.get('load_average_at_start', 0):.2f} at
@@ -397,8 +397,13 @@ def main(argv: list | None = None) -> None:
     parser.add_argument("--size", type=parse_size, action="append", help="n_x,n_a,m,T_x; repeatable")
     parser.add_argument("--threads", type=parse_threads, default=[os.cpu_count()],
                         help="BLAS threads for numpy and torch, comma-separated (default: all cores); needs threadpoolctl")
+    parser.add_argument("--from-json", type=Path, help="report from a file an earlier --json run wrote, instead of measuring")
     args = parser.parse_args(argv)
-    report = measure(args.size or SIZES, max(1, args.repeats), args.threads)
+    if args.from_json:
+        report = json.loads(args.from_json.read_text())
+    else:
+        report = measure(args.size or SIZES, max(1, args.repeats), args.threads)
+        report["command"] = "python benchmarks/bench_core.py " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.write_docs:
         write_docs(report)
     print(json.dumps(report, indent=1) if args.json else table(report) + "\n\n" + targets_text(report))
