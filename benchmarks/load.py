@@ -19,6 +19,7 @@ machine; benchmarks/bench_browser.py measures it in Chromium for one session.
 
 import argparse
 import asyncio
+import csv
 import json
 import math
 import os
@@ -38,7 +39,7 @@ from streamlit_client import Run, Server, Session, machine_busy_s  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions"
 DOCS = ROOT / "docs" / "PERFORMANCE.md"
-PLOT = DOCS.parent / "load_latency.png"
+PLOT, CSV = DOCS.parent / "load_latency.png", DOCS.parent / "load_latency.csv"
 START, END = "<!-- load:start -->", "<!-- load:end -->"
 CLASSROOM = "scenario=classroom"
 TARGET_P95_S = 1.0
@@ -351,23 +352,38 @@ def save_image(fig, png: Path) -> Path | None:
         return None
 
 
-def plot(result: dict) -> Path | None:
-    """Every click's latency over the run, the check submissions' window shaded, the target drawn."""
+def plot(results: list) -> Path | None:
+    """Every click's latency over each run (one colour per think time), the checks' windows shaded, the target."""
     import plotly.graph_objects as go
 
-    at, seconds = zip(*result["timeline"]) if result["timeline"] else ((), ())
-    fig = go.Figure(go.Scatter(x=at, y=seconds, mode="markers", marker={"size": 4}, name="click to redraw"))
-    lo, hi = result["check_window_s"]
-    if lo is not None:
-        fig.add_vrect(x0=lo, x1=hi if hi is not None else result["duration_s"], fillcolor="orange", opacity=0.15,
-                      line_width=0, annotation_text=f"{len(result['checks'])} checks running",
-                      annotation_position="top left")
+    fig = go.Figure()
+    for r, colour in zip(results, ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b")):
+        at, seconds = zip(*r["timeline"]) if r["timeline"] else ((), ())
+        fig.add_trace(go.Scatter(x=at, y=seconds, mode="markers", marker={"size": 4, "color": colour},
+                                 name=f"think time {r['think_s']:g} s"))
+        lo, hi = r["check_window_s"]
+        if lo is not None:
+            fig.add_vrect(x0=lo, x1=hi if hi is not None else r["duration_s"], fillcolor=colour, opacity=0.08,
+                          line_width=0)
     fig.add_hline(y=TARGET_P95_S, line_dash="dash", annotation_text="target for the p95")
-    fig.update_layout(title=f"{result['sessions']} sessions stepping: click-to-redraw latency on the server",
-                      xaxis_title="seconds into the run", yaxis_title="seconds", width=900, height=380,
-                      template="plotly_white", margin={"l": 60, "r": 30, "t": 60, "b": 50})
+    fig.update_layout(title=f"{results[0]['sessions']} sessions stepping: click-to-redraw latency on the server "
+                            f"(shaded: {len(results[0]['checks'])} check submissions running)",
+                      xaxis_title="seconds into the run", yaxis_title="seconds", width=900, height=400,
+                      template="plotly_white", margin={"l": 60, "r": 30, "t": 60, "b": 50},
+                      legend={"orientation": "h", "y": -0.2})
     fig.update_yaxes(rangemode="tozero")
     return save_image(fig, PLOT)
+
+
+def write_csv(results: list) -> None:
+    """Every click of every run, so the plot and the percentiles can be recomputed."""
+    with CSV.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["think_s", "seconds_into_run", "click_to_redraw_s", "during_checks"])
+        for r in results:
+            lo, hi = r["check_window_s"]
+            for at, seconds in r["timeline"]:
+                writer.writerow([r["think_s"], at, seconds, int(lo is not None and lo <= at <= (hi or at))])
 
 
 def sweep(results: list) -> str:
@@ -388,7 +404,8 @@ def write_docs(results: list, image: Path | None) -> None:
     for r in results:
         parts.append(f"### Think time {r['think_s']:g} s\n\n{table(r)}\n")
     if image:
-        parts.append(f"![click-to-redraw latency over the run]({image.name})\n")
+        parts.append(f"![click-to-redraw latency over the runs]({image.name})\n")
+    parts.append(f"Every click: [{CSV.name}]({CSV.name}).\n")
     section = "\n".join(parts) + END
     text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
     if START in text and END in text:
@@ -417,7 +434,8 @@ def main() -> int:
         results.append(result)
         print(json.dumps(result) if args.json else table(result) + "\n", flush=True)
     if args.write_docs:
-        write_docs(results, plot(results[0]))
+        write_csv(results)
+        write_docs(results, plot(results))
     return 0 if all(all(r["verdicts"].values()) for r in results) else 1
 
 
