@@ -8,15 +8,15 @@ One line per page below; the first one is the page a visitor lands on.
 import pandas  # noqa: F401
 import streamlit as st
 
-st.set_page_config(page_title="BPTT debugger", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="BPTT debugger", page_icon=":material/replay:", layout="wide")
 
 pages = [
-    st.Page("pages/stepper.py", title="Step through", icon="👣", default=True),
-    st.Page("pages/gradient_flow.py", title="Gradient flow", icon="📉"),
-    st.Page("pages/gallery.py", title="Bug gallery", icon="🐞"),
-    st.Page("pages/itemized.py", title="Itemized gradients", icon="🧮"),
-    st.Page("pages/lesson.py", title="Lesson", icon="🎓"),
-    st.Page("pages/check.py", title="Check your code", icon="🩺"),
+    st.Page("pages/stepper.py", title="Step through", icon=":material/footprint:", default=True),
+    st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/trending_down:"),
+    st.Page("pages/gallery.py", title="Bug gallery", icon=":material/bug_report:"),
+    st.Page("pages/itemized.py", title="Itemized gradients", icon=":material/stacked_bar_chart:"),
+    st.Page("pages/lesson.py", title="Lesson", icon=":material/school:"),
+    st.Page("pages/check.py", title="Check your code", icon=":material/fact_check:"),
 ]
 
 st.navigation(pages).run()

@@ -49,7 +49,7 @@ def confirm_reindent(source):
     """Rebuilt indentation is a guess: show it, let the student edit it, check only what they confirm."""
     st.warning("Your code lost its indentation (as happens when code is pasted into a forum). It was rebuilt "
                "from the code's structure. Check that every loop ends where you meant it to, edit if needed, "
-               "then run the check.", icon="📐")
+               "then run the check.", icon=":material/format_indent_increase:")
     edited = st.text_area("Rebuilt code", value=source.code, height=320, key=K + "rebuilt")
     return from_text(edited, reindent_lost=False) if edited != source.code else source
 
@@ -87,15 +87,15 @@ def show_line(source, line, missing=False):
 def show_verdict(report):
     if report.error is not None:
         error = report.error
-        st.error(f"**{KINDS.get(error['kind'], 'Error')}** ({error['kind']}): {error['message']}", icon="🛑")
+        st.error(f"**{KINDS.get(error['kind'], 'Error')}** ({error['kind']}): {error['message']}", icon=":material/error:")
         show_line(report.source, error.get("line"))
     elif report.ok:
         st.success("Every function matches the reference on every input: the course example, non-square "
-                   "sizes, m = 1 and a long sequence.", icon="✅")
+                   "sizes, m = 1 and a long sequence.", icon=":material/check_circle:")
     else:
-        st.warning("Your code runs, but its results differ from the reference.", icon="🔍")
+        st.warning("Your code runs, but its results differ from the reference.", icon=":material/search:")
     for note in (*report.source.notes, *report.notes):
-        st.info(note, icon="ℹ️")
+        st.info(note, icon=":material/info:")
     for match in report.bugs:
         bug = match.bug
         with st.container(border=True):

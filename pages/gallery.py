@@ -24,7 +24,7 @@ st.title("Bug gallery")
 show_messages(messages)
 config = state.config
 if config.bug is not None:
-    st.info(f"bug={config.bug} is ignored here: the gallery shows every bug.", icon="ℹ️")
+    st.info(f"bug={config.bug} is ignored here: the gallery shows every bug.", icon=":material/info:")
 cells = [config.cell] if "cell" in st.query_params else list(CELLS)
 st.markdown(
     "Every mistake in the catalog, run on the same input as the correct code "
@@ -34,7 +34,7 @@ st.markdown(
 )
 if config.T_x < 2 or config.n_x == config.n_a:
     st.info("The catalog documents its symptoms for T_x ≥ 2 and n_x ≠ n_a; at these sizes some bugs look different "
-            "(for example, a missing transpose no longer raises when n_x = n_a).", icon="ℹ️")
+            "(for example, a missing transpose no longer raises when n_x = n_a).", icon=":material/info:")
 
 for symptom in cached_symptoms(config):
     bug = symptom.bug

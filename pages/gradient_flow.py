@@ -31,7 +31,7 @@ show_messages(messages)
 config = state.config
 if config.scenario not in PRESETS:
     st.warning(f"This page compares the cells on the vanishing and exploding scenarios; scenario={config.scenario} "
-               "does not apply here, so it shows scenario=vanishing.", icon="⚠️")
+               "does not apply here, so it shows scenario=vanishing.", icon=":material/warning:")
     config = SCENARIOS["vanishing"].defaults
 config = replace(config, cell="rnn", bug=None, scale=min(max(config.scale, SCALE[0]), SCALE[1]),
                  T_x=min(max(config.T_x, T_RANGE[0]), T_RANGE[1]))

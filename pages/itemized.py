@@ -46,7 +46,7 @@ st.caption(f"This run: {run_line}. Change it in the step-through debugger, which
 try:
     itemized = cached_itemized(config)
 except ValueError as e:
-    st.error(f"Cannot itemize this run: {e}.", icon="🛑")
+    st.error(f"Cannot itemize this run: {e}.", icon=":material/error:")
     st.stop()
 
 chart(fractions_chart(itemized, keys), state, "fractions")

@@ -78,7 +78,7 @@ if state.present:
 config = controls.sidebar(state)
 st.title("Step through backprop through time")
 for message in messages:
-    st.warning(f"URL parameter `{message.param}`: {message.text}", icon="⚠️")
+    st.warning(f"URL parameter `{message.param}`: {message.text}", icon=":material/warning:")
 controls.famous_toggle(state)
 try:
     run = cached_run(config)
@@ -104,4 +104,7 @@ if config.scenario == "course" and not state.hidden("notebook"):
 playing = bool(st.session_state.get(P + "play", False))
 speed = float(st.session_state.get(P + "speed", 1.0))
 st.fragment(step_panel, run_every=1.0 / speed if playing else None)(state, config, playing, speed)
-st.page_link("pages/itemized.py", label="Itemized gradients: which timestep's loss each part of dWaa came from", icon="🧮", query_params={k: v for k, v in st.query_params.to_dict().items() if k != "t"})
+st.page_link(
+    "pages/itemized.py", label="Itemized gradients: which timestep's loss each part of dWaa came from",
+    icon=":material/stacked_bar_chart:", query_params={k: v for k, v in st.query_params.to_dict().items() if k != "t"},
+)

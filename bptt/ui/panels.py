@@ -142,7 +142,7 @@ def error_banner(run: Run, steps_label: str) -> None:
     error = run.trace.error
     bug = get_bug(run.config.bug) if run.config.bug else None
     where = f"at t = {error.t} ({steps_label}), computing `{error.quantity}`"
-    st.error(f"**The backward raised {error.kind}** {where}:\n\n`{error.message}`", icon="🛑")
+    st.error(f"**The backward raised {error.kind}** {where}:\n\n`{error.message}`", icon=":material/error:")
     if bug is not None and bug.wrong:
         shapes = operand_shapes(run, bug.wrong)
         st.caption(f"The wrong line `{bug.wrong.splitlines()[0]}` works on {shapes}. {bug.why}")
@@ -158,17 +158,17 @@ def bug_banners(run: Run, summary: Summary, divergence: Divergence | None, label
             "(`dz`, `dxt`, `da_prev` and every weight gradient), so the next step receives zero again, all the "
             "way to t = 0. The loss's gradient `da[:,:,t]` (first heatmap) is there; it is simply never added."
             if config.bug == "missing-da-t" else
-            "**Every gradient is exactly zero.** Nothing entered the cells at any step.", icon="🕳️",
+            "**Every gradient is exactly zero.** Nothing entered the cells at any step.", icon=":material/block:",
         )
     if summary.nonfinite is not None:
         t, scope, key = summary.nonfinite
         st.error(f"**NaN or Inf first appears at {label_of(t)}, in `{key}`** ({scope}). From there the "
                  "arithmetic can only spread it. A large weight scale makes the carried gradient grow at every "
-                 "step (exploding gradients) until float64 overflows.", icon="♾️")
+                 "step (exploding gradients) until float64 overflows.", icon=":material/all_inclusive:")
     if config.bug is None:
         return
     bug = get_bug(config.bug)
-    st.warning(f"**Bug on: {bug.title}.** {bug.symptom}", icon="🐞")
+    st.warning(f"**Bug on: {bug.title}.** {bug.symptom}", icon=":material/bug_report:")
     if divergence is None:
         st.caption("No difference from the correct code on this input.")
     elif divergence.scope == "error":

@@ -38,7 +38,7 @@ def page_state(own: tuple = (), defaults: dict | None = None) -> tuple:
 def show_messages(messages: list) -> None:
     """Every problem with the URL, in words, above the page: what was wrong and what the page did instead."""
     for text in messages:
-        st.warning(text, icon="⚠️")
+        st.warning(text, icon=":material/warning:")
 
 
 def presenter(state: PageState) -> None:
