@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from bptt import RunConfig, get_bug, rnn_backward, run
-from bptt.figures import Panel, chart_config, heatmap, heatmap_grid, norm_chart, pooled, timeline
+from bptt.figures import Panel, chart_config, grouped_heatmaps, heatmap, heatmap_grid, norm_chart, pooled, timeline
 from bptt.figures.codepanel import MISSING, find, listing, loop_body, with_bug, without_docstring
+from bptt.figures.marks import step_marks
 
 
 @pytest.mark.parametrize("cols", [1, 63, 64, 65, 200])
@@ -137,14 +138,58 @@ def test_listing_escapes_and_marks_lines():
     assert "a &lt; b" in html and "&lt;oops&gt;" in html and 'data-mark="now"' in html
 
 
-def test_heatmap_grid_describes_each_panel_and_gives_each_its_own_colour_bar():
+def test_heatmap_grid_describes_each_panel_and_states_each_colour_range_in_its_title():
     panels = [Panel(np.arange(6.0).reshape(2, 3), "a", "a", "inputs", 1, 5.0),
-              Panel(-np.ones((4, 1)), "b", "b", "outputs", 1), Panel(np.zeros((3, 7)), "c", "dWf", "outputs", 1, split=3)]
+              Panel(-np.ones((4, 1)) * 3, "b", "b", "outputs", 1), Panel(np.zeros((3, 7)), "c", "dWf", "outputs", 1, split=3)]
     fig = heatmap_grid(panels, columns=2)
     assert [p["quantity"] for p in fig.layout.meta["panels"]] == ["a", "b", "dWf"]
     np.testing.assert_array_equal(fig.data[0].z, np.arange(6.0).reshape(2, 3).astype(np.float32))
     assert (fig.data[0].zmin, fig.data[0].zmax) == (-5.0, 5.0) and fig.data[1].zmid == 0
-    bars = {round(trace.colorbar.x, 3) for trace in fig.data}
-    assert len(bars) == 2  # one per column of panels, each beside its own heatmap
-    assert [a.text for a in fig.layout.annotations][:3] == ["a", "b", "c"]
-    assert len(fig.layout.shapes) == 1
+    assert not any(trace.showscale for trace in fig.data)  # colour bars were half of the browser's drawing time
+    titles = [a.text for a in fig.layout.annotations][:3]
+    assert titles[0].startswith("a ·") and "colour ±5<" in titles[0]
+    assert "colour ±3 (this panel)" in titles[1]  # autoscaled: the range plotly derives (symmetric about zero)
+    assert [s.xref for s in fig.layout.shapes] == ["x3"] and fig.layout.shapes[0].x0 == 2.5
+    # panels of one row share a band of the height; the second row sits below the first
+    assert fig.layout.yaxis.domain == fig.layout.yaxis2.domain
+    assert fig.layout.yaxis3.domain[1] < fig.layout.yaxis.domain[0]
+    assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
+
+
+def test_grouped_heatmaps_start_each_group_on_a_new_row_under_its_heading():
+    one = Panel(np.ones((2, 2)), "p", "p", "inputs", 0, 1.0)
+    fig = grouped_heatmaps([("First", [one, one, one]), ("Second", [one])], columns=2)
+    assert len(fig.data) == 4 and len(fig.layout.meta["panels"]) == 4
+    headings = [a.text for a in fig.layout.annotations if a.text.startswith("<b>")]
+    assert headings == ["<b>First</b>", "<b>Second</b>"]
+    rows = sorted({tuple(getattr(fig.layout, f"yaxis{'' if i == 1 else i}").domain) for i in range(1, 5)}, reverse=True)
+    assert len(rows) == 3  # two rows for the first group (2 + 1 panels), one for the second
+
+
+def test_norm_chart_bands_are_invisible_until_a_stylesheet_lights_one():
+    fig = norm_chart({"a": np.array([1.0, 2.0, 3.0])}, current_t=None, bands=True)
+    band = fig.data[-1]
+    assert band.type == "bar" and list(band.x) == [0, 1, 2] and band.marker.opacity == 0 and band.yaxis == "y2"
+    assert fig.layout.yaxis2.overlaying == "y" and not fig.layout.shapes  # nothing in the figure depends on t
+
+
+@pytest.mark.parametrize("order, t, done, now", [
+    ((3, 2, 1, 0), 1, [(2, 3)], 1),  # the course's loop: cells to the right are done
+    ((3, 2, 1, 0), 3, [], 3),
+    ((0, 1, 2, 3), 2, [(0, 1)], 2),  # a loop that runs forward (a bug)
+    ((3, 1, 0, 2), 2, [(0, 1), (3, 3)], 2),
+])
+def test_step_marks_colour_the_cells_as_the_timeline_would(order, t, done, now):
+    css = step_marks(4, order, t)
+    assert css.startswith(f"<style>/* current_t: {t} */")
+    lines = css.splitlines()
+    blue = [line for line in lines if "#4C78A8" in line]
+    assert blue == [f".st-key-timeline .scatterlayer .trace:first-child .points .point:nth-child(n+{a + 1})"
+                    f":nth-child(-n+{b + 1}) {{fill: #4C78A8 !important;}}" for a, b in done]
+    assert sum(f"nth-child(n+{now + 1}):nth-child(-n+{now + 1}) {{fill: #F58518" in line for line in lines) == 1
+    assert f".st-key-norms .barlayer .trace .points .point:nth-child(n+{t + 1}):nth-child(-n+{t + 1}) path" in css
+
+
+def test_step_marks_leave_the_cell_that_raised_red():
+    css = step_marks(4, (3, 2), 1, error_t=1)
+    assert "#F58518" not in css and "nth-child(n+3):nth-child(-n+4) {fill: #4C78A8" in css  # t = 3, 2 ran

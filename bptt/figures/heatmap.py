@@ -129,30 +129,73 @@ def heatmap(values: np.ndarray, *, title: str, quantity: str, scope: str = "", t
     return fig
 
 
-def heatmap_grid(panels: list, columns: int = 3, max_side: int = MAX_SIDE) -> go.Figure:
-    """Several heatmaps in one figure, `columns` to a row, each with its own colour bar.
+def _range_note(trace: dict, z: np.ndarray) -> str:
+    """'colour ±2.47': the colour range a panel is drawn with, said in its title instead of a colour bar."""
+    if "zmax" in trace:
+        return f"colour ±{trace['zmax']:.3g}"
+    finite = np.abs(z[np.isfinite(z)])
+    return f"colour ±{float(finite.max()) if finite.size and finite.max() > 0 else 1.0:.3g} (this panel)"
 
-    One figure draws much faster in a browser than one figure per matrix (a page redraws every
-    chart at each step). layout.meta["panels"][i] describes data[i], as heatmap()'s meta does.
+
+def heatmap_grid(panels: list, columns: int = 3, max_side: int = MAX_SIDE) -> go.Figure:
+    """Several heatmaps in one figure, `columns` to a row: grouped_heatmaps() with one untitled group."""
+    return grouped_heatmaps([("", panels)], columns, max_side)
+
+
+def grouped_heatmaps(groups: list, columns: int = 3, max_side: int = MAX_SIDE) -> go.Figure:
+    """Groups of heatmaps in one figure: each (heading, [Panel, ...]) starts a row under its heading.
+
+    A browser redraws one figure much faster than one per group (the stepper redraws it at every
+    step), and colour bars were half of plotly's drawing time, so each title states its panel's
+    colour range (±zmax: white is zero, full blue/red the range's ends) and one line says so for all.
+    layout.meta["panels"][i] describes data[i], as heatmap()'s meta does.
     """
-    drawn = [_draw(panel, max_side) for panel in panels]
-    n_rows = math.ceil(len(panels) / columns)
-    heights = [max(_height(d[3]) for d in drawn[r * columns:(r + 1) * columns]) - 40 for r in range(n_rows)]
-    fig = make_subplots(rows=n_rows, cols=columns, subplot_titles=[d[2] for d in drawn],
-                        row_heights=heights, horizontal_spacing=0.1, vertical_spacing=min(0.3, 90 / sum(heights)))
-    for i, (trace, meta, title, R, divider, axes) in enumerate(drawn):
-        row, col = i // columns + 1, i % columns + 1
-        fig.add_trace(go.Heatmap(**trace), row=row, col=col)
-        xaxis = fig.get_subplot(row, col).xaxis
-        yaxis = fig.get_subplot(row, col).yaxis
-        fig.data[-1].colorbar.update(x=xaxis.domain[1] + 0.005, xanchor="left", y=sum(yaxis.domain) / 2,
-                                     len=yaxis.domain[1] - yaxis.domain[0], yanchor="middle")
-        xaxis.update(axes["x"])
-        yaxis.update(axes["y"])
-        if divider is not None:
-            fig.add_vline(x=divider, line=dict(color="black", width=2), row=row, col=col)
-    for annotation in fig.layout.annotations:
-        annotation.update(x=annotation.x - 0.5 / columns + 0.01, xanchor="left", font=dict(size=13))
-    fig.update_layout(template=TEMPLATE, height=sum(heights) + 60 * n_rows, margin=dict(l=10, r=10, t=40, b=10),
-                      meta=dict(panels=[d[1] for d in drawn]))
+    TITLE, NOTE, HEADING, BELOW = 22, 16, 30, 44  # pixels: panel title, pooled note, group heading, x ticks
+    legend = 24
+    xgap = 0.07  # of the width, between columns: the next panel's row ticks and title
+    width = (1 - xgap * (columns - 1)) / columns
+    fig = go.Figure()
+    annotations, shapes, metas, axes = [], [], [], {}
+    rows = []  # (heading, [drawn panels]) per row of the figure, a heading only on a group's first row
+    for heading, panels in groups:
+        drawn = [_draw(panel, max_side) for panel in panels]
+        for r in range(0, len(drawn), columns):
+            rows.append((heading if r == 0 else "", drawn[r:r + columns]))
+    tops, y = [], legend
+    for heading, drawn in rows:
+        y += HEADING if heading else 0
+        top_title = y
+        y += TITLE + (NOTE if any("<br>" in d[2] for d in drawn) else 0)
+        height = max(_height(d[3]) for d in drawn) - 70
+        tops.append((heading, top_title, y, y + height))
+        y += height + BELOW
+    total = y
+    n = 0
+    for (heading, top_title, top, bottom), (_, drawn) in zip(tops, rows):
+        if heading:
+            annotations.append(dict(text=f"<b>{heading}</b>", x=0, y=1 - (top_title - HEADING + 6) / total,
+                                    xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
+                                    font=dict(size=15)))
+        for c, (trace, meta, title, R, divider, panel_axes) in enumerate(drawn):
+            n += 1
+            suffix = "" if n == 1 else str(n)
+            left = c * (width + xgap)
+            fig.add_trace(go.Heatmap(**trace, showscale=False, xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+            axes[f"xaxis{suffix}"] = panel_axes["x"] | dict(domain=[left, left + width], anchor=f"y{suffix}")
+            axes[f"yaxis{suffix}"] = panel_axes["y"] | dict(domain=[1 - bottom / total, 1 - top / total],
+                                                            anchor=f"x{suffix}")
+            text = title.replace("<br>", f" · <span style='color:#666'>{_range_note(trace, trace['z'])}</span><br>", 1) \
+                if "<br>" in title else f"{title} · <span style='color:#666'>{_range_note(trace, trace['z'])}</span>"
+            annotations.append(dict(text=text, x=left, y=1 - top_title / total, xref="paper", yref="paper",
+                                    xanchor="left", yanchor="top", showarrow=False, font=dict(size=13), align="left"))
+            if divider is not None:
+                shapes.append(dict(type="line", xref=f"x{suffix}", yref=f"y{suffix} domain", x0=divider, x1=divider,
+                                   y0=0, y1=1, line=dict(color="black", width=2)))
+            metas.append(meta)
+    annotations.append(dict(text="Colour: blue negative, white zero, red positive; each title gives the range that "
+                                 "reaches full colour (the same at every step unless autoscaled). Hover for values.",
+                            x=0, y=1, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
+                            font=dict(size=12, color="#555")))
+    fig.update_layout(template=TEMPLATE, height=int(total) + 20, margin=dict(l=10, r=10, t=10, b=10),
+                      annotations=annotations, shapes=shapes, meta=dict(panels=metas), **axes)
     return fig

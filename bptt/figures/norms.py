@@ -11,10 +11,13 @@ from .heatmap import TEMPLATE, browser_dtype
 COLORS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756")
 
 
-def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: str = "Gradient norm over time") -> go.Figure:
+def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: str = "Gradient norm over time",
+               bands: bool = False) -> go.Figure:
     """One line per named (T_x,) array of norms (NaN where the step did not run), against t.
 
     On a log axis zeros cannot be drawn: they are left out, and the figure's meta counts them.
+    bands draws an invisible full-height band at every t, for a stylesheet to light the current one
+    (marks.step_marks), so a page that steps never has to draw the chart again.
     """
     fig = go.Figure()
     zeros = {}
@@ -28,6 +31,13 @@ def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: 
             x=t, y=y.astype(browser_dtype(y)), name=name, mode="lines+markers", line=dict(color=color),
             marker=dict(size=6 if y.size <= 60 else 3),
             hovertemplate=f"t=%{{x}}<br>{name} = %{{y:.6g}}<extra></extra>",
+        ))
+    if bands:
+        steps = len(next(iter(norms.values()), []))
+        fig.add_trace(go.Bar(
+            x=np.arange(steps), y=np.ones(steps), yaxis="y2", width=0.15 if steps <= 30 else 0.8,
+            marker=dict(color="#F58518", opacity=0, line=dict(width=0)), hoverinfo="skip", showlegend=False,
+            name="now",
         ))
     if current_t is not None:
         fig.add_vline(x=current_t, line=dict(color="#F58518", width=2, dash="dot"))
@@ -44,4 +54,6 @@ def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: 
         legend=dict(orientation="h", y=-0.3),
         meta=dict(current_t=current_t, log=log, zeros_left_out=zeros),
     )
+    if bands:
+        fig.update_layout(yaxis2=dict(range=[0, 1], overlaying="y", visible=False, fixedrange=True))
     return fig

@@ -1,0 +1,49 @@
+"""The current step on the timeline and the norm chart, as a small stylesheet over figures that stay put.
+
+A plotly chart whose figure changes is drawn again from scratch in the browser, so the stepper draws
+the timeline and the norm chart once per run (every cell grey, an invisible band at every t) and
+marks the step with CSS: the current cell orange, the cells already stepped blue, the band at t lit.
+Changing a few lines of CSS costs the browser nothing next to a plotly redraw.
+
+    html = step_marks(T_x=4, order=(3, 2, 1, 0), t=2)  # '<style>/* current_t: 2 */ …</style>'
+"""
+
+from .timeline import DONE, NOW
+
+TIMELINE_KEY, NORMS_KEY = "timeline", "norms"  # the st.plotly_chart keys: streamlit adds class st-key-<key>
+# plotly draws trace i's markers as the i-th `.trace` of the scatter layer, point k as the k-th `.point`
+CELLS = (f".st-key-{TIMELINE_KEY} .scatterlayer .trace:first-child .points .point", "")
+BANDS = (f".st-key-{NORMS_KEY} .barlayer .trace .points .point", " path")
+
+
+def _runs(indices: list) -> list:
+    """[(first, last), ...] of consecutive integers: [4, 3, 2, 0] -> [(0, 0), (2, 4)]"""
+    runs = []
+    for i in sorted(indices):
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _nth(selector: tuple, first: int, last: int) -> str:
+    """CSS for the points first..last (0-based) of a plotly trace; selector is (the points, inside each)."""
+    points, inside = selector
+    return f"{points}:nth-child(n+{first + 1}):nth-child(-n+{last + 1}){inside}"
+
+
+def step_marks(T_x: int, order: tuple, t: int, error_t: int | None = None) -> str:
+    """A <style> block marking step t: on the timeline (colours as timeline() gives them) and the norm band.
+
+    order is the loop's order of forward time indices; the cell that raised (error_t) keeps its red.
+    The first line names t (`/* current_t: 2 */`) so tests read what is marked.
+    """
+    position = {s: k for k, s in enumerate(order)}
+    now = position.get(t, len(order))
+    done = [s for s in range(T_x) if s in position and position[s] < now and s != error_t]
+    rules = [f"{_nth(CELLS, a, b)} {{fill: {DONE} !important;}}" for a, b in _runs(done)]
+    if t != error_t:
+        rules.append(f"{_nth(CELLS, t, t)} {{fill: {NOW} !important;}}")
+    rules.append(f"{_nth(BANDS, t, t)} {{opacity: 0.35 !important;}}")
+    return f"<style>/* current_t: {t} */\n" + "\n".join(rules) + "\n</style>"
