@@ -36,8 +36,9 @@ def step_panel(state, config, playing: bool, speed: float) -> None:
     st.subheader(f"◀ {step_label}")
     st.caption("Time runs to the right, t = 0 … T_x-1. The backward runs to the left: step 1 is the last time "
                "step, and each step hands the cell before it the gradient it carries (da_prevt).")
+    panels.marks_panel(run, t)
     if not state.hidden("timeline"):
-        panels.timeline_panel(run, summary, t)
+        panels.timeline_panel(run, summary)
     stepping.navigation(trace, state, t)
     stepping.play_controls(state, trace)
     at_error = trace.error is not None and t == trace.error.t

@@ -6,6 +6,7 @@ decode() turns them (or plain lists) back into numpy arrays, so a test compares 
 
 import base64
 import json
+import re
 
 import numpy as np
 
@@ -48,3 +49,10 @@ def by_meta(at, key: str) -> dict:
         if key in (spec["layout"].get("meta") or {}):
             return spec
     raise AssertionError(f"no figure with meta {key!r} on the page")
+
+
+def marked_t(at) -> int:
+    """The step the page marks on its timeline and norm chart: the t its step_marks stylesheet lights up."""
+    found = [int(m.group(1)) for html in at.get("html") for m in [re.search(r"/\* current_t: (\d+) \*/", html.proto.body)] if m]
+    assert len(found) == 1, f"expected one step_marks stylesheet, found {found}"
+    return found[0]

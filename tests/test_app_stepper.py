@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from bptt import RunConfig, bugs_for, run
 from bptt.ui.export import step_csv, step_json, trace_npz
 from bptt.ui.state import parse
-from figure_spec import by_meta, heatmaps, specs
+from figure_spec import by_meta, heatmaps, marked_t, specs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 P = "stepper:"
@@ -34,7 +34,7 @@ def open_app(**params) -> AppTest:
 
 
 def shown_t(at: AppTest) -> int:
-    return by_meta(at, "flow")["layout"]["meta"]["current_t"]
+    return marked_t(at)
 
 
 def texts(at: AppTest) -> str:
@@ -305,6 +305,15 @@ def test_step_buttons_walk_backward_in_time():
     assert shown_t(at) == 3 and at.subheader[0].value == "◀ Step 1 of 4 — t = 3"
     at.button(key=P + "btn-Last step").click().run()
     assert shown_t(at) == 0 and at.subheader[0].value == "◀ Step 4 of 4 — t = 0"
+
+
+def test_stepping_keeps_the_timeline_and_norm_chart_and_moves_only_their_marks():
+    at = open_app()
+    before = (by_meta(at, "flow"), by_meta(at, "log"))
+    assert before[0]["layout"]["meta"]["current_t"] is None and before[1]["layout"]["meta"]["current_t"] is None
+    at.button(key=P + "btn-Next step").click().run()
+    assert (by_meta(at, "flow"), by_meta(at, "log")) == before  # same figure: the browser does not draw it again
+    assert shown_t(at) == 2 and at.subheader[0].value.endswith("t = 2")
 
 
 def test_left_arrow_is_the_next_step_in_the_course_loop_and_right_for_a_forward_loop():

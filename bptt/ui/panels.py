@@ -8,8 +8,9 @@ import streamlit as st
 
 from .. import lstm, rnn
 from ..catalog import get_bug
-from ..figures import Panel, chart_config, heatmap_grid, norm_chart, timeline
+from ..figures import Panel, chart_config, grouped_heatmaps, norm_chart, timeline
 from ..figures.codepanel import find, listing, loop_body, with_bug, without_docstring
+from ..figures.marks import NORMS_KEY, TIMELINE_KEY, step_marks
 from ..runs import Run
 from ..trace import Divergence, Step
 from .export import step_csv, step_json, trace_npz
@@ -99,9 +100,10 @@ def _cells(run: Run, scope: str, key: str) -> dict:
 
 def step_heatmaps(run: Run, step: Step, summary: Summary, *, reference: Step | None = None,
                  diff_ranges: dict | None = None, autoscale: bool = False, columns: int = 3) -> None:
-    """Every matrix of the step, one figure per group as the loop computes them; minus `reference` if given."""
-    for g, (title, group) in enumerate(groups(run.config.cell)):
-        drawn = []
+    """Every matrix of the step in one figure, grouped as the loop computes them; minus `reference` if given."""
+    drawn = []
+    for title, group in groups(run.config.cell):
+        panels = []
         for scope, key, name, rows, cols in group:
             value = getattr(step, scope)[key]
             zmax = None if autoscale else summary.ranges.get((scope, key))
@@ -110,12 +112,14 @@ def step_heatmaps(run: Run, step: Step, summary: Summary, *, reference: Step | N
                     value = value - getattr(reference, scope)[key]
                 zmax = None if autoscale else (diff_ranges or {}).get((scope, key))
                 name = f"{name} (bug − correct)"
-            drawn.append(Panel(value, name, key, scope, step.t, zmax, rows, cols or "sum over examples",
-                               **_cells(run, scope, key)))
-        st.markdown(f"**{title}**")
-        fig = shared_figure(("heatmaps", run.config, step.t, g, reference is not None, autoscale, columns),
-                            lambda: heatmap_grid(drawn, columns=4 if len(drawn) == 8 and columns == 3 else columns))
-        st.plotly_chart(fig, key=f"hm-{g}", config=chart_config(f"{run.config.cell}_{title.split(':')[0]}"))
+            panels.append(Panel(value, name, key, scope, step.t, zmax, rows, cols or "sum over examples",
+                                **_cells(run, scope, key)))
+        drawn.append((title, panels))
+    if run.config.cell == "lstm" and columns == 3:
+        columns = 4  # the LSTM's weight groups hold 8 panels: two rows of four
+    fig = shared_figure(("heatmaps", run.config, step.t, reference is not None, autoscale, columns),
+                        lambda: grouped_heatmaps(drawn, columns=columns))
+    st.plotly_chart(fig, key="heatmaps", config=chart_config(f"{run.config.cell}_step_t{step.t}"))
 
 
 def operand_shapes(run: Run, line: str) -> str:
@@ -246,12 +250,18 @@ def norms_panel(run: Run, summary: Summary, t: int, log: bool) -> None:
     if run.config.cell == "lstm":
         names["dc_prevt"] = "‖dc_prevt‖ (carried in, cell state)"
     norms = {label: summary.norms[key] for key, label in names.items() if key in summary.norms}
-    fig = shared_figure(("norms", run.config, t, log), lambda: norm_chart(norms, current_t=t, log=log))
-    st.plotly_chart(fig, key="norms", config=chart_config("norms"))
+    fig = shared_figure(("norms", run.config, log), lambda: norm_chart(norms, current_t=None, log=log, bands=True))
+    st.plotly_chart(fig, key=NORMS_KEY, config=chart_config("norms"))  # the same figure at every t: step_marks
     st.markdown(spectral_note(run))
 
 
-def timeline_panel(run: Run, summary: Summary, t: int) -> None:
+def marks_panel(run: Run, t: int) -> None:
+    """The current step on the timeline and the norm chart: a stylesheet, so neither chart is drawn again."""
+    trace = run.trace
+    st.html(step_marks(trace.T_x, trace.order, t, trace.error.t if trace.error is not None else None))
+
+
+def timeline_panel(run: Run, summary: Summary) -> None:
     trace = run.trace
     flow = summary.norms.get("da_prevt", np.full(trace.T_x, np.nan))
     out = float(np.linalg.norm(trace.da0)) if trace.error is None else None
@@ -259,9 +269,9 @@ def timeline_panel(run: Run, summary: Summary, t: int) -> None:
     enters = summary.norms.get("da_next", np.full(trace.T_x, np.nan))
     hover = [f"cell t={s}<br>‖da[:,:,t]‖ = {loss[s]:.4g}<br>‖da_next‖ = {enters[s]:.4g}" for s in range(trace.T_x)]
     error_t = trace.error.t if trace.error is not None else None
-    fig = shared_figure(("timeline", run.config, t),
-                        lambda: timeline(trace.T_x, trace.order, t, flow, out, error_t=error_t, cell_hover=hover))
-    st.plotly_chart(fig, key="timeline", config=chart_config("timeline"))
+    fig = shared_figure(("timeline", run.config),
+                        lambda: timeline(trace.T_x, trace.order, None, flow, out, error_t=error_t, cell_hover=hover))
+    st.plotly_chart(fig, key=TIMELINE_KEY, config=chart_config("timeline"))  # the same figure at every t: step_marks
 
 
 def notebook_panel(run: Run, reference: Run | None) -> None:
