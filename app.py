@@ -8,7 +8,9 @@ One line per page below; the first one is the page a visitor lands on.
 import pandas  # noqa: F401
 import streamlit as st
 
-st.set_page_config(page_title="BPTT debugger", page_icon=":material/replay:", layout="wide")
+# An emoji favicon is drawn in the browser; a Material one would be fetched from Google's font server,
+# which an offline classroom (and the browser tests' no-outside-requests check) does not have.
+st.set_page_config(page_title="BPTT debugger", page_icon="🔁", layout="wide")
 
 pages = [
     st.Page("pages/stepper.py", title="Step through", icon=":material/footprint:", default=True),
