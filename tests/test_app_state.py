@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bptt import BUGS, SCENARIOS, RunConfig, validate
+from bptt import BUGS, LIMITS, SCENARIOS, RunConfig, validate
 from bptt.ui.state import CONTROLS, PANELS, SCALE_RANGE, PageState, link, parse, to_params
 
 
@@ -16,8 +16,8 @@ def states(draw):
     scenario = draw(st.sampled_from(sorted(SCENARIOS)))
     bug = draw(st.sampled_from([None] + [b.id for b in BUGS if b.cell == cell]))
     config = validate(RunConfig(
-        cell, scenario, draw(st.integers(0, 2**31 - 1)), draw(st.integers(1, 256)), draw(st.integers(1, 512)),
-        draw(st.integers(1, 128)), draw(st.integers(1, 300)), draw(st.floats(*SCALE_RANGE)), bug,
+        cell, scenario, *(draw(st.integers(*LIMITS[name])) for name in ("seed", "n_x", "n_a", "m", "T_x")),
+        draw(st.floats(*SCALE_RANGE)), bug,
     ))
     t = draw(st.none() | st.integers(0, config.T_x - 1))
     return PageState(config, t, draw(st.booleans()), frozenset(draw(st.sets(st.sampled_from(CONTROLS + PANELS)))),
@@ -44,7 +44,7 @@ def test_repeated_parameters_take_the_last_value():
 
 
 @pytest.mark.parametrize("params, param, fallback", [
-    ({"scenario": "classroom", "n_a": "513"}, "n_a", ("config", "n_a", 3)),
+    ({"scenario": "classroom", "n_a": str(LIMITS["n_a"][1] + 1)}, "n_a", ("config", "n_a", 3)),
     ({"scenario": "classroom", "scale": "0"}, "scale", ("config", "scale", 1.0)),
     ({"cell": "lstm", "bug": "missing-da-t"}, "bug", ("config", "bug", None)),
     ({"t": "4"}, "t", ("t", None, None)),

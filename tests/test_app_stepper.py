@@ -404,9 +404,9 @@ def test_nan_and_inf_are_reported_with_their_first_step():
 
 
 def test_values_beyond_float32_are_sent_as_float64_not_as_inf():
-    at = open_app(scenario="exploding", scale=10.0, T_x=300, n_a=64, t=0)
+    at = open_app(scenario="exploding", scale=10.0, T_x=200, n_a=64, t=0)
     meta, z = heatmaps(at)["inputs", "da_prevt"]
-    assert z.dtype == np.float64 and np.all(np.isfinite(z)) and np.max(np.abs(z)) > 1e90
+    assert z.dtype == np.float64 and np.all(np.isfinite(z)) and np.max(np.abs(z)) > np.finfo(np.float32).max
 
 
 def test_exports_are_offered():

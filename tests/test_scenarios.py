@@ -39,7 +39,7 @@ def test_seed_changes_the_draws():
         ({"cell": "gru"}, "cell = 'gru' is not known"),
         ({"scenario": "nope"}, "scenario = 'nope' is not known"),
         ({"T_x": 0}, "T_x = 0 is out of range"),
-        ({"n_a": LIMITS["n_a"][1] + 1}, "n_a = 513 is out of range"),
+        ({"n_a": LIMITS["n_a"][1] + 1}, f"n_a = {LIMITS['n_a'][1] + 1} is out of range"),
         ({"m": 2.5}, "m = 2.5 is out of range"),
         ({"scale": -1.0}, "scale = -1.0 is out of range"),
         ({"scale": float("nan")}, "scale = nan is out of range"),
