@@ -57,6 +57,7 @@ def test_famous_bug_toggle_zeroes_the_flow(app_url, page, screenshot):
     page.get_by_text("Forget to add").click()
     page.get_by_text("Every gradient is exactly zero").first.wait_for(timeout=30_000)
     page.wait_for_url(re.compile(r"bug=missing-da-t"))
+    page.locator(DRAWN).nth(2).wait_for(timeout=30_000)  # the rerun's charts, not only its banner
     assert "t = 2" in heading(page)
     assert_healthy(page)
     screenshot("stepper-missing-da-t")
