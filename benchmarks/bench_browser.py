@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 import conftest as server  # noqa: E402  (the browser tests' server and chromium helpers)
+from docs_section import write_section  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 SIZES = {
@@ -33,7 +34,6 @@ SIZES = {
 }
 TARGETS_S = {"classroom (n_x=2, n_a=3, m=2, T_x=5)": 0.3, "large (n_x=16, n_a=256, m=16, T_x=200)": 1.5}
 COLD_TARGET_S = 5.0
-DOCS = ROOT / "docs" / "PERFORMANCE.md"
 START, END = "<!-- stepper:start -->", "<!-- stepper:end -->"
 CHART = '[data-testid="stPlotlyChart"] .main-svg'
 
@@ -170,12 +170,7 @@ def write_docs(results: dict) -> None:
         "step on the timeline and norm chart.\n\n"
         f"{table(results)}\n{END}"
     )
-    text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(text)
+    write_section(START, END, section)
 
 
 def main() -> int:

@@ -13,7 +13,6 @@ of several rounds is reported with the slowest round, and the child's share of t
 import argparse
 import json
 import platform
-import re
 import statistics
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from docs_section import write_section  # noqa: E402
+
 from bptt.check import check, from_file  # noqa: E402
 
 SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions"
@@ -31,7 +32,6 @@ CASES = {
     "LSTM, lstm-c-view": SUBMISSIONS / "bugs" / "lstm-c-view.py",
 }
 TARGET_S = 2.0
-DOCS = ROOT / "docs" / "PERFORMANCE.md"
 START, END = "<!-- check:start -->", "<!-- check:end -->"
 
 
@@ -66,12 +66,7 @@ def write_docs(rows: dict, rounds: int) -> None:
                f"{rounds} rounds per submission on {platform.machine()} / Python {platform.python_version()}, "
                "measured end to end (process start, 4 probes, comparison, catalog matching).\n\n"
                f"{table(rows)}\n{END}")
-    text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(text)
+    write_section(START, END, section)
 
 
 def main() -> int:

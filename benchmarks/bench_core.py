@@ -36,6 +36,8 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from docs_section import write_section  # noqa: E402
+
 from bptt import RNNCode, rnn_backward, rnn_forward, trace_rnn  # noqa: E402
 from bptt.fast import rnn_backward_fast  # noqa: E402
 
@@ -55,7 +57,6 @@ TARGETS = {  # issue 2
     "step_rebuild_ms": 5.0,  # at (64, 128, 32, 100), worst t
 }
 PEAK_N = 2048
-DOCS = ROOT / "docs" / "PERFORMANCE.md"
 START, END = "<!-- core:start -->", "<!-- core:end -->"
 
 
@@ -361,13 +362,7 @@ code runs on the same kernel, keeping dz and the checkpoint totals it already ha
 
 def write_docs(report: dict) -> None:
     section = docs_section(report)
-    text = DOCS.read_text() if DOCS.exists() else "# Performance\n\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(text)
+    write_section(START, END, section)
 
 
 def parse_size(text: str) -> tuple:

@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docs_section import DOCS, write_section  # noqa: E402
 from streamlit_client import Run, Server, Session, machine_busy_s  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions"
-DOCS = ROOT / "docs" / "PERFORMANCE.md"
 PLOT, CSV = DOCS.parent / "load_latency.png", DOCS.parent / "load_latency.csv"
 START, END = "<!-- load:start -->", "<!-- load:end -->"
 CLASSROOM = "scenario=classroom"
@@ -407,12 +407,7 @@ def write_docs(results: list, image: Path | None) -> None:
         parts.append(f"![click-to-redraw latency over the runs]({image.name})\n")
     parts.append(f"Every click: [{CSV.name}]({CSV.name}).\n")
     section = "\n".join(parts) + END
-    text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(text)
+    write_section(START, END, section)
 
 
 def main() -> int:

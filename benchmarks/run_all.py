@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docs_section import DOCS  # noqa: E402
 from streamlit_client import machine_busy_s  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "PERFORMANCE.md"
 PY = sys.executable
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
+from docs_section import DOCS, write_section  # noqa: E402
 from streamlit_client import Server, Session  # noqa: E402
 
 sys.path.insert(0, str(load.ROOT))
 from bptt.catalog import bugs_for  # noqa: E402
 
-DOCS = load.DOCS
 CSV, PNG, SVG = DOCS.parent / "soak_rss.csv", DOCS.parent / "soak_rss.png", DOCS.parent / "soak_rss.svg"
 START, END = "<!-- soak:start -->", "<!-- soak:end -->"
 SCENARIOS = ("classroom", "vanishing", "exploding", "echo")
@@ -195,12 +195,7 @@ def svg(xs: list, ys: list, width: int = 900, height: int = 400, pad: int = 50) 
 def write_docs(result: dict, image: Path) -> None:
     section = (f"{START}\n## Soak: memory over time (benchmarks/soak.py)\n\n{table(result)}\n\n"
                f"![server RSS over the soak]({image.name})\n\nThe samples: [{CSV.name}]({CSV.name}).\n{END}")
-    text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(text)
+    write_section(START, END, section)
 
 
 def main() -> int:
