@@ -64,6 +64,26 @@ def test_writing_outside_the_temporary_folder_is_refused():
     assert not target.exists()
 
 
+@pytest.mark.parametrize("name, words", [
+    ("dir_fd_escape", "changing the working folder (os.chdir)"),
+    ("proc_dir_fd", "relative file paths (tried 'root/tmp/bptt-check-secret.txt')"),
+    ("symlink_out", "creating links (os.symlink)"),
+])
+def test_paths_that_resolve_elsewhere_than_the_guard_thinks_are_refused(name, words, tmp_path):
+    """A relative path means what its dir_fd, working folder or link folder says, not what realpath says."""
+    secret, escape = Path("/tmp/bptt-check-secret.txt"), Path("/tmp/bptt-check-escape.txt")
+    secret.write_text("s3cr3t-token")
+    secret.chmod(0o644)  # readable by `nobody`: only the guard stands in the way
+    escape.unlink(missing_ok=True)
+    try:
+        report = run(name)
+    finally:
+        secret.unlink()
+    assert report.error["kind"] == "runtime" and words in report.error["message"], report.error
+    assert "s3cr3t-token" not in report.error["message"]
+    assert not escape.exists()
+
+
 def test_forged_pickled_results_are_never_unpickled():
     marker = Path("/tmp/bptt-check-unpickled")
     marker.unlink(missing_ok=True)

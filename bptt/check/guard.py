@@ -16,6 +16,7 @@ REFUSED = (
     "pty.", "ctypes.", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "resource.setrlimit",
     "resource.prlimit", "sys.addaudithook", "_thread.start_new_thread", "webbrowser.", "urllib.",
     "http.", "ftplib.", "smtplib.", "imaplib.", "poplib.", "nntplib.", "telnetlib.", "mmap.",
+    "os.chdir", "os.symlink", "os.link",
 )
 WHY = {
     "socket.": "opening network connections", "urllib.": "opening network connections",
@@ -23,13 +24,16 @@ WHY = {
     "subprocess.": "starting other programs", "os.system": "starting other programs",
     "os.exec": "starting other programs", "os.posix_spawn": "starting other programs",
     "os.spawn": "starting other programs", "os.fork": "starting new processes",
+    "os.chdir": "changing the working folder", "os.symlink": "creating links", "os.link": "creating links",
 }
-# events that change the file system: allowed inside the working directory only
+# events that change the file system: allowed inside the working directory only. The working
+# directory never changes (os.chdir is refused) and links cannot be made, so an absolute path
+# means what realpath says it means.
 PATH_EVENTS = {
     "os.remove": (0,), "os.rename": (0, 1), "os.rmdir": (0,), "os.mkdir": (0,), "os.chmod": (0,),
-    "os.chown": (0,), "os.link": (0, 1), "os.symlink": (0, 1), "os.truncate": (0,), "os.utime": (0,),
-    "os.mkfifo": (0,), "os.mknod": (0,), "shutil.rmtree": (0,), "shutil.copyfile": (1,),
-    "shutil.copytree": (1,), "shutil.move": (1,), "shutil.chown": (0,), "os.chdir": (0,),
+    "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,), "os.mkfifo": (0,), "os.mknod": (0,),
+    "shutil.rmtree": (0,), "shutil.copyfile": (1,), "shutil.copytree": (1,), "shutil.move": (1,),
+    "shutil.chown": (0,),
 }
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -53,6 +57,8 @@ def install(workdir: str, readable: tuple) -> None:
             if isinstance(path, int) or path is None:
                 return  # an already open descriptor
             path = os.fsdecode(path)
+            if not os.path.isabs(path):
+                raise Refused(_relative(path))
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & WRITE_FLAGS
             )
@@ -69,9 +75,12 @@ def install(workdir: str, readable: tuple) -> None:
         if positions:
             for i in positions:
                 target = args[i] if i < len(args) else None
-                if isinstance(target, (str, bytes, os.PathLike)) and not inside(
-                    os.path.realpath(os.fsdecode(target)), (workdir,)
-                ):
+                if not isinstance(target, (str, bytes, os.PathLike)):
+                    continue
+                target = os.fsdecode(target)
+                if not os.path.isabs(target):
+                    raise Refused(_relative(target))
+                if not inside(os.path.realpath(target), (workdir,)):
                     raise Refused(f"the checker does not allow changing files outside its temporary folder ({event})")
 
     sys.addaudithook(hook)
@@ -82,6 +91,13 @@ def _why(event: str) -> str:
         if event.startswith(prefix):
             return words
     return "this operation"
+
+
+def _relative(path: str) -> str:
+    # the audit event does not say whether a dir_fd was given, and the kernel resolves a relative path
+    # against it: os.open("root/etc/passwd", dir_fd=<fd of /proc/self>) is /etc/passwd, not ./root/etc/passwd
+    return (f"the checker does not allow relative file paths (tried {path!r}); your functions should not need "
+            "files at all. If you must, use an absolute path such as os.path.join(os.getcwd(), name)")
 
 
 def _inside(path: str, roots: tuple) -> bool:
