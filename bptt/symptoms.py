@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .catalog import Bug
-from .runs import run
+from .runs import Run, run
 from .scenarios import RunConfig
 from .trace import Divergence, StepError, differs, max_abs_error
 
@@ -41,11 +41,17 @@ class Symptom:
 
     @property
     def expected_first(self) -> tuple | None:
-        """The catalog's documented first divergence with its t resolved for this T_x: (scope, quantity, t)."""
+        """The catalog's documented first divergence with its t resolved for this T_x: (scope, quantity, t).
+
+        None when the documented step does not exist at this T_x (a step T_x-2 when T_x = 1).
+        """
         if self.bug.first is None:
             return None
         scope, quantity, index = self.bug.first
-        return scope, quantity, None if index is None else range(self.config.T_x)[index]
+        if index is None:
+            return scope, quantity, None
+        steps = range(self.config.T_x)
+        return (scope, quantity, steps[index]) if -len(steps) <= index < len(steps) else None
 
     def disagreements(self) -> list:
         """How the measurement departs from the catalog's documented symptom, in words; empty when it agrees.
@@ -82,13 +88,26 @@ class Symptom:
         return lines
 
 
-def measure(bug: Bug, config: RunConfig) -> Symptom:
+GALLERY_BUDGET = 65_536  # n_a·m·T_x at most, when every catalog bug is run on one input (about 20 runs)
+
+
+def size_problem(config: RunConfig) -> str | None:
+    """Why measuring every bug on `config` would take too long for a page, or None when it is fine."""
+    size = config.n_a * config.m * config.T_x
+    if size <= GALLERY_BUDGET:
+        return None
+    return (f"n_a·m·T_x = {size:,} is too large to run every bug ({GALLERY_BUDGET:,} at most here): "
+            "lower n_a, m or T_x, for example with scenario=classroom")
+
+
+def measure(bug: Bug, config: RunConfig, correct: Run | None = None) -> Symptom:
     """Run `bug` and the correct code on the input `config` describes (its cell and bug are overridden).
 
+    `correct` may hand in the correct run of that input, so that measuring every bug runs it once.
     measure(get_bug("missing-da-t"), RunConfig(scenario="classroom")).relative["dWaa"]  # 1.0: all zero
     """
     buggy = run(replace(config, cell=bug.cell, bug=bug.id))
-    correct = run(replace(buggy.config, bug=None))
+    correct = correct or run(replace(buggy.config, bug=None))
     right = correct.trace.gradients()
     first = buggy.trace.first_divergence(correct.trace)
     keys = correct.trace.final_keys

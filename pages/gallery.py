@@ -3,6 +3,7 @@
 import streamlit as st
 
 from bptt.figures.gallery import diff_text, difference_chart
+from bptt.symptoms import size_problem
 from bptt.ui.entry import through_app
 from bptt.ui.teaching import (
     cached_symptoms,
@@ -32,9 +33,14 @@ st.markdown(
     "Each card shows the wrong line against the right one, what the bug does to the returned gradients, where the "
     "buggy loop first departs from the correct one, and the difference it makes."
 )
-if config.T_x < 2 or config.n_x == config.n_a:
-    st.info("The catalog documents its symptoms for T_x ≥ 2 and n_x ≠ n_a; at these sizes some bugs look different "
-            "(for example, a missing transpose no longer raises when n_x = n_a).", icon=":material/info:")
+if config.T_x < 2 or config.n_a == 1 or config.n_x == config.n_a or config.scenario in ("vanishing", "exploding"):
+    st.info("The catalog documents its symptoms for T_x ≥ 2, n_a ≥ 2, n_x ≠ n_a and a loss at every step; here some "
+            "bugs look different (a missing transpose no longer raises when n_x = n_a, a loop that runs forward first "
+            "departs later when only the last step has a loss).", icon=":material/info:")
+problem = size_problem(config)
+if problem:
+    st.error(f"{problem}.", icon=":material/error:")
+    st.stop()
 
 for symptom in cached_symptoms(config):
     bug = symptom.bug
@@ -57,8 +63,10 @@ for symptom in cached_symptoms(config):
                           stepper_params(symptom.config, first_t if first_t is not None else 0), state)
         with picture:
             fig = difference_chart(symptom)
-            if fig is None:  # the bug raises: what numpy says is the symptom
+            if symptom.error is not None:  # the bug raises: what numpy says is the symptom
                 st.markdown(f"**What the student sees at t = {symptom.error.t}:**")
                 st.code(f"{symptom.error.kind}: {symptom.error.message}", language="text", wrap_lines=True)
+            elif fig is None:
+                st.caption("On this input the bug changes no returned gradient, so there is no difference to draw.")
             else:
                 chart(fig, state, f"diff-{bug.id}")

@@ -60,7 +60,11 @@ for key, value in (("flow_scenario", scenario), ("flow_scale", float(scale)), ("
     st.session_state[f"{key}_from_url"] = value
 st.query_params.from_dict({**url, **({"present": "1"} if state.present else {})})
 
-flows = cached_flows(config)
+try:
+    flows = cached_flows(config)
+except ValueError as error:  # sizes whose Jacobian products would take too long: say so, keep serving
+    st.error(f"{error}. Lower n_a or m in the link, or open a preset above.", icon=":material/error:")
+    st.stop()
 rnn, lstm = flows["rnn"], flows["lstm"]
 t = telling_step(rnn)
 st.markdown(

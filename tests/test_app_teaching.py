@@ -227,7 +227,25 @@ def test_the_gallery_can_show_one_cell(cell):
 
 def test_the_gallery_warns_about_sizes_the_catalog_does_not_document():
     at = open_page("gallery", {"scenario": "classroom", "n_x": "3", "n_a": "3", "cell": "rnn"})
-    assert any("T_x ≥ 2 and n_x ≠ n_a" in i.value for i in at.info)
+    assert any("T_x ≥ 2, n_a ≥ 2, n_x ≠ n_a" in i.value for i in at.info)
+
+
+def test_the_gallery_measures_every_bug_even_at_t_x_1():
+    """A bug documented as departing at step T_x-2 has no such step here: the card says so, nothing raises."""
+    at = open_page("gallery", {"scenario": "classroom", "T_x": "1"})
+    assert len(at.get("plotly_chart")) + len(at.code) >= len(BUGS)
+    assert any("T_x ≥ 2" in i.value for i in at.info)
+
+
+def test_the_gallery_refuses_sizes_that_would_run_every_bug_for_minutes():
+    at = open_page("gallery", {"scenario": "classroom", "n_a": "256", "m": "64", "T_x": "200"})
+    assert any("too large to run every bug" in e.value for e in at.error)
+    assert not at.get("plotly_chart")
+
+
+def test_gradient_flow_explains_sizes_too_large_for_its_jacobians():
+    at = open_page("gradient_flow", {"scenario": "vanishing", "n_a": "256", "m": "64"})
+    assert any("Lower n_a or m" in e.value for e in at.error)
 
 
 # ---- itemized gradients ----------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bptt import BUGS, RunConfig, get_bug, run
+from bptt import BUGS, SCENARIOS, RunConfig, get_bug, run
 from bptt.symptoms import measure
 
 
@@ -69,3 +69,13 @@ def test_the_measurement_in_words(bug_id, expected):
     assert len(lines) == len(expected)
     for line, start in zip(lines, expected):
         assert line.startswith(start)
+
+
+@pytest.mark.parametrize("sizes", [{"T_x": 1}, {"n_a": 1}, {"n_x": 3, "n_a": 3}])
+def test_measuring_at_sizes_the_catalog_does_not_document_never_raises(sizes):
+    """The gallery measures every bug on whatever input the link names; odd sizes may disagree, never crash."""
+    config = replace(SCENARIOS["classroom"].defaults, **sizes)
+    for bug in BUGS:
+        symptom = measure(bug, replace(config, cell=bug.cell))
+        assert isinstance(symptom.disagreements(), list)
+        assert isinstance(symptom.describe(), list)

@@ -18,7 +18,7 @@ def diff_text(bug: Bug) -> str:
 
 
 def difference_chart(symptom: Symptom) -> go.Figure | None:
-    """A heatmap of buggy - right for the most telling wrong gradient; None when the bug raised."""
+    """A heatmap of buggy - right for the most telling wrong gradient; None when it raised or nothing differs."""
     if symptom.difference is None:
         return None
     label, difference = symptom.difference
