@@ -2,7 +2,6 @@
 
 import argparse
 import json
-
 from dataclasses import replace
 
 import numpy as np

@@ -93,7 +93,7 @@ class Inputs:
 def validate(config: RunConfig) -> RunConfig:
     """The config with scenario-fixed fields applied; raises ValueError saying what is wrong.
 
-    validate(RunConfig(T_x=0))  # ValueError: T_x = 0 is out of range: use 1 to 300
+    validate(RunConfig(T_x=0))  # ValueError: T_x = 0 is out of range: use a whole number from 1 to 200
     """
     if config.cell not in ("rnn", "lstm"):
         raise ValueError(f"cell = {config.cell!r} is not known: use 'rnn' or 'lstm'")
@@ -105,10 +105,10 @@ def validate(config: RunConfig) -> RunConfig:
         config = replace(config, seed=d.seed, n_x=d.n_x, n_a=d.n_a, m=d.m, T_x=d.T_x, scale=d.scale)
     for name, (low, high) in LIMITS.items():
         value = getattr(config, name)
-        if not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
             raise ValueError(f"{name} = {value!r} is out of range: use a whole number from {low} to {high}")
     low, high = SCALE_LIMITS
-    if not (isinstance(config.scale, (int, float)) and low < config.scale <= high):
+    if isinstance(config.scale, bool) or not (isinstance(config.scale, (int, float)) and low < config.scale <= high):
         raise ValueError(f"scale = {config.scale!r} is out of range: use a number above {low} and at most {high}")
     return config
 

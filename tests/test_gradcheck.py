@@ -62,6 +62,13 @@ def test_gradient_check_reports_a_shape_mismatch_as_infinite():
     assert "dba" in check.verdict
 
 
+def test_gradient_check_reports_a_missing_key_as_infinite():
+    x, a0, parameters, da = random_case("rnn", 3, 4, 2, 3)
+    check = gradient_check("rnn", x, a0, parameters, da, backward=lambda da, caches: {
+        k: v for k, v in rnn_backward(da, caches).items() if k != "da0"})
+    assert check.per_parameter["da0"] == float("inf") and "da0" in check.verdict
+
+
 def test_course_backward_is_linear_in_da():
     """Independent of finite differences: the backward is a linear map of da."""
     x, a0, parameters, da = random_case("rnn", 3, 4, 2, 4)

@@ -41,6 +41,7 @@ def test_seed_changes_the_draws():
         ({"T_x": 0}, "T_x = 0 is out of range"),
         ({"n_a": LIMITS["n_a"][1] + 1}, f"n_a = {LIMITS['n_a'][1] + 1} is out of range"),
         ({"m": 2.5}, "m = 2.5 is out of range"),
+        ({"n_a": True}, "n_a = True is out of range"),
         ({"scale": -1.0}, "scale = -1.0 is out of range"),
         ({"scale": float("nan")}, "scale = nan is out of range"),
         ({"bug": "lstm-c-view"}, "bug of the LSTM, not of the RNN"),

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 MAX_SIDE = 64  # beyond this many rows or columns, blocks are pooled so each cell stays readable
 TEXT_COLS, TEXT_ROWS = 6, 16  # matrices up to this size print their values inside the cells
