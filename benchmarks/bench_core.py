@@ -334,8 +334,8 @@ Produced by `{report.get('command', 'python benchmarks/bench_core.py --write-doc
 {report['sizes'][0]['repeats']} interleaved rounds, ratios are medians of per-round ratios).
 
 - Machine: {m['cpu']}, {m['cores']} cores ({m['platform']}); load average {m.get('load_average_at_start', 0):.2f} at
-  start and {report['load_average_at_end'] or 0:.2f} at end. The machine was shared with other work while this ran,
-  so absolute times are noisy; the ratios, measured round by round, are the figures to read. With two
+  start and {report['load_average_at_end'] or 0:.2f} at end (the one-minute load includes this benchmark itself).
+  On a small machine absolute times are noisy; the ratios, measured round by round, are the figures to read. With two
   BLAS threads on two shared cores, one preempted thread stalls its partner, so the 1-thread rows
   (numpy and torch both limited with `--threads 1`) are the steadier comparison.
 - Versions: Python {v['python']}, numpy {v['numpy']}, BLAS {blas}, torch {v['torch'] or 'absent (row skipped)'}
