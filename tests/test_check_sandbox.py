@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bptt.check import Limits, check, from_file
-from bptt.check.sandbox import load_arrays
+from bptt.check.sandbox import load_arrays, load_meta, network_isolation, run as run_child
 
 HOSTILE = Path(__file__).parent / "fixtures" / "submissions" / "hostile"
 LIMITS = Limits(wall_s=2.5, cpu_s=2)
@@ -154,10 +154,37 @@ def test_results_reader_refuses_too_much_data(tmp_path):
         load_arrays(str(_npz(tmp_path, a=np.zeros(100_000))), 1 << 16)
 
 
+@pytest.mark.parametrize("make", ["symlink", "fifo", "directory"])
+@pytest.mark.parametrize("load", [lambda p: load_arrays(p, 1 << 20), load_meta])
+def test_results_reader_reads_only_regular_files(make, load, tmp_path):
+    """The child owns its folder: a results file it turned into a link must not make the parent read another file."""
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"secret": "s3cr3t-token"}')
+    path = tmp_path / "results"
+    {"symlink": lambda: path.symlink_to(secret), "fifo": lambda: os.mkfifo(path), "directory": path.mkdir}[make]()
+    with pytest.raises(ValueError, match="not a regular file"):
+        load(str(path))
+
+
+def test_a_results_link_left_by_the_child_ends_in_an_output_error(monkeypatch, tmp_path):
+    """End to end: the child's results.json is a link to a file the parent can read; the report says so instead."""
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"probes": [], "stdout": "s3cr3t-token"}')
+    real_popen = subprocess.Popen
+    network_isolation()  # cached now: the patched Popen below stands only for the child
+
+    def popen(args, cwd, **kwargs):  # stands in for a child that got past the guard
+        script = f"import os, numpy; numpy.savez('results.npz'); os.symlink({str(secret)!r}, 'results.json')"
+        return real_popen([sys.executable, "-c", script], cwd=cwd, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    outcome = run_child("def rnn_backward(da, caches):\n    return {}\n", {}, {"probes": []}, LIMITS)
+    assert outcome.error["kind"] == "output" and "results.json is a link" in outcome.error["message"], outcome.error
+    assert outcome.meta == {}
+
+
 @pytest.mark.skipif(os.environ.get("BPTT_CHECK_WRAPPER") is not None, reason="a wrapper replaces unshare")
 def test_the_child_has_no_network_namespace_route_when_unshare_is_available():
-    from bptt.check.sandbox import network_isolation
-
     prefix = network_isolation()
     if not prefix:
         pytest.skip("unshare -n is not permitted here; the audit hook still refuses sockets")

@@ -8,6 +8,7 @@ Results come back as an .npz of plain numbers, checked member by member before a
 built, and a size-capped JSON file. Nothing from the child is ever unpickled.
 """
 
+import errno
 import functools
 import json
 import os
@@ -15,6 +16,7 @@ import pwd
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -147,11 +149,28 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+def open_regular(path: str):
+    """A binary file object for `path`, only if it is a regular file: never a link or a FIFO the child left.
+
+    The child owns the folder: it could replace results.json with a link to a file only the app may read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block the parent
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise ValueError(f"{os.path.basename(path)} is a link, not a regular file") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError(f"{os.path.basename(path)} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def _read_text(path: str, limit: int) -> str:
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             return f.read(limit).decode("utf-8", "replace")
-    except OSError:
+    except (OSError, ValueError):
         return ""
 
 
@@ -209,7 +228,7 @@ def load_arrays(path: str, max_bytes: int) -> dict:
     must fit the bytes actually stored, and the total must stay under max_bytes.
     """
     arrays, total = {}, 0
-    with zipfile.ZipFile(path) as archive:
+    with open_regular(path) as raw, zipfile.ZipFile(raw) as archive:
         for info in archive.infolist():
             if not info.filename.endswith(".npy"):
                 raise ValueError(f"unexpected member {info.filename!r}")
@@ -234,10 +253,11 @@ def load_arrays(path: str, max_bytes: int) -> dict:
 
 
 def load_meta(path: str, max_bytes: int = 8 << 20) -> dict:
-    if os.path.getsize(path) > max_bytes:
+    with open_regular(path) as f:
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
         raise ValueError("results.json is larger than allowed")
-    with open(path, encoding="utf-8") as f:
-        meta = json.load(f)
+    meta = json.loads(data.decode("utf-8"))
     if not isinstance(meta, dict):
         raise ValueError("results.json does not hold an object")
     return meta
