@@ -50,6 +50,19 @@ def test_a_syntax_error_is_status_2_with_its_line(tmp_path):
     assert json.loads(out.stdout)["error"] == {"kind": "syntax", "message": "SyntaxError: expected ':'", "line": 1}
 
 
+@pytest.mark.parametrize("content, words", [
+    (b"{}", "JSON but not a Jupyter notebook"),
+    (b"[" * 100_000, "nested too deeply"),
+], ids=["not-a-notebook", "nested"])
+def test_an_unreadable_notebook_is_one_json_object_and_status_2(content, words, tmp_path):
+    path = tmp_path / "homework.ipynb"
+    path.write_bytes(content)
+    out = bptt_check(path, "--json")
+    assert out.returncode == 2, out.stderr
+    error = json.loads(out.stdout)["error"]  # raises if anything but one JSON document was printed
+    assert error["kind"] == "syntax" and words in error["message"]
+
+
 def test_a_missing_file_is_status_2():
     out = bptt_check(ROOT / "no-such-file.py")
     assert out.returncode == 2 and "cannot read" in out.stdout

@@ -1,6 +1,7 @@
 """bptt.check.source: pasted, uploaded and notebook code made runnable, or a clear reason why not."""
 
 import ast
+import json
 from pathlib import Path
 
 import nbformat
@@ -100,6 +101,21 @@ def test_notebook_keeps_definition_cells_and_maps_lines_to_cells():
     assert notebook.cells[int(number) - 1].source.split("\n")[int(row) - 1] == "def rnn_backward(da, caches):"
 
 
-def test_a_broken_notebook_is_a_clear_error():
-    source = from_notebook(b"{not json")
-    assert source.error.kind == "syntax" and "notebook" in source.error.message
+@pytest.mark.parametrize("raw, words", [
+    (b"{not json", "not a readable Jupyter notebook (NotJSONError)"),
+    (b"{}", "JSON but not a Jupyter notebook"),
+    (b"[" * 100_000, "nested too deeply"),
+    (b"[" * 10**7, "Clear all outputs"),
+], ids=["not-json", "not-a-notebook", "nested", "huge"])
+def test_a_broken_notebook_is_a_clear_error(raw, words):
+    source = from_notebook(raw)
+    assert source.error.kind == "syntax" and words in source.error.message, source.error
+    assert source.code == ""
+
+
+def test_a_notebook_with_too_much_code_is_refused_before_parsing_it():
+    cell = {"cell_type": "code", "source": "def rnn_backward(da, caches):\n" + "    x = 1\n" * 30_000,
+            "metadata": {}, "outputs": [], "execution_count": None, "id": "a"}
+    raw = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    source = from_notebook(raw)
+    assert source.error.kind == "syntax" and "at most 200,000" in source.error.message

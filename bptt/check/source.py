@@ -19,6 +19,7 @@ COURSE_FUNCTIONS = (
 )
 SKIPPED = "__skipped_imports__"  # the list, in the namespace the code runs in, of imports that failed
 MAX_CHARS = 200_000  # a whole course notebook's code is ~30 000 characters
+MAX_NOTEBOOK_BYTES = 5 * MAX_CHARS  # the course notebook with its outputs is ~100 kB; parsing more is wasted work
 
 TYPOGRAPHY = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -223,9 +224,7 @@ def from_text(text: str, reindent_lost: bool = True) -> Source:
     from_text("def rnn_backward(da, caches):\\nreturn {}").reindented -> True
     """
     if len(text) > MAX_CHARS:
-        problem = Problem("syntax", f"the file has {len(text):,} characters; the checker reads at most "
-                          f"{MAX_CHARS:,}. Paste only your functions.", None)
-        return Source(code="", original=text[:MAX_CHARS], error=problem)
+        return Source(code="", original=text[:MAX_CHARS], error=_too_long(len(text)))
     code, notes = normalise(text)
     reindented = False
     problem = problem_of(code)
@@ -247,8 +246,21 @@ def from_notebook(raw: str | bytes) -> Source:
     """The function definitions of a Jupyter notebook; test cells, prints and magics are left out."""
     import nbformat  # only notebooks need it
 
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        problem = Problem("syntax", f"the notebook is {len(raw):,} bytes; the checker reads at most "
+                          f"{MAX_NOTEBOOK_BYTES:,}. Clear all outputs (Edit > Clear All Outputs), save and upload "
+                          "it again, or paste only your functions.", None)
+        return Source(code="", original="", error=problem)
     try:
         notebook = nbformat.reads(raw.decode("utf-8") if isinstance(raw, bytes) else raw, as_version=4)
+    except nbformat.ValidationError:  # JSON, but not shaped like a notebook (e.g. "{}")
+        problem = Problem("syntax", "this file is JSON but not a Jupyter notebook (no notebook cells in it). "
+                          "Upload the .ipynb file itself, or paste the code.", None)
+        return Source(code="", original="", error=problem)
+    except RecursionError:  # brackets nested thousands deep: no notebook looks like that
+        problem = Problem("syntax", "this is not a readable Jupyter notebook (its JSON is nested too deeply). "
+                          "Upload the .ipynb file itself, or paste the code.", None)
+        return Source(code="", original="", error=problem)
     except (ValueError, TypeError, KeyError, AttributeError, json.JSONDecodeError, UnicodeDecodeError) as e:
         problem = Problem("syntax", f"this is not a readable Jupyter notebook ({type(e).__name__}). "
                           "Upload the .ipynb file itself, or paste the code.", None)
@@ -265,6 +277,8 @@ def from_notebook(raw: str | bytes) -> Source:
         cells.append((number, line))
         line += text.count("\n") + 2
     code = "\n\n".join(kept)
+    if len(code) > MAX_CHARS:
+        return Source(code="", original=code[:MAX_CHARS], error=_too_long(len(code)))
     notes = (f"Read {len(kept)} code cell(s) with definitions from the notebook; test cells were left out.",)
     return _finish(Source(code=code, original=code, notes=notes, cells=tuple(cells), error=problem_of(code)))
 
@@ -281,6 +295,11 @@ def from_file(name: str, data: bytes) -> Source:
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     return from_text(text)
+
+
+def _too_long(chars: int) -> Problem:
+    return Problem("syntax", f"the code has {chars:,} characters; the checker reads at most {MAX_CHARS:,}. "
+                   "Paste only your functions.", None)
 
 
 def _finish(source: Source) -> Source:
