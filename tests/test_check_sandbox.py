@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bptt.check import Limits, check, from_file
+from bptt.check import Limits, check, engine, from_file, sandbox
 from bptt.check.sandbox import load_arrays, load_meta, network_isolation, run as run_child
 
 HOSTILE = Path(__file__).parent / "fixtures" / "submissions" / "hostile"
@@ -181,6 +181,17 @@ def test_a_results_link_left_by_the_child_ends_in_an_output_error(monkeypatch, t
     outcome = run_child("def rnn_backward(da, caches):\n    return {}\n", {}, {"probes": []}, LIMITS)
     assert outcome.error["kind"] == "output" and "results.json is a link" in outcome.error["message"], outcome.error
     assert outcome.meta == {}
+
+
+@pytest.mark.parametrize("written", ["Infinity", "NaN", '"many"'])
+def test_a_tampered_results_number_is_an_output_error_not_a_traceback(written, monkeypatch, tmp_path):
+    """results.json is the child's to write: JSON's Infinity reaches int() as float('inf')."""
+    path = tmp_path / "results.json"
+    path.write_text('{"stdout_chars": %s, "probes": []}' % written)
+    monkeypatch.setattr(engine.sandbox, "run", lambda *args: sandbox.Outcome({}, load_meta(str(path))))
+    report = check(from_file("hw.py", b"def rnn_backward(da, caches):\n    return {}\n"))
+    assert report.exit_code == 2
+    assert report.error["kind"] == "output" and "malformed" in report.error["message"], report.error
 
 
 @pytest.mark.skipif(os.environ.get("BPTT_CHECK_WRAPPER") is not None, reason="a wrapper replaces unshare")

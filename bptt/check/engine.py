@@ -63,7 +63,7 @@ def _check(source: Source, limits: sandbox.Limits, progress: Callable) -> Report
     progress("Comparing every step with the reference…", 0.6)
     try:
         _analyse(report, outcome, probes, limits)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as e:
         report.error = {"kind": "output", "message": "the results that came back from your code's process were "
                         f"malformed ({type(e).__name__}); was the checker's own output tampered with?", "line": None}
     progress("Done.", 1.0)
