@@ -1,8 +1,11 @@
 """The figures as pure functions: what they draw is the data they were given, readable at any size."""
 
 import inspect
+import json
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from bptt import RunConfig, get_bug, rnn_backward, run
@@ -63,6 +66,36 @@ def test_large_heatmaps_are_pooled_and_say_so_without_text():
 def test_lstm_weights_draw_the_a_prev_xt_divider():
     fig = heatmap(np.zeros((5, 8)), title="dWf", quantity="dWf", split=5)
     assert [s.x0 for s in fig.layout.shapes] == [4.5]
+
+
+def _some_figures():
+    trace = run(RunConfig()).trace
+    big = Panel(np.random.RandomState(1).randn(130, 70), "big", "dWf", "totals", 1, 2.0, split=65)
+    return {
+        "heatmap": heatmap(np.arange(6.0).reshape(2, 3), title="a", quantity="a", zmax=5.0),
+        "heatmap, pooled with a divider": heatmap(np.ones((200, 9)), title="b", quantity="b", split=4),
+        "grouped": grouped_heatmaps([("Group", [Panel(np.ones((2, 2)), "p", "p", "inputs", 0), big])], columns=2),
+        "timeline": timeline(4, trace.order, 2, trace.norms("da_prevt"), out=1.0, cell_hover=list("abcd")),
+        "norms": norm_chart({"x": trace.norms("da_prevt")}, current_t=1, log=True, bands=True),
+    }
+
+
+@pytest.mark.parametrize("name", list(_some_figures()))
+def test_figures_built_without_validation_pass_plotly_validation_unchanged(name):
+    fig = _some_figures()[name]
+    validated = go.Figure(fig.to_dict())  # raises ValueError on a misspelt property or a bad value
+    assert json.loads(pio.to_json(validated, validate=False)) == json.loads(pio.to_json(fig, validate=False))
+
+
+def test_grouped_heatmaps_say_how_to_read_each_panel_without_drawing_axes():
+    panels = [Panel(np.ones((3, 2)), "da_next", "da_next", "inputs", 0, 1.0),
+              Panel(np.ones((130, 1)), "dba", "dba", "outputs", 0, 1.0, cols="sum over examples")]
+    fig = grouped_heatmaps([("", panels)], columns=2)
+    assert not any(getattr(fig.layout, f"{axis}axis{suffix}").visible for axis in "xy" for suffix in ("", "2"))
+    first, second = (a.text for a in fig.layout.annotations[:2])
+    assert "rows: unit 0–2 ↓ · columns: example 0–1 →" in first
+    assert "rows: unit 0–129 ↓ · columns: sum over examples" in second and "pooled" in second
+    assert "example %{x}" in fig.data[0].hovertemplate  # hovering names the cell the title does not
 
 
 def test_timeline_arrows_follow_the_carried_gradient():

@@ -8,13 +8,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
+
+from .spec import figure
 
 MAX_SIDE = 64  # beyond this many rows or columns, blocks are pooled so each cell stays readable
 TEXT_COLS, TEXT_ROWS = 6, 16  # matrices up to this size print their values inside the cells
-COLORSCALE = "RdBu_r"  # blue negative, white zero, red positive
-# plotly's default template adds ~7 kB to every figure's JSON; the page restyles charts anyway
-TEMPLATE = "none"
+# blue negative, white zero, red positive; spelt out, since "RdBu_r" is a name only plotly's Python side knows
+COLORSCALE = plotly.colors.get_colorscale("RdBu_r")
 
 
 def browser_dtype(values: np.ndarray) -> type:
@@ -64,8 +66,24 @@ class Panel:
     split: int | None = None  # draw a divider before this column (the LSTM's [a_prev; xt] columns)
 
 
-def _draw(panel: Panel, max_side: int) -> tuple:
-    """(heatmap trace kwargs, meta dict, title, rows drawn, divider x or None) for one panel."""
+@dataclass(frozen=True)
+class _Drawn:
+    """A panel made ready for plotly: its heatmap trace, what it shows, and how to label it."""
+
+    trace: dict  # a heatmap trace, without axes or colour bar
+    meta: dict  # layout.meta for this panel: quantity, scope, t, shape, block, fixed_scale, nonfinite
+    pooled: str | None  # 'each cell is the largest |value| of a 4×1 block', or None when drawn cell for cell
+    reading: str  # how to read rows and columns: 'rows: unit 0–2 ↓ · columns: example 0–1 →'
+    rows_drawn: int
+    divider: float | None  # x of the line between a_prev's and xt's columns, or None
+    ticks: tuple  # (x tick values, y tick values) for an axis of its own: None beyond 16
+
+
+def _span(label: str, n: int, arrow: str) -> str:
+    return f"{label} 0–{n - 1} {arrow}" if n > 1 else label
+
+
+def _draw(panel: Panel, max_side: int) -> _Drawn:
     values = np.asarray(panel.values, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
@@ -74,11 +92,8 @@ def _draw(panel: Panel, max_side: int) -> tuple:
     R, C = z.shape
     x, y = np.arange(C) * bc, np.arange(R) * br  # the index of each block's first row and column
     rows, cols, quantity = panel.rows, panel.cols, panel.quantity
-    trace = dict(
-        z=z, x=x, y=y, colorscale=COLORSCALE, colorbar=dict(thickness=8),
-        hovertemplate=f"{rows} %{{y}}<br>{cols} %{{x}}<br>value %{{z:.8g}}<extra>{quantity}</extra>",
-        xgap=1 if C <= 32 else 0, ygap=1 if R <= 32 else 0,
-    )
+    trace = dict(type="heatmap", z=z, x=x, y=y, colorscale=COLORSCALE,
+                 hovertemplate=f"{rows} %{{y}}<br>{cols} %{{x}}<br>value %{{z:.8g}}<extra>{quantity}</extra>")
     fixed = panel.zmax is not None
     if fixed:
         zmax = panel.zmax if math.isfinite(panel.zmax) and panel.zmax > 0 else 1.0  # all zeros: any range is white
@@ -87,22 +102,29 @@ def _draw(panel: Panel, max_side: int) -> tuple:
         trace |= dict(zmid=0)
     if br == bc == 1 and C <= TEXT_COLS and R <= TEXT_ROWS:
         trace |= dict(text=np.vectorize(lambda v: f"{v:.3g}")(z), texttemplate="%{text}", textfont=dict(size=10))
-    title = panel.title
-    if br * bc > 1:
-        title = f"{title}<br><span style='font-size:11px'>pooled: each cell is the largest |value| of a {br}×{bc} block</span>"
     meta = dict(
         quantity=quantity, scope=panel.scope, t=panel.t, shape=list(values.shape), block=[br, bc], fixed_scale=fixed,
         nonfinite=int(np.size(values) - np.count_nonzero(np.isfinite(values))),
     )
-    divider = panel.split - bc / 2 if panel.split is not None and 0 < panel.split < values.shape[1] else None
-    axes = dict(x=dict(title=dict(text=cols, standoff=2), tickfont=dict(size=10), tickvals=x if C <= 16 else None),
-                y=dict(title=dict(text=rows, standoff=2), autorange="reversed", tickfont=dict(size=10),
-                       tickvals=y if R <= 16 else None))
-    return trace, meta, title, R, divider, axes
+    n_rows, n_cols = values.shape
+    reading = f"rows: {_span(rows, n_rows, '↓')} · columns: {_span(cols, n_cols, '→')}"
+    divider = panel.split - bc / 2 if panel.split is not None and 0 < panel.split < n_cols else None
+    return _Drawn(trace, meta, f"each cell is the largest |value| of a {br}×{bc} block" if br * bc > 1 else None,
+                  reading, R, divider, (x if C <= 16 else None, y if R <= 16 else None))
 
 
 def _height(rows_drawn: int) -> int:
     return int(min(420, max(170, 70 + 24 * rows_drawn)))
+
+
+def _ticks(values: np.ndarray | None) -> dict:
+    """A tick at every row or column of a small matrix; plotly's own choice beyond."""
+    return {} if values is None else dict(tickvals=values)
+
+
+def _divider(drawn: _Drawn, suffix: str = "") -> dict:
+    return dict(type="line", xref=f"x{suffix}", yref=f"y{suffix} domain", x0=drawn.divider, x1=drawn.divider,
+                y0=0, y1=1, line=dict(color="black", width=2))
 
 
 def heatmap(values: np.ndarray, *, title: str, quantity: str, scope: str = "", t: int | None = None,
@@ -113,27 +135,36 @@ def heatmap(values: np.ndarray, *, title: str, quantity: str, scope: str = "", t
     zmax fixes the colour range to [-zmax, zmax] (the same across steps); None autoscales the panel.
     split draws a divider before that column. Rows and columns are labelled `rows i` and `cols j`.
     """
-    trace, meta, title, R, divider, axes = _draw(Panel(values, title, quantity, scope, t, zmax, rows, cols, split),
-                                                 max_side)
-    fig = go.Figure(go.Heatmap(**trace))
-    pooled_note = "<br>" in title
-    fig.update_layout(
-        template=TEMPLATE,
+    drawn = _draw(Panel(values, title, quantity, scope, t, zmax, rows, cols, split), max_side)
+    if drawn.pooled:
+        title = f"{title}<br><span style='font-size:11px'>pooled: {drawn.pooled}</span>"
+    xticks, yticks = drawn.ticks
+    layout = dict(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
-        height=_height(R), margin=dict(l=10, r=10, t=52 if pooled_note else 36, b=10),
-        xaxis=axes["x"], yaxis=axes["y"], meta=meta,
+        height=_height(drawn.rows_drawn), margin=dict(l=10, r=10, t=52 if drawn.pooled else 36, b=10),
+        xaxis=dict(title=dict(text=cols, standoff=2), tickfont=dict(size=10)) | _ticks(xticks),
+        yaxis=dict(title=dict(text=rows, standoff=2), autorange="reversed", tickfont=dict(size=10)) | _ticks(yticks),
+        meta=drawn.meta,
     )
-    if divider is not None:
-        fig.add_vline(x=divider, line=dict(color="black", width=2))
-    return fig
+    if drawn.divider is not None:
+        layout["shapes"] = [_divider(drawn)]
+    return figure([drawn.trace | dict(colorbar=dict(thickness=8))], layout)
 
 
-def _range_note(trace: dict, z: np.ndarray) -> str:
+def _range_note(trace: dict) -> str:
     """'colour ±2.47': the colour range a panel is drawn with, said in its title instead of a colour bar."""
     if "zmax" in trace:
         return f"colour ±{trace['zmax']:.3g}"
+    z = trace["z"]
     finite = np.abs(z[np.isfinite(z)])
     return f"colour ±{float(finite.max()) if finite.size and finite.max() > 0 else 1.0:.3g} (this panel)"
+
+
+def _title(name: str, drawn: _Drawn) -> str:
+    """The panel's name and colour range, then in small grey type how to read it (and its pooling)."""
+    small = "<br><span style='font-size:11px;color:#666'>{}</span>"
+    text = f"{name} · <span style='color:#666'>{_range_note(drawn.trace)}</span>" + small.format(drawn.reading)
+    return text + (small.format(f"pooled: {drawn.pooled}") if drawn.pooled else "")
 
 
 def heatmap_grid(panels: list, columns: int = 3, max_side: int = MAX_SIDE) -> go.Figure:
@@ -144,57 +175,53 @@ def heatmap_grid(panels: list, columns: int = 3, max_side: int = MAX_SIDE) -> go
 def grouped_heatmaps(groups: list, columns: int = 3, max_side: int = MAX_SIDE) -> go.Figure:
     """Groups of heatmaps in one figure: each (heading, [Panel, ...]) starts a row under its heading.
 
-    A browser redraws one figure much faster than one per group (the stepper redraws it at every
-    step), and colour bars were half of plotly's drawing time, so each title states its panel's
-    colour range (±zmax: white is zero, full blue/red the range's ends) and one line says so for all.
-    layout.meta["panels"][i] describes data[i], as heatmap()'s meta does.
+    The stepper draws this figure again at every step, so it is built for the browser's speed: one
+    figure instead of one per group, no colour bars (each title states its panel's colour range,
+    ±zmax: white is zero, full blue/red the range's ends) and no visible axes (a panel's second
+    title line says how to read its rows and columns, and hovering names the cell). Colour bars and
+    axes were most of plotly's drawing time. layout.meta["panels"][i] describes data[i], as
+    heatmap()'s meta does.
     """
-    TITLE, NOTE, HEADING, BELOW = 22, 16, 30, 44  # pixels: panel title, pooled note, group heading, x ticks
+    TITLE, NOTE, HEADING, BELOW = 20, 15, 30, 14  # pixels: panel title, each small line under it, group heading, gap
     legend = 24
-    xgap = 0.07  # of the width, between columns: the next panel's row ticks and title
+    xgap = 0.04  # of the width, between columns
     width = (1 - xgap * (columns - 1)) / columns
-    fig = go.Figure()
-    annotations, shapes, metas, axes = [], [], [], {}
-    rows = []  # (heading, [drawn panels]) per row of the figure, a heading only on a group's first row
+    rows = []  # (heading, [(panel, drawn)]) per row of the figure, a heading only on a group's first row
     for heading, panels in groups:
-        drawn = [_draw(panel, max_side) for panel in panels]
+        drawn = [(panel, _draw(panel, max_side)) for panel in panels]
         for r in range(0, len(drawn), columns):
             rows.append((heading if r == 0 else "", drawn[r:r + columns]))
     tops, y = [], legend
     for heading, drawn in rows:
         y += HEADING if heading else 0
         top_title = y
-        y += TITLE + (NOTE if any("<br>" in d[2] for d in drawn) else 0)
-        height = max(_height(d[3]) for d in drawn) - 70
+        y += TITLE + NOTE * (1 + any(d.pooled for _, d in drawn))
+        height = max(_height(d.rows_drawn) for _, d in drawn) - 70
         tops.append((heading, top_title, y, y + height))
         y += height + BELOW
     total = y
-    n = 0
+    data, annotations, shapes, metas, axes = [], [], [], [], {}
     for (heading, top_title, top, bottom), (_, drawn) in zip(tops, rows):
         if heading:
             annotations.append(dict(text=f"<b>{heading}</b>", x=0, y=1 - (top_title - HEADING + 6) / total,
                                     xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
                                     font=dict(size=15)))
-        for c, (trace, meta, title, R, divider, panel_axes) in enumerate(drawn):
-            n += 1
-            suffix = "" if n == 1 else str(n)
+        for c, (panel, d) in enumerate(drawn):
+            suffix = "" if not data else str(len(data) + 1)
             left = c * (width + xgap)
-            fig.add_trace(go.Heatmap(**trace, showscale=False, xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
-            axes[f"xaxis{suffix}"] = panel_axes["x"] | dict(domain=[left, left + width], anchor=f"y{suffix}")
-            axes[f"yaxis{suffix}"] = panel_axes["y"] | dict(domain=[1 - bottom / total, 1 - top / total],
-                                                            anchor=f"x{suffix}")
-            text = title.replace("<br>", f" · <span style='color:#666'>{_range_note(trace, trace['z'])}</span><br>", 1) \
-                if "<br>" in title else f"{title} · <span style='color:#666'>{_range_note(trace, trace['z'])}</span>"
-            annotations.append(dict(text=text, x=left, y=1 - top_title / total, xref="paper", yref="paper",
-                                    xanchor="left", yanchor="top", showarrow=False, font=dict(size=13), align="left"))
-            if divider is not None:
-                shapes.append(dict(type="line", xref=f"x{suffix}", yref=f"y{suffix} domain", x0=divider, x1=divider,
-                                   y0=0, y1=1, line=dict(color="black", width=2)))
-            metas.append(meta)
+            data.append(d.trace | dict(showscale=False, xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+            axes[f"xaxis{suffix}"] = dict(visible=False, domain=[left, left + width], anchor=f"y{suffix}")
+            axes[f"yaxis{suffix}"] = dict(visible=False, autorange="reversed", anchor=f"x{suffix}",
+                                          domain=[1 - bottom / total, 1 - top / total])
+            annotations.append(dict(text=_title(panel.title, d), x=left, y=1 - top_title / total, xref="paper",
+                                    yref="paper", xanchor="left", yanchor="top", showarrow=False,
+                                    font=dict(size=13), align="left"))
+            if d.divider is not None:
+                shapes.append(_divider(d, suffix))
+            metas.append(d.meta)
     annotations.append(dict(text="Colour: blue negative, white zero, red positive; each title gives the range that "
-                                 "reaches full colour (the same at every step unless autoscaled). Hover for values.",
-                            x=0, y=1, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
-                            font=dict(size=12, color="#555")))
-    fig.update_layout(template=TEMPLATE, height=int(total) + 20, margin=dict(l=10, r=10, t=10, b=10),
-                      annotations=annotations, shapes=shapes, meta=dict(panels=metas), **axes)
-    return fig
+                                 "reaches full colour (the same at every step unless autoscaled). Hover a cell for "
+                                 "its exact value.", x=0, y=1, xref="paper", yref="paper", xanchor="left",
+                            yanchor="top", showarrow=False, font=dict(size=12, color="#555")))
+    return figure(data, dict(height=int(total) + 20, margin=dict(l=10, r=10, t=10, b=10), annotations=annotations,
+                             shapes=shapes, meta=dict(panels=metas), **axes))

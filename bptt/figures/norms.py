@@ -6,7 +6,8 @@
 import numpy as np
 import plotly.graph_objects as go
 
-from .heatmap import TEMPLATE, browser_dtype
+from .heatmap import browser_dtype
+from .spec import figure
 
 COLORS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756")
 
@@ -19,41 +20,38 @@ def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: 
     bands draws an invisible full-height band at every t, for a stylesheet to light the current one
     (marks.step_marks), so a page that steps never has to draw the chart again.
     """
-    fig = go.Figure()
-    zeros = {}
+    data, zeros = [], {}
     for (name, values), color in zip(norms.items(), COLORS):
         y = np.asarray(values, dtype=np.float64)
         if log:
             zeros[name] = int(np.count_nonzero(y == 0))
             y = np.where(y > 0, y, np.nan)
-        t = np.arange(y.size)
-        fig.add_trace(go.Scatter(
-            x=t, y=y.astype(browser_dtype(y)), name=name, mode="lines+markers", line=dict(color=color),
-            marker=dict(size=6 if y.size <= 60 else 3),
+        data.append(dict(
+            type="scatter", x=np.arange(y.size), y=y.astype(browser_dtype(y)), name=name, mode="lines+markers",
+            line=dict(color=color), marker=dict(size=6 if y.size <= 60 else 3),
             hovertemplate=f"t=%{{x}}<br>{name} = %{{y:.6g}}<extra></extra>",
         ))
-    if bands:
-        steps = len(next(iter(norms.values()), []))
-        fig.add_trace(go.Bar(
-            x=np.arange(steps), y=np.ones(steps), yaxis="y2", width=0.15 if steps <= 30 else 0.8,
-            marker=dict(color="#F58518", opacity=0, line=dict(width=0)), hoverinfo="skip", showlegend=False,
-            name="now",
-        ))
-    if current_t is not None:
-        fig.add_vline(x=current_t, line=dict(color="#F58518", width=2, dash="dot"))
-        fig.add_annotation(x=current_t, y=1.0, yref="paper", text=f"now: t = {current_t}", showarrow=False,
-                           yanchor="bottom", font=dict(color="#F58518"))
-    fig.update_layout(
-        template=TEMPLATE,
+    steps = len(next(iter(norms.values()), []))
+    layout = dict(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
         height=300, margin=dict(l=10, r=10, t=48, b=10),
-        xaxis=dict(title=dict(text="t (forward time index): the backward walks from the right to the left"),
-                   dtick=1 if len(next(iter(norms.values()), [])) <= 30 else None),
+        xaxis=dict(title=dict(text="t (forward time index): the backward walks from the right to the left"))
+        | (dict(dtick=1) if steps <= 30 else {}),
         yaxis=dict(title=dict(text="Frobenius norm" + (" (log scale)" if log else "")), type="log" if log else "linear",
                    exponentformat="power"),
         legend=dict(orientation="h", y=-0.3),
         meta=dict(current_t=current_t, log=log, zeros_left_out=zeros),
     )
     if bands:
-        fig.update_layout(yaxis2=dict(range=[0, 1], overlaying="y", visible=False, fixedrange=True))
-    return fig
+        data.append(dict(
+            type="bar", x=np.arange(steps), y=np.ones(steps), yaxis="y2", width=0.15 if steps <= 30 else 0.8,
+            marker=dict(color="#F58518", opacity=0, line=dict(width=0)), hoverinfo="skip", showlegend=False,
+            name="now",
+        ))
+        layout["yaxis2"] = dict(range=[0, 1], overlaying="y", visible=False, fixedrange=True)
+    if current_t is not None:
+        layout["shapes"] = [dict(type="line", x0=current_t, x1=current_t, xref="x", y0=0, y1=1, yref="y domain",
+                                 line=dict(color="#F58518", width=2, dash="dot"))]
+        layout["annotations"] = [dict(x=current_t, y=1.0, yref="paper", text=f"now: t = {current_t}", showarrow=False,
+                                      yanchor="bottom", font=dict(color="#F58518"))]
+    return figure(data, layout)

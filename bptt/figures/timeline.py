@@ -10,7 +10,7 @@ open circle, so a bug that stops the flow is visible before reading any number.
 import numpy as np
 import plotly.graph_objects as go
 
-from .heatmap import TEMPLATE
+from .spec import figure
 
 DONE, NOW, TODO, ERROR = "#4C78A8", "#F58518", "#D9D9D9", "#E45756"
 
@@ -49,45 +49,44 @@ def timeline(
         else:
             colors.append(TODO)
     box = float(np.clip(640 / max(T_x, 1), 6, 40))
-    fig = go.Figure()
     labels = [f"t={t}" if T_x <= 24 or t in (0, T_x - 1) or t == current_t else "" for t in range(T_x)]
-    fig.add_trace(go.Scatter(
-        x=np.arange(T_x), y=np.zeros(T_x), mode="markers+text", text=labels, textposition="bottom center",
-        marker=dict(symbol="square", size=box, color=colors, line=dict(color="#555", width=1)),
+    cells = dict(
+        type="scatter", x=np.arange(T_x), y=np.zeros(T_x), mode="markers+text", text=labels,
+        textposition="bottom center", marker=dict(symbol="square", size=box, color=colors, line=dict(color="#555", width=1)),
         customdata=cell_hover or [f"cell t={t}" for t in range(T_x)], hovertemplate="%{customdata}<extra></extra>",
         name="cells", showlegend=False,
-    ))
+    )
     # link t sits between cell t and cell t+1 and carries da_prevt of step t; link -1 carries da0 to a0
     link_x = np.arange(-1, T_x) + 0.5
     link_v = np.concatenate([[np.nan if out is None else out], flow])
     run = np.isfinite(link_v)
     flowing = run & (link_v > 0)
     sizes = _sizes(link_v, max(3.0, 0.3 * box), max(5.0, min(24.0, 0.9 * box)))
-    fig.add_trace(go.Scatter(
-        x=link_x[flowing], y=np.zeros(int(flowing.sum())), mode="markers",
+    arrows = dict(
+        type="scatter", x=link_x[flowing], y=np.zeros(int(flowing.sum())), mode="markers",
         marker=dict(symbol="triangle-left", size=sizes[flowing], color="#2F5597"),
         customdata=link_v[flowing], name="gradient flowing", showlegend=False,
         hovertemplate="gradient carried left: ‖·‖ = %{customdata:.4g}<extra></extra>",
-    ))
+    )
     stopped = run & (link_v == 0)
-    fig.add_trace(go.Scatter(
-        x=link_x[stopped], y=np.zeros(int(stopped.sum())), mode="markers",
+    circles = dict(
+        type="scatter", x=link_x[stopped], y=np.zeros(int(stopped.sum())), mode="markers",
         marker=dict(symbol="circle-open", size=9, color="#999", line=dict(width=2)),
         name="nothing flows", showlegend=False, hovertemplate="nothing flows here (exactly 0)<extra></extra>",
-    ))
-    fig.add_annotation(x=0, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="left",
-                       text="time flows →  (t = 0 … T_x-1)", font=dict(size=12, color="#555"))
-    fig.add_annotation(x=1.0, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="right",
-                       text="<b>◀ the gradient flows backward: step 1 is t = T_x-1, at the right</b>",
-                       font=dict(size=12, color="#2F5597"))
-    fig.add_annotation(x=-0.5, y=0, text="to a0", showarrow=False, yshift=-18, font=dict(size=10, color="#555"))
-    fig.update_layout(
-        template=TEMPLATE,
-        height=150, margin=dict(l=10, r=10, t=28, b=6),
+    )
+    annotations = [
+        dict(x=0, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="left",
+             text="time flows →  (t = 0 … T_x-1)", font=dict(size=12, color="#555")),
+        dict(x=1.0, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="right",
+             text="<b>◀ the gradient flows backward: step 1 is t = T_x-1, at the right</b>",
+             font=dict(size=12, color="#2F5597")),
+        dict(x=-0.5, y=0, text="to a0", showarrow=False, yshift=-18, font=dict(size=10, color="#555")),
+    ]
+    return figure([cells, arrows, circles], dict(
+        height=150, margin=dict(l=10, r=10, t=28, b=6), annotations=annotations,
         xaxis=dict(range=[-1, T_x], showgrid=False, zeroline=False, showticklabels=False, fixedrange=True),
         yaxis=dict(range=[-1, 0.8], showgrid=False, zeroline=False, showticklabels=False, fixedrange=True),
         plot_bgcolor="white",
         meta=dict(current_t=current_t, flow=[None if not np.isfinite(v) else float(v) for v in link_v],
                   colors=colors),
-    )
-    return fig
+    ))
