@@ -65,7 +65,7 @@ def with_bug(lines: list, right: str, wrong: str) -> tuple:
         for i, w in zip(at, wrong_lines):
             out[i] = w
         return out, at
-    out = lines[: at[0]] + wrong_lines + [line for i, line in enumerate(lines[at[0]:], at[0]) if i not in at]
+    out = list(lines[: at[0]]) + wrong_lines + [line for i, line in enumerate(lines[at[0]:], at[0]) if i not in at]
     return out, list(range(at[0], at[0] + len(wrong_lines)))
 
 

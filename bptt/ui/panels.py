@@ -2,8 +2,10 @@
 
 import inspect
 import re
+from functools import cache
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from .. import lstm, rnn
@@ -21,14 +23,29 @@ P = "stepper:"
 SHARED_FIGURES = 256  # step figures kept for every session: a class stepping through one run builds each once
 
 
+class _Drawn(go.Figure):
+    """A figure that is only ever drawn again: its plotly dict is made once, not at every rerun.
+
+    st.plotly_chart asks the figure for to_dict(), a deep copy with every array encoded again as
+    base64, at each call; for the stepper's figures that was a third of a click's server time.
+    """
+
+    def __init__(self, spec: dict):
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
 @st.cache_resource(max_entries=SHARED_FIGURES, show_spinner=False)
-def shared_figure(key: tuple, _build):
+def shared_figure(key: tuple, _build) -> go.Figure:
     """_build(), once per key; `key` must name everything the figure depends on (run config, t, options).
 
-    Building plotly figures is most of a click's server time (~85 % at classroom size); under a class
-    stepping through the same run, this is what lets one server keep up. The figure is only read after.
+    Building plotly figures was most of a click's server time; under a class stepping through the
+    same run, each step's figures are built once for everyone, and serialised once too.
     """
-    return _build()
+    return _Drawn(_build().to_dict())
 
 # (scope, key, title, rows, cols) per group, in the order the loop computes them
 RNN_GROUPS = (
@@ -187,9 +204,11 @@ def bug_banners(run: Run, summary: Summary, divergence: Divergence | None, label
                    f"`{divergence.quantity}` ({scope}), max |bug − correct| = {divergence.max_abs_error:.3g}.")
 
 
-def _source(function_name: str, cell: str) -> list:
+@cache
+def _source(function_name: str, cell: str) -> tuple:
+    """The course function's lines without its docstring; read once (inspect.getsource tokenizes the file)."""
     module = rnn if cell == "rnn" else lstm
-    return without_docstring(inspect.getsource(getattr(module, function_name)).splitlines())
+    return tuple(without_docstring(inspect.getsource(getattr(module, function_name)).splitlines()))
 
 
 def code_panel(run: Run, t: int, step_label: str, at_error: bool) -> None:
