@@ -8,6 +8,10 @@ One line per page below; the first one is the page a visitor lands on.
 import pandas  # noqa: F401
 import streamlit as st
 
+from bptt.ui.network import disable_nagle_once
+
+disable_nagle_once()  # every click's messages leave at once, not 40 ms apart (bptt/ui/network.py)
+
 # An emoji favicon is drawn in the browser; a Material one would be fetched from Google's font server,
 # which an offline classroom (and the browser tests' no-outside-requests check) does not have.
 st.set_page_config(page_title="BPTT debugger", page_icon="🔁", layout="wide")
