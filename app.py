@@ -3,9 +3,6 @@
 One line per page below; the first one is the page a visitor lands on.
 """
 
-# Each session imports pandas whole before its page runs: plotly peeks at sys.modules["pandas"] and, finding it
-# half-imported by another session's first st.dataframe, raised AttributeError mid-step (benchmarks/load.py).
-import pandas  # noqa: F401
 import streamlit as st
 
 from bptt.ui.network import disable_nagle_once

@@ -11,6 +11,7 @@ from bptt.check import check, explain, from_file, from_text
 from bptt.figures.heatmap import heatmap
 from bptt.trace import differs, max_abs_error
 from bptt.ui.entry import through_app
+from bptt.ui.table import markdown_table
 
 through_app()
 
@@ -114,7 +115,7 @@ def show_verdict(report):
             bad = [k for k, v in f["outputs"].items() if not v["ok"]]
             rows.append({"function": name, "verdict": "matches" if f["ok"] else "differs",
                          "wrong outputs": ", ".join(bad) or "—"})
-        st.dataframe(rows, hide_index=True, use_container_width=True)
+        st.markdown(markdown_table(rows))
     if report.stdout.strip():
         with st.expander("What your code printed"):
             st.text(report.stdout)
@@ -158,7 +159,7 @@ def side_by_side(report):
                 rows.append({"quantity": key, "what": SCOPES[label], "matches": "✅" if not differs(got[key], want[key]) else "❌",
                              "max abs error": "shape differs" if not np.isfinite(error) else f"{error:.3g}"})
                 choices.append((label, key, got[key], want[key]))
-    st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.markdown(markdown_table(rows))
     if not choices:
         return
     labels = [f"{key} ({SCOPES[scope]})" for scope, key, _, _ in choices]

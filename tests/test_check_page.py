@@ -50,6 +50,17 @@ def test_pasting_the_forum_famous_bug_names_it_and_shows_both_runs_side_by_side(
     np.testing.assert_allclose(ref, course.da[:, :, 3], rtol=1e-6)  # the reference hands it da[:,:,3]
 
 
+def test_the_verdict_tables_list_each_function_and_each_quantity_of_the_step():
+    at = submit(open_page(), (SUBMISSIONS / "missing_da_t.py").read_text())
+    tables = [m.value for m in at.markdown if m.value.startswith("| ")]
+    functions, quantities = tables
+    assert functions.splitlines()[0] == "| function | verdict | wrong outputs |"
+    assert "| rnn_backward | differs |" in functions
+    # at t = 3 the student's loop hands the cell zeros instead of da[:,:,3], so da_next already differs
+    assert quantities.splitlines()[0] == "| quantity | what | matches | max abs error |"
+    assert "| da_next | handed to the cell | ❌ |" in quantities
+
+
 def test_moving_the_step_slider_redraws_that_step():
     at = submit(open_page(), (SUBMISSIONS / "bugs" / "overwrite-not-accumulate.py").read_text())
     at.select_slider(key=K + "t").set_value(1).run()
