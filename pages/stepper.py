@@ -34,11 +34,7 @@ def step_panel(state, config, playing: bool, speed: float) -> None:
     controls.commit(ss[P + "state"], config, None if t == steps[0] else t)
     step_label = stepping.label(trace, t)
     st.subheader(f"◀ {step_label}")
-    st.caption("Time runs to the right, t = 0 … T_x-1. The backward runs to the left: step 1 is the last time "
-               "step, and each step hands the cell before it the gradient it carries (da_prevt).")
     panels.marks_panel(run, t)
-    if not state.hidden("timeline"):
-        panels.timeline_panel(run, summary)
     stepping.navigation(trace, state, t)
     stepping.play_controls(state, trace)
     at_error = trace.error is not None and t == trace.error.t
@@ -102,6 +98,10 @@ if config.scenario == "course" and not state.hidden("notebook"):
         panels.notebook_panel(run, cached_run(replace(config, bug=None)) if config.bug else None)
 
 
+if not state.hidden("timeline"):  # drawn once per run, above the panel: a step only restyles it (marks_panel)
+    st.caption("Time runs to the right, t = 0 … T_x-1. The backward runs to the left: step 1 is the last time "
+               "step, and each step hands the cell before it the gradient it carries (da_prevt).")
+    panels.timeline_panel(run, summary)
 playing = bool(st.session_state.get(P + "play", False))
 speed = float(st.session_state.get(P + "speed", 1.0))
 st.fragment(step_panel, run_every=1.0 / speed if playing else None)(state, config, playing, speed)

@@ -7,6 +7,7 @@ against the numbers the course notebook prints, not against the page's own code 
 import html
 import io
 import json
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -38,9 +39,10 @@ def shown_t(at: AppTest) -> int:
 
 
 def texts(at: AppTest) -> str:
-    """Everything the page says in markdown, captions, alerts and code blocks, as one string."""
+    """Everything the page says in markdown, captions, alerts, code blocks and HTML listings, as one string."""
     parts = [e.value for kind in ("markdown", "caption", "warning", "error", "info", "subheader", "code")
              for e in at.get(kind)]
+    parts += [html.unescape(re.sub(r"<[^>]+>", "", h.proto.body.replace("</div>", "\n"))) for h in at.get("html")]
     return "\n".join(str(p) for p in parts)
 
 

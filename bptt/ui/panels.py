@@ -299,19 +299,19 @@ def notebook_panel(run: Run, reference: Run | None) -> None:
     if run.trace.error is not None:
         st.caption("The notebook would stop with the error above; there are no values to print.")
         return
-    mine = "\n".join(notebook_lines(cell, run.trace.gradients()))
+    mine = listing(notebook_lines(cell, run.trace.gradients()))  # a plain <pre>: st.code loads a highlighter
     if reference is None:
         left, right = st.columns([3, 2])
-        left.code(mine, language="text")
+        left.html(mine)
         right.caption(f"Your notebook's test cell for {cell}_backward prints these numbers. They are computed live "
                       "from this run (np.random.seed(1), the notebook's own draws), so yours should match to the "
                       "last printed digit. If they do not, step through below to see where your loop departs.")
         return
     left, right = st.columns(2)
     left.caption("With this bug, the notebook prints")
-    left.code(mine, language="text")
+    left.html(mine)
     right.caption("The notebook expects (correct code)")
-    right.code("\n".join(notebook_lines(cell, reference.trace.gradients())), language="text")
+    right.html(listing(notebook_lines(cell, reference.trace.gradients())))
 
 
 def export_panel(run: Run, step: Step | None) -> None:
