@@ -34,7 +34,7 @@ def step_panel(state, config, playing: bool, speed: float) -> None:
     controls.commit(ss[P + "state"], config, None if t == steps[0] else t)
     step_label = stepping.label(trace, t)
     st.subheader(f"◀ {step_label}")
-    panels.marks_panel(run, t)
+    panels.marks_panel(run, t, step_label)
     stepping.navigation(trace, state, t)
     stepping.play_controls(state, trace)
     at_error = trace.error is not None and t == trace.error.t
@@ -57,13 +57,6 @@ def step_panel(state, config, playing: bool, speed: float) -> None:
         panels.step_heatmaps(run, step, summary, reference=reference,
                             diff_ranges=cached_difference_ranges(config) if reference is not None else None,
                             autoscale=autoscale, columns=2 if state.present else 3)
-    if not state.hidden("code"):
-        st.markdown("#### The code")
-        panels.code_panel(run, t, step_label, at_error)
-    if not state.hidden("norms") and trace.order:
-        st.markdown("#### Gradient norm over time")
-        log = st.toggle("Log scale", key=P + "log", value=config.scenario in ("vanishing", "exploding"))
-        panels.norms_panel(run, summary, t, log)
     if not state.hidden("export"):
         with st.expander("Export"):
             panels.export_panel(run, step)
@@ -105,6 +98,14 @@ if not state.hidden("timeline"):  # drawn once per run, above the panel: a step 
 playing = bool(st.session_state.get(P + "play", False))
 speed = float(st.session_state.get(P + "speed", 1.0))
 st.fragment(step_panel, run_every=1.0 / speed if playing else None)(state, config, playing, speed)
+# the same at every step, so below the panel: marks_panel's stylesheet says which step runs in the code
+if not state.hidden("code"):
+    st.markdown("#### The code")
+    panels.code_panel(run)
+if not state.hidden("norms") and trace.order:
+    st.markdown("#### Gradient norm over time")
+    log = st.toggle("Log scale", key=P + "log", value=config.scenario in ("vanishing", "exploding"))
+    panels.norms_panel(run, summary, log)
 st.page_link(
     "pages/itemized.py", label="Itemized gradients: which timestep's loss each part of dWaa came from",
     icon=":material/stacked_bar_chart:", query_params={k: v for k, v in st.query_params.to_dict().items() if k != "t"},

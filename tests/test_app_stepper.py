@@ -318,6 +318,24 @@ def test_stepping_keeps_the_timeline_and_norm_chart_and_moves_only_their_marks()
     assert shown_t(at) == 2 and at.subheader[0].value.endswith("t = 2")
 
 
+@pytest.mark.parametrize("bug", [None, "tanh-twice"])  # the loop's own listing; the loop under a cell bug's listings
+def test_stepping_leaves_the_code_listings_alone_and_the_stylesheet_says_which_step_runs(bug):
+    def listings(at):
+        return [h.proto.body for h in at.get("html") if "bptt-code" in h.proto.body]
+
+    def running(at):
+        css = "".join(h.proto.body for h in at.get("html") if "current_t" in h.proto.body)
+        return re.search(r'\.bptt-running::after \{content: "(.*?)";\}', css).group(1)
+
+    at = open_app(**({"bug": bug} if bug else {}))
+    before = listings(at)
+    assert any('class="bptt-running"' in body for body in before)  # the line the stylesheet writes under
+    assert running(at) == "# ← running now: Step 1 of 4 — t = 3"
+    at.button(key=P + "btn-Next step").click().run()
+    assert listings(at) == before  # the same HTML: the browser does not draw the code again
+    assert running(at) == "# ← running now: Step 2 of 4 — t = 2"
+
+
 def test_left_arrow_is_the_next_step_in_the_course_loop_and_right_for_a_forward_loop():
     at = open_app()
     assert at.button(key=P + "btn-Next step").proto.shortcut.lower() == "left"

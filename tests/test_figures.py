@@ -223,6 +223,14 @@ def test_step_marks_colour_the_cells_as_the_timeline_would(order, t, done, now):
     assert f".st-key-norms .barlayer .trace .points .point:nth-child(n+{t + 1}):nth-child(-n+{t + 1}) path" in css
 
 
+def test_step_marks_write_the_running_step_under_the_listings_hook_line():
+    css = step_marks(4, (3, 2, 1, 0), 2, label='Step 2 of 4 — t = 2 "x"')
+    assert '.bptt-running::after {content: "# ← running now: Step 2 of 4 — t = 2 \\"x\\"";}' in css
+    assert "bptt-running" not in step_marks(4, (3, 2, 1, 0), 2)
+    html = listing(["for t in x:", "    y"], running=0)
+    assert html.index('class="bptt-running"') > html.index("for t in x:") > 0
+
+
 def test_step_marks_leave_the_cell_that_raised_red():
     css = step_marks(4, (3, 2), 1, error_t=1)
     assert "#F58518" not in css and "nth-child(n+3):nth-child(-n+4) {fill: #4C78A8" in css  # t = 3, 2 ran

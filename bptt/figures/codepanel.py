@@ -5,6 +5,8 @@
 
 import html
 
+from .marks import RUNNING
+
 STYLES = {
     "now": "background:#FFF1DB;border-left:4px solid #F58518",  # the loop body running at this step
     "right": "background:#E3F4E1;border-left:4px solid #54A24B",  # the course's line a bug changes
@@ -69,14 +71,22 @@ def with_bug(lines: list, right: str, wrong: str) -> tuple:
     return out, list(range(at[0], at[0] + len(wrong_lines)))
 
 
-def listing(lines: list, marks: dict | None = None, notes: dict | None = None, title: str = "") -> str:
-    """An HTML <pre> of the lines; marks[i] in STYLES lights line i, notes[i] is shown under it."""
+def listing(lines: list, marks: dict | None = None, notes: dict | None = None, title: str = "",
+            running: int | None = None) -> str:
+    """An HTML <pre> of the lines; marks[i] in STYLES lights line i, notes[i] is shown under it.
+
+    Under line `running` the page's step stylesheet writes which step is running (marks.RUNNING),
+    so the listing itself stays the same at every step and the browser need not draw it again.
+    """
     marks, notes = marks or {}, notes or {}
     rows = []
     for i, line in enumerate(lines):
         style = STYLES.get(marks.get(i), PLAIN)
         mark = f' data-mark="{marks[i]}"' if i in marks else ""
         rows.append(f'<div style="{style};padding-left:6px;white-space:pre"{mark}>{html.escape(line) or " "}</div>')
+        if i == running:
+            rows.append(f'<div class="{RUNNING}" style="{STYLES["now"]};padding-left:6px;white-space:pre;'
+                        f'color:#B25E00;font-style:italic"></div>')
         if i in notes:
             rows.append(
                 f'<div style="{PLAIN};padding-left:6px;white-space:pre-wrap;color:#8B0000;font-style:italic"'

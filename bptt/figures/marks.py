@@ -11,6 +11,7 @@ Changing a few lines of CSS costs the browser nothing next to a plotly redraw.
 from .timeline import DONE, NOW
 
 TIMELINE_KEY, NORMS_KEY = "timeline", "norms"  # the st.plotly_chart keys: streamlit adds class st-key-<key>
+RUNNING = "bptt-running"  # the class of the code listing's line that says which step is running
 # plotly draws trace i's markers as the i-th `.trace` of the scatter layer, point k as the k-th `.point`
 CELLS = (f".st-key-{TIMELINE_KEY} .scatterlayer .trace:first-child .points .point", "")
 BANDS = (f".st-key-{NORMS_KEY} .barlayer .trace .points .point", " path")
@@ -33,10 +34,11 @@ def _nth(selector: tuple, first: int, last: int) -> str:
     return f"{points}:nth-child(n+{first + 1}):nth-child(-n+{last + 1}){inside}"
 
 
-def step_marks(T_x: int, order: tuple, t: int, error_t: int | None = None) -> str:
+def step_marks(T_x: int, order: tuple, t: int, error_t: int | None = None, label: str = "") -> str:
     """A <style> block marking step t: on the timeline (colours as timeline() gives them) and the norm band.
 
     order is the loop's order of forward time indices; the cell that raised (error_t) keeps its red.
+    label ('Step 2 of 4 — t = 2') is written under the code listing's loop line (codepanel.listing).
     The first line names t (`/* current_t: 2 */`) so tests read what is marked.
     """
     position = {s: k for k, s in enumerate(order)}
@@ -46,4 +48,7 @@ def step_marks(T_x: int, order: tuple, t: int, error_t: int | None = None) -> st
     if t != error_t:
         rules.append(f"{_nth(CELLS, t, t)} {{fill: {NOW} !important;}}")
     rules.append(f"{_nth(BANDS, t, t)} {{opacity: 0.35 !important;}}")
+    if label:
+        quoted = label.replace("\\", "\\\\").replace('"', '\\"')
+        rules.append(f'.{RUNNING}::after {{content: "# ← running now: {quoted}";}}')
     return f"<style>/* current_t: {t} */\n" + "\n".join(rules) + "\n</style>"

@@ -211,16 +211,19 @@ def _source(function_name: str, cell: str) -> tuple:
     return tuple(without_docstring(inspect.getsource(getattr(module, function_name)).splitlines()))
 
 
-def code_panel(run: Run, t: int, step_label: str, at_error: bool) -> None:
-    """The backward loop with this step lit; with a bug, its function's right and wrong lines side by side."""
+def code_panel(run: Run) -> None:
+    """The backward loop lit; with a bug, its function's right and wrong lines side by side.
+
+    The listings are the same at every step (marks_panel's stylesheet says which step is running),
+    so stepping never draws them again. A bug that raises shows numpy's message at its wrong line.
+    """
     cell = run.config.cell
     backward = f"{cell}_backward"
     bug = get_bug(run.config.bug) if run.config.bug else None
-    note = f"# ← running now: {step_label}"
     if bug is None:
         lines = _source(backward, cell)
         body = loop_body(lines)
-        st.html(listing(lines, marks=dict.fromkeys(body, "now"), notes={body[0]: note} if body else {},
+        st.html(listing(lines, marks=dict.fromkeys(body, "now"), running=body[0] if body else None,
                         title=f"{backward}: the course's code"))
         with st.expander(f"{cell}_cell_backward: what the cell computes"):
             st.html(listing(_source(f"{cell}_cell_backward", cell)))
@@ -228,23 +231,24 @@ def code_panel(run: Run, t: int, step_label: str, at_error: bool) -> None:
     right = _source(bug.function, cell)
     wrong, swapped = with_bug(right, bug.right, bug.wrong)
     marks_right = dict.fromkeys(find(right, bug.right), "right")
-    marks_wrong = dict.fromkeys(swapped, "error" if at_error else "wrong")
+    raised = run.trace.error is not None
+    marks_wrong = dict.fromkeys(swapped, "error" if raised else "wrong")
     notes_wrong = {}
     if bug.function == backward:
         for lines, marks in ((right, marks_right), (wrong, marks_wrong)):
             for i in loop_body(lines):
                 marks.setdefault(i, "now")
-    if at_error and swapped:
+    if raised and swapped:
         error = run.trace.error
         notes_wrong[swapped[-1]] = f"# {error.kind}: {error.message}\n# shapes: {operand_shapes(run, bug.wrong)}"
     left, right_col = st.columns(2)
     left.html(listing(right, marks=marks_right, title=f"{bug.function}: the course's code"))
     right_col.html(listing(wrong, marks=marks_wrong, notes=notes_wrong, title=f"{bug.function}: with the bug"))
     if bug.function != backward:
-        with st.expander(f"{backward}: the loop, at {step_label}"):
+        with st.expander(f"{backward}: the loop that calls it"):
             lines = _source(backward, cell)
             body = loop_body(lines)
-            st.html(listing(lines, marks=dict.fromkeys(body, "now"), notes={body[0]: note} if body else {}))
+            st.html(listing(lines, marks=dict.fromkeys(body, "now"), running=body[0] if body else None))
 
 
 def spectral_note(run: Run) -> str:
@@ -263,7 +267,7 @@ def spectral_note(run: Run) -> str:
     return text
 
 
-def norms_panel(run: Run, summary: Summary, t: int, log: bool) -> None:
+def norms_panel(run: Run, summary: Summary, log: bool) -> None:
     names = {"da_prevt": "‖da_prevt‖ (carried in)", "da_next": "‖da_next‖ (enters the cell)",
              "da_t": "‖da[:,:,t]‖ (from the loss)"}
     if run.config.cell == "lstm":
@@ -274,10 +278,10 @@ def norms_panel(run: Run, summary: Summary, t: int, log: bool) -> None:
     st.markdown(spectral_note(run))
 
 
-def marks_panel(run: Run, t: int) -> None:
-    """The current step on the timeline and the norm chart: a stylesheet, so neither chart is drawn again."""
+def marks_panel(run: Run, t: int, step_label: str) -> None:
+    """The current step on the timeline, the norm chart and the code: a stylesheet, so none is drawn again."""
     trace = run.trace
-    st.html(step_marks(trace.T_x, trace.order, t, trace.error.t if trace.error is not None else None))
+    st.html(step_marks(trace.T_x, trace.order, t, trace.error.t if trace.error is not None else None, step_label))
 
 
 def timeline_panel(run: Run, summary: Summary) -> None:
