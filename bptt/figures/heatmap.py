@@ -67,7 +67,7 @@ class Panel:
 
 
 @dataclass(frozen=True)
-class _Drawn:
+class _Prepared:
     """A panel made ready for plotly: its heatmap trace, what it shows, and how to label it."""
 
     trace: dict  # a heatmap trace, without axes or colour bar
@@ -83,7 +83,7 @@ def _span(label: str, n: int, arrow: str) -> str:
     return f"{label} 0–{n - 1} {arrow}" if n > 1 else label
 
 
-def _draw(panel: Panel, max_side: int) -> _Drawn:
+def _draw(panel: Panel, max_side: int) -> _Prepared:
     values = np.asarray(panel.values, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
@@ -109,7 +109,7 @@ def _draw(panel: Panel, max_side: int) -> _Drawn:
     n_rows, n_cols = values.shape
     reading = f"rows: {_span(rows, n_rows, '↓')} · columns: {_span(cols, n_cols, '→')}"
     divider = panel.split - bc / 2 if panel.split is not None and 0 < panel.split < n_cols else None
-    return _Drawn(trace, meta, f"each cell is the largest |value| of a {br}×{bc} block" if br * bc > 1 else None,
+    return _Prepared(trace, meta, f"each cell is the largest |value| of a {br}×{bc} block" if br * bc > 1 else None,
                   reading, R, divider, (x if C <= 16 else None, y if R <= 16 else None))
 
 
@@ -122,7 +122,7 @@ def _ticks(values: np.ndarray | None) -> dict:
     return {} if values is None else dict(tickvals=values)
 
 
-def _divider(drawn: _Drawn, suffix: str = "") -> dict:
+def _divider(drawn: _Prepared, suffix: str = "") -> dict:
     return dict(type="line", xref=f"x{suffix}", yref=f"y{suffix} domain", x0=drawn.divider, x1=drawn.divider,
                 y0=0, y1=1, line=dict(color="black", width=2))
 
@@ -160,7 +160,7 @@ def _range_note(trace: dict) -> str:
     return f"colour ±{float(finite.max()) if finite.size and finite.max() > 0 else 1.0:.3g} (this panel)"
 
 
-def _title(name: str, drawn: _Drawn) -> str:
+def _title(name: str, drawn: _Prepared) -> str:
     """The panel's name and colour range, then in small grey type how to read it (and its pooling)."""
     small = "<br><span style='font-size:11px;color:#666'>{}</span>"
     text = f"{name} · <span style='color:#666'>{_range_note(drawn.trace)}</span>" + small.format(drawn.reading)

@@ -23,7 +23,7 @@ P = "stepper:"
 SHARED_FIGURES = 256  # step figures kept for every session: a class stepping through one run builds each once
 
 
-class _Drawn(go.Figure):
+class _Frozen(go.Figure):
     """A figure that is only ever drawn again: its plotly dict is made once, not at every rerun.
 
     st.plotly_chart asks the figure for to_dict(), a deep copy with every array encoded again as
@@ -45,7 +45,7 @@ def shared_figure(key: tuple, _build) -> go.Figure:
     Building plotly figures was most of a click's server time; under a class stepping through the
     same run, each step's figures are built once for everyone, and serialised once too.
     """
-    return _Drawn(_build().to_dict())
+    return _Frozen(_build().to_dict())
 
 # (scope, key, title, rows, cols) per group, in the order the loop computes them
 RNN_GROUPS = (
