@@ -109,8 +109,8 @@ def _draw(panel: Panel, max_side: int) -> _Prepared:
     n_rows, n_cols = values.shape
     reading = f"rows: {_span(rows, n_rows, '↓')} · columns: {_span(cols, n_cols, '→')}"
     divider = panel.split - bc / 2 if panel.split is not None and 0 < panel.split < n_cols else None
-    return _Prepared(trace, meta, f"each cell is the largest |value| of a {br}×{bc} block" if br * bc > 1 else None,
-                  reading, R, divider, (x if C <= 16 else None, y if R <= 16 else None))
+    pooled_note = f"each cell is the largest |value| of a {br}×{bc} block" if br * bc > 1 else None
+    return _Prepared(trace, meta, pooled_note, reading, R, divider, (x if C <= 16 else None, y if R <= 16 else None))
 
 
 def _height(rows_drawn: int) -> int:
