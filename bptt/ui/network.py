@@ -48,5 +48,10 @@ def disable_nagle() -> int:
 
 @cache
 def disable_nagle_once() -> int:
-    """disable_nagle(), on the first call in this process only (every visitor's first run calls it)."""
+    """disable_nagle() on the first call in this process only (every visitor's first run calls it).
+
+    Two passes: a connection accepted while the first pass ran, before the listening socket had the
+    option to hand on, is in the second pass's list; every later one inherits it.
+    """
+    disable_nagle()
     return disable_nagle()
