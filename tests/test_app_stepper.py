@@ -147,6 +147,16 @@ def test_missing_da_t_zeroes_everything_downstream_while_da_t_stays(t):
     assert at.toggle(key=P + "famous").value
 
 
+def test_a_loss_with_no_gradient_is_explained_not_reported_as_a_bug():
+    # one symbol: the softmax is always certain, so the echo loss is 0 and da is exactly zero everywhere
+    config = RunConfig(cell="lstm", scenario="echo", n_x=1, n_a=4, m=3, T_x=5)
+    assert not np.any(run(config).da)
+    at = open_app(cell="lstm", scenario="echo", n_x=1, n_a=4, m=3, T_x=5)
+    assert not at.error
+    assert "Every gradient is exactly zero, and rightly so" in at.info[0].value
+    assert "Choose n_x ≥ 2" in at.info[0].value
+
+
 @pytest.mark.parametrize("t, step", [(3, 1), (2, 2), (1, 3), (0, 4)])
 def test_t_in_the_url_lands_on_that_step(t, step):
     at = open_app(t=t)

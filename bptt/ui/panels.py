@@ -172,7 +172,13 @@ def error_banner(run: Run, steps_label: str) -> None:
 def bug_banners(run: Run, summary: Summary, divergence: Divergence | None, label_of) -> None:
     """What is wrong, in plain words: all zero, NaN/Inf, the first divergence from the correct code."""
     config = run.config
-    if summary.all_zero:
+    if summary.all_zero and not np.any(run.da):
+        st.info("**Every gradient is exactly zero, and rightly so:** the loss's gradient `da` is zero at every "
+                "step, so there is nothing to carry back." + (
+                    " With n_x = 1 the echo task has a single symbol, which the softmax predicts with certainty: "
+                    "the loss is already 0. Choose n_x ≥ 2 to give it something to learn."
+                    if config.scenario == "echo" and config.n_x == 1 else ""), icon=":material/info:")
+    elif summary.all_zero:
         st.error(
             "**Every gradient is exactly zero.** Nothing ever enters the cell: the loop hands it `da_prevt` "
             "instead of `da[:,:,t] + da_prevt`, and `da_prevt` starts at zero. Zero in gives zero out "
