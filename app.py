@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from bptt.ui.memory import freeze_once
 from bptt.ui.network import disable_nagle_once
 
 disable_nagle_once()  # every click's messages leave at once, not 40 ms apart (bptt/ui/network.py)
@@ -27,3 +28,4 @@ pages = [
 ]
 
 st.navigation(pages).run()
+freeze_once()  # the first run has imported what every run needs: the collector need not walk it again
