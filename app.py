@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from bptt.ui.memory import freeze_once
+from bptt.ui.memory import collect_at_most_every, freeze_once
 from bptt.ui.network import disable_nagle_once
 
 disable_nagle_once()  # every click's messages leave at once, not 40 ms apart (bptt/ui/network.py)
@@ -29,3 +29,4 @@ pages = [
 
 st.navigation(pages).run()
 freeze_once()  # the first run has imported what every run needs: the collector need not walk it again
+collect_at_most_every(20.0)  # cyclic garbage from the runs since (bptt/ui/memory.py)

@@ -29,3 +29,26 @@ def test_freeze_once_takes_what_exists_out_of_every_collection_once():
     result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "ok"
+
+
+def test_collect_at_most_every_frees_cyclic_garbage_and_then_waits():
+    import gc
+    import weakref
+
+    from bptt.ui.memory import collect_at_most_every
+
+    class Node:
+        pass
+
+    gc.disable()  # only this function may collect while the test runs
+    try:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only a collection frees it
+        gone = weakref.ref(a)
+        del a, b
+        assert gone() is not None
+        assert collect_at_most_every(0.0)
+        assert gone() is None
+        assert not collect_at_most_every(3600.0)  # one just ran
+    finally:
+        gc.enable()

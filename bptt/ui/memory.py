@@ -1,16 +1,27 @@
-"""Keep the garbage collector's work per rerun small: freeze what the first run imported.
+"""The garbage collector, tuned for a server that reruns scripts all day.
 
-Streamlit collects garbage after every script run (runner.postScriptGC), which keeps a busy
-server's memory flat. A full collection walks every object the process holds, and after the first
-run that is mostly streamlit, plotly and numpy's own modules: about 70 ms of the ~95 ms a classroom
-click cost the server. gc.freeze() moves what exists now into a generation the collector never
-walks again, so each collection after a run sees only what was made since, and costs ~1 ms.
+Streamlit runs a full collection after every script run (runner.postScriptGC), fragment reruns
+included. A full collection walks every object the process holds: after the first run that is
+mostly streamlit's, plotly's and numpy's own modules (~70 ms of the ~95 ms a classroom click cost
+the server), and later also every cached run and figure, so on a server that has seen many
+configurations each click paid for a walk over all of them. .streamlit/config.toml turns that
+off; instead
 
-    freeze_once()  # after the first run: collect, then freeze what is left
+- freeze_once() moves what the first run imported into a generation no collection walks again,
+  which makes Python's own full passes cheap too;
+- collect_at_most_every() runs a full collection at the end of a full run when the last one is
+  long enough ago, so cyclic garbage never piles up for long (the soak's memory stays flat).
+
+    freeze_once(); collect_at_most_every(20.0)
 """
 
 import gc
+import threading
+import time
 from functools import cache
+
+_last_collection = [time.monotonic()]
+_lock = threading.Lock()
 
 
 @cache
@@ -19,3 +30,14 @@ def freeze_once() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def collect_at_most_every(seconds: float) -> bool:
+    """A full collection if the last one this function ran is at least `seconds` ago; whether it ran one."""
+    with _lock:
+        now = time.monotonic()
+        if now - _last_collection[0] < seconds:
+            return False
+        _last_collection[0] = now
+    gc.collect()
+    return True
