@@ -32,7 +32,11 @@ CSV, PNG, SVG = DOCS.parent / "soak_rss.csv", DOCS.parent / "soak_rss.png", DOCS
 START, END = "<!-- soak:start -->", "<!-- soak:end -->"
 SCENARIOS = ("classroom", "vanishing", "exploding", "echo")
 SIZES = {"n_x": (1, 32), "n_a": (1, 64), "m": (1, 32), "T_x": (1, 60)}  # a class's range, with room to vary
-LEVEL_SLOPE_MB_PER_MIN = 1.0  # growth over the second half at most this counts as level
+# Level: the median RSS of the last third exceeds the middle third's by at most this much per configuration
+# opened in between. Medians over minutes see through the collector's sawtooth (tens of MB either way),
+# which made a least-squares slope over the second half flip between runs of a flat curve; a leak of
+# anything a configuration makes (a cached run, a figure, a session) is larger than this.
+LEVEL_KB_PER_CONFIGURATION = 5.0
 
 
 def configuration(rng: random.Random) -> dict:
@@ -110,8 +114,19 @@ def slope_mb_per_min(points: list) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
 
 
+def growth_kb_per_configuration(samples: list) -> float:
+    """How much the median RSS grew from the middle third of the run to the last, per configuration opened."""
+    end = samples[-1][0]
+    middle = [p for p in samples if end / 3 <= p[0] < 2 * end / 3]
+    last = [p for p in samples if p[0] >= 2 * end / 3]
+    rss = statistics.median(p[1] for p in last) - statistics.median(p[1] for p in middle)
+    opened = statistics.median(p[2] for p in last) - statistics.median(p[2] for p in middle)
+    return rss * 1024 / opened if opened > 0 else float("inf")
+
+
 def summarize(tally: dict, samples: list, minutes: float, students: int, server: Server) -> dict:
     half = [p for p in samples if p[0] >= samples[-1][0] / 2]
+    growth = growth_kb_per_configuration(samples)
     rss = [p[1] for p in samples]
     at = lambda minute: min(samples, key=lambda p: abs(p[0] - 60 * minute))[1]  # noqa: E731
     return {
@@ -121,7 +136,7 @@ def summarize(tally: dict, samples: list, minutes: float, students: int, server:
         "checks_ok": sum(c["ok"] for c in tally["checks"]), "errors": tally["errors"],
         "rss_start_mb": rss[0], "rss_1min_mb": at(1), "rss_half_mb": at(minutes / 2), "rss_end_mb": rss[-1],
         "rss_max_mb": max(rss), "second_half_slope_mb_per_min": slope_mb_per_min(half),
-        "levels_off": slope_mb_per_min(half) <= LEVEL_SLOPE_MB_PER_MIN,
+        "growth_kb_per_configuration": growth, "levels_off": growth <= LEVEL_KB_PER_CONFIGURATION,
         "alive": server.alive(), "tracebacks": server.output().count("Traceback"), "samples": samples,
     }
 
@@ -139,8 +154,10 @@ def table(r: dict) -> str:
         f"{len(r['errors'])} errors" + (f" (first: {r['errors'][0]})" if r["errors"] else "") + ".",
         f"- Server RSS: {r['rss_start_mb']:.0f} MB at start, {r['rss_1min_mb']:.0f} MB after 1 min, "
         f"{r['rss_half_mb']:.0f} MB at half time, {r['rss_end_mb']:.0f} MB at the end (max {r['rss_max_mb']:.0f} MB).",
-        f"- Second half: {r['second_half_slope_mb_per_min']:+.2f} MB per minute: {verdict} "
-        f"(level means at most {LEVEL_SLOPE_MB_PER_MIN:g} MB/min while configurations keep coming).",
+        f"- From the middle third of the run to the last, the median RSS grew by "
+        f"{r['growth_kb_per_configuration']:+.1f} KB per configuration opened: {verdict} (level means at most "
+        f"{LEVEL_KB_PER_CONFIGURATION:g} KB per configuration; the least-squares slope over the second half, "
+        f"{r['second_half_slope_mb_per_min']:+.2f} MB per minute, moves with the collector's sawtooth).",
         f"- The server was {'still serving' if r['alive'] else 'DEAD'} at the end, {r['tracebacks']} tracebacks in its log.",
     ])
 
