@@ -310,7 +310,7 @@ def targets_text(report: dict) -> str:
     lines = []
     for r in report["sizes"]:
         for name, ok in r["targets"].items():
-            lines.append(f"- {'met' if ok else 'MISSED'}: {name} at ({r['n_x']}, {r['n_a']}, {r['m']}, {r['T_x']}), "
+            lines.append(f"- {'met' if ok else 'NOT met'}: {name} at ({r['n_x']}, {r['n_a']}, {r['m']}, {r['T_x']}), "
                          f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}")
     return "\n".join(lines)
 
