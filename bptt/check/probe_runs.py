@@ -1,0 +1,321 @@
+"""What the checker's child does with the student's functions: every probe run, every step recorded.
+
+Imported only by harness.py, inside the child, after its limits are set. Results are plain
+float arrays under flat names plus JSON-able facts (`Results`); nothing here is pickled.
+
+What is recorded, per probe, for each course function the file defines:
+- a cell backward alone, at every t, on the reference's cache and the probe's da (and dc);
+- a backward twice: with the student's own cell ("whole") and with the reference cell ("loop"),
+  so the report can tell a bug in the cell from a bug in the loop. For each call of the cell:
+  the loop's t, which cache was passed, what was passed in, what came back, and the loop's
+  running totals as they stood (= after the previous step);
+- a forward's outputs and caches; a cell forward's outputs at every t.
+"""
+
+import ast
+import builtins
+import inspect
+import sys
+import traceback
+
+import numpy as np
+
+import bptt
+from bptt.check.source import COURSE_FUNCTIONS, SKIPPED, keep_definitions
+
+FILENAME = "submission.py"
+CELL_ARGS = {"rnn": ("da_next", "cache"), "lstm": ("da_next", "dc_next", "cache")}
+TOTAL_KEYS = {
+    "rnn": ("dx", "dWax", "dWaa", "dba"),
+    "lstm": ("dx", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo"),
+}
+CACHE_NAMES = {
+    "rnn": ("a_next", "a_prev", "xt"),
+    "lstm": ("a_next", "c_next", "a_prev", "c_prev", "ft", "it", "cct", "ot", "xt"),
+}
+FORWARD_OUTPUTS = {
+    "rnn_forward": ("a", "y_pred"), "lstm_forward": ("a", "y", "c"),
+    "rnn_cell_forward": ("a_next", "yt_pred"), "lstm_cell_forward": ("a_next", "c_next", "yt_pred"),
+}
+HELPERS = {"np": np, "sigmoid": bptt.sigmoid, "softmax": bptt.softmax}
+
+
+class OutputError(Exception):
+    """A function returned something that is not what the course's API returns."""
+
+
+class Results:
+    """Arrays under flat names, and JSON-able facts beside them."""
+
+    def __init__(self):
+        self.arrays, self.meta = {}, {}
+
+    def array(self, name: str, value, what: str) -> None:
+        """Store a copy as float64; refuse anything that is not numbers."""
+        self.arrays[name] = as_numbers(value, what)
+
+
+def as_numbers(value, what: str) -> np.ndarray:
+    """value as a float64 array, or OutputError saying what it was instead."""
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
+        raise OutputError(f"{what} is an array of dtype {value.dtype}, not numbers")
+    if not isinstance(value, (np.ndarray, np.generic, int, float, list, tuple)):
+        raise OutputError(f"{what} is a {type(value).__name__}, not a numpy array")
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise OutputError(f"{what} cannot be read as an array of numbers ({e})") from None
+    if array.size > 10_000_000:
+        raise OutputError(f"{what} has {array.size:,} numbers, far more than the course's shapes")
+    return array
+
+
+def failure(error: BaseException, step: dict | None = None) -> dict:
+    """The exception as facts: type, message, the student's innermost line, the step it happened at."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == FILENAME]
+    frame = frames[-1] if frames else None
+    if isinstance(error, OutputError):
+        kind = "output"
+    elif isinstance(error, SystemExit):
+        kind = "exit"
+    else:
+        kind = type(error).__name__
+    return {
+        "type": kind,
+        "message": str(error)[:2000] if not isinstance(error, SystemExit) else f"sys.exit({error.code!r})",
+        "line": frame.lineno if frame else None,
+        "function": frame.name if frame else None,
+        "t": step.get("t") if step else None,
+    }
+
+
+class Recorder:
+    """Stands in for the cell backward inside the student's loop and records every call."""
+
+    def __init__(self, cell: str, function, caches: list, loop_code, results: Results, prefix: str, max_calls: int):
+        self.cell, self.function, self.caches, self.loop_code = cell, function, caches, loop_code
+        self.results, self.prefix, self.max_calls = results, prefix, max_calls
+        self.calls, self.returned, self.extra_calls = [], set(), 0
+        self.signature = inspect.signature(getattr(bptt, f"{cell}_cell_backward"))
+
+    def current(self) -> dict | None:
+        return self.calls[-1] if self.calls else None
+
+    def __call__(self, *args, **kwargs):
+        if len(self.calls) >= self.max_calls:
+            self.extra_calls += 1
+            return self.function(*args, **kwargs)
+        frame = self._loop_frame()
+        scope = dict(frame.f_locals) if frame is not None else {}
+        t = scope.get("t")
+        call = {"t": int(t) if isinstance(t, (int, np.integer)) else None, "cache": None, "totals": []}
+        k = len(self.calls)
+        name = f"{self.prefix}call{k}."
+        try:
+            bound = self.signature.bind(*args, **kwargs).arguments
+        except TypeError:
+            bound = {}
+        for arg in CELL_ARGS[self.cell][:-1]:
+            if arg in bound:
+                try:
+                    self.results.array(name + "in." + arg, bound[arg], arg)
+                except OutputError:
+                    pass
+        call["cache"] = self._cache_index(bound.get("cache"))
+        for key in TOTAL_KEYS[self.cell]:
+            value = self._total(scope, key)
+            if value is not None:
+                self.results.arrays[name + "tot." + key] = value
+                call["totals"].append(key)
+        self.calls.append(call)
+        result = self.function(*args, **kwargs)
+        self.returned.add(id(result))
+        if isinstance(result, dict):
+            for key, value in result.items():
+                if isinstance(key, str):
+                    try:
+                        self.results.array(name + "out." + key, value, key)
+                    except OutputError as e:
+                        call.setdefault("bad", {})[key] = str(e)
+        else:
+            call["returned"] = type(result).__name__
+        return result
+
+    def _loop_frame(self):
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code is not self.loop_code:
+            frame = frame.f_back
+        return frame
+
+    def _cache_index(self, cache) -> int | None:
+        for k, candidate in enumerate(self.caches):
+            if cache is candidate:
+                return k
+        return None
+
+    def _total(self, scope: dict, key: str):
+        value = scope.get(key)
+        if not isinstance(value, np.ndarray):  # totals kept in a dict, e.g. grads["dWax"] += ...
+            dicts = [v for v in scope.values() if isinstance(v, dict) and id(v) not in self.returned]
+            value = next((d[key] for d in dicts if isinstance(d.get(key), np.ndarray)), None)
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.size <= 10_000_000:
+            return np.array(value, dtype=np.float64)
+        return None
+
+
+def copy_parameters(parameters: dict) -> dict:
+    return {name: value.copy() for name, value in parameters.items()}
+
+
+def reference_caches(cell: str, probe: dict) -> tuple:
+    p = copy_parameters(probe["parameters"])
+    if cell == "rnn":
+        return bptt.rnn_forward(probe["x"].copy(), probe["a0"].copy(), p)[2]
+    return bptt.lstm_forward(probe["x"].copy(), probe["a0"].copy(), p)[3]
+
+
+def record_returned(results: Results, name: str, value, function: str) -> list:
+    """A backward's dict of gradients, key by key."""
+    if not isinstance(value, dict):
+        raise OutputError(f"{function} returned a {type(value).__name__}; the course's {function} returns a "
+                          "dict of gradients (dx, da0, ...)")
+    keys = []
+    for key, array in value.items():
+        if isinstance(key, str):
+            results.array(name + key, array, f"{function}'s {key}")
+            keys.append(key)
+    return keys
+
+
+def run_cell_backward(ns, cell, probe, results, prefix) -> dict:
+    """The student's cell alone at every t, on the reference's caches."""
+    caches = reference_caches(cell, probe)[0]
+    steps = []
+    for t in range(probe["da"].shape[2]):
+        args = [probe["da"][:, :, t].copy()] + ([probe["dc"][:, :, t].copy()] if cell == "lstm" else [])
+        name = f"{prefix}t{t}."
+        try:
+            out = ns[f"{cell}_cell_backward"](*args, caches[t])
+            steps.append({"t": t, "keys": record_returned(results, name, out, f"{cell}_cell_backward")})
+        except BaseException as e:  # the student's exception, whatever it is, is a finding
+            steps.append({"t": t, "error": failure(e, {"t": t})})
+    return {"steps": steps}
+
+
+def run_backward(ns, cell, probe, results, prefix, cell_function, max_calls) -> dict:
+    """The student's backward with `cell_function` recorded in place of the cell backward."""
+    caches = reference_caches(cell, probe)
+    backward = ns[f"{cell}_backward"]
+    loop_code = getattr(backward, "__code__", None)
+    recorder = Recorder(cell, cell_function, caches[0], loop_code, results, prefix, max_calls)
+    ns[f"{cell}_cell_backward"] = recorder
+    record = {"calls": recorder.calls}
+    try:
+        out = backward(probe["da"].copy(), caches)
+        record["returned"] = record_returned(results, prefix + "ret.", out, f"{cell}_backward")
+    except BaseException as e:
+        record["error"] = failure(e, recorder.current())
+    record["extra_calls"] = recorder.extra_calls
+    return record
+
+
+def run_forward(ns, cell, probe, results, prefix) -> dict:
+    """The student's forward: its outputs, and every cache's arrays as the backward would find them."""
+    name = f"{cell}_forward"
+    outputs = FORWARD_OUTPUTS[name]
+    try:
+        out = ns[name](probe["x"].copy(), probe["a0"].copy(), copy_parameters(probe["parameters"]))
+        if not isinstance(out, tuple) or len(out) != len(outputs) + 1:
+            raise OutputError(f"{name} returned {type(out).__name__}; the course's {name} returns "
+                              f"({', '.join(outputs)}, caches)")
+        for key, value in zip(outputs, out):
+            results.array(prefix + "out." + key, value, f"{name}'s {key}")
+        caches = out[-1]
+        if not (isinstance(caches, tuple) and len(caches) == 2 and isinstance(caches[0], list)):
+            raise OutputError(f"{name}'s caches should be the pair (list of caches, x)")
+        for t, cache in enumerate(caches[0][:1000]):
+            if not isinstance(cache, tuple) or len(cache) != len(CACHE_NAMES[cell]) + 1:
+                raise OutputError(f"cache {t} of {name} is not the course's tuple ({', '.join(CACHE_NAMES[cell])}, "
+                                  "parameters)")
+            for key, value in zip(CACHE_NAMES[cell], cache):
+                results.array(f"{prefix}cache{t}.{key}", value, f"cache {t}'s {key}")
+        return {"caches": min(len(caches[0]), 1000)}
+    except BaseException as e:
+        return {"error": failure(e)}
+
+
+def run_cell_forward(ns, cell, probe, results, prefix) -> dict:
+    """The student's cell forward at every t, from the reference's previous state."""
+    name = f"{cell}_cell_forward"
+    caches = reference_caches(cell, probe)[0]
+    steps = []
+    for t, cache in enumerate(caches):
+        a_prev, xt = (cache[1], cache[2]) if cell == "rnn" else (cache[2], cache[8])
+        args = [xt.copy(), a_prev.copy()] + ([cache[3].copy()] if cell == "lstm" else [])
+        try:
+            out = ns[name](*args, copy_parameters(probe["parameters"]))
+            outputs = FORWARD_OUTPUTS[name]
+            if not isinstance(out, tuple) or len(out) != len(outputs) + 1:
+                raise OutputError(f"{name} returned {type(out).__name__}; the course's {name} returns "
+                                  f"({', '.join(outputs)}, cache)")
+            for key, value in zip(outputs, out):
+                results.array(f"{prefix}t{t}.{key}", value, f"{name}'s {key}")
+            steps.append({"t": t})
+        except BaseException as e:
+            steps.append({"t": t, "error": failure(e, {"t": t})})
+    return {"steps": steps}
+
+
+def _fatal(record: dict) -> bool:
+    """True when a run ran out of memory or asked to exit: the other probes would do the same."""
+    runs = [record.get(k, {}) for k in ("whole", "loop", "forward")]
+    runs += [step for k in ("cell_backward", "cell_forward") for step in record.get(k, {}).get("steps", [])]
+    return any(run.get("error", {}).get("type") in ("MemoryError", "exit") for run in runs)
+
+
+def load_submission(code: str, results: Results) -> dict | None:
+    """Run the definitions of the student's file: their namespace, or None when loading raised.
+
+    The course functions the file does not define are supplied from the reference, as the
+    notebook's earlier cells would; results.meta["defined"] lists the student's own.
+    """
+    meta = results.meta
+    tree, meta["dropped"] = keep_definitions(ast.parse(code, FILENAME))
+    ns = {"__name__": "submission", "__builtins__": builtins, SKIPPED: [], **HELPERS}
+    try:
+        exec(compile(tree, FILENAME, "exec"), ns)
+    except BaseException as e:
+        meta["error"] = failure(e)
+        return None
+    meta["skipped_imports"] = [str(name) for name in ns[SKIPPED]][:50]
+    own = {name for name, value in ns.items() if getattr(getattr(value, "__code__", None), "co_filename", "") == FILENAME}
+    meta["defined"] = sorted(own)
+    for name in COURSE_FUNCTIONS:
+        ns.setdefault(name, getattr(bptt, name))
+    return ns
+
+
+def run_probes(ns: dict, probes: list, results: Results, stop) -> None:
+    """Every probe through the student's functions, recorded into results; stop() ends early when True."""
+    meta = results.meta
+    own = set(meta["defined"])
+    meta["probes"] = []
+    for i, probe in enumerate(probes):
+        cell, prefix, record = probe["cell"], f"p{i}.", {}
+        own_cell = ns[f"{cell}_cell_backward"]
+        max_calls = 3 * probe["da"].shape[2] + 3
+        if f"{cell}_cell_backward" in own:
+            record["cell_backward"] = run_cell_backward(ns, cell, probe, results, prefix + "cb.")
+        if f"{cell}_backward" in own:
+            record["whole"] = run_backward(ns, cell, probe, results, prefix + "whole.", own_cell, max_calls)
+            if f"{cell}_cell_backward" in own:
+                reference_cell = getattr(bptt, f"{cell}_cell_backward")
+                record["loop"] = run_backward(ns, cell, probe, results, prefix + "loop.", reference_cell, max_calls)
+            ns[f"{cell}_cell_backward"] = own_cell
+        if f"{cell}_forward" in own:
+            record["forward"] = run_forward(ns, cell, probe, results, prefix + "fw.")
+        if f"{cell}_cell_forward" in own:
+            record["cell_forward"] = run_cell_forward(ns, cell, probe, results, prefix + "cf.")
+        meta["probes"].append(record)
+        if stop() or _fatal(record):
+            break  # the verdict is already clear; more probes would only burn the time limit
