@@ -86,7 +86,7 @@ def load_probes(workdir: str, job: dict) -> list:
         prefix = spec["prefix"]
         probe = {key: arrays[prefix + key] for key in ("x", "a0", "da", "dc")}
         probe["parameters"] = {n[len(prefix) + 2:]: v for n, v in arrays.items() if n.startswith(prefix + "p.")}
-        probe["cell"] = spec["cell"]
+        probe.update({key: value for key, value in spec.items() if key != "prefix"})  # cell, and any flags
         probes.append(probe)
     return probes
 

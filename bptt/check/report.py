@@ -38,6 +38,8 @@ class Report:
     seconds: float = 0.0
     runs: dict = field(default_factory=dict)  # function -> [(probe, student LoopRun, reference trace)], for the page
     notes: list = field(default_factory=list)  # what the run itself adds to the source's notes
+    summary: list = field(default_factory=list)  # plain sentences, the obvious first: "Every gradient you return is exactly 0."
+    blame: dict | None = None  # {"part": "cell" | "loop" | "forward", "function", "t", "term"}: where the mistake lives
 
     @property
     def ok(self) -> bool:
@@ -61,6 +63,8 @@ class Report:
                       "missing_line": m.missing, "why": m.bug.why, "hint": m.bug.hint} for m in self.bugs],
             "error": self.error,
             "notes": [*self.source.notes, *self.notes],
+            "summary": list(self.summary),
+            "blame": self.blame,
         }
 
     def to_text(self) -> str:
