@@ -42,12 +42,16 @@ if problem:
     st.error(f"{problem}.", icon=":material/error:")
     st.stop()
 
-for symptom in cached_symptoms(config):
+symptoms = [s for s in cached_symptoms(config) if s.bug.cell in cells]
+with st.container(border=True, key="gallery-index"):
+    st.markdown("**The bugs on this page** (each link jumps to its card)")
+    for cell in cells:
+        st.markdown(f"{CELLS[cell]}\n\n" + "\n".join(
+            f"- [{s.bug.title}](#{s.bug.id})" for s in symptoms if s.bug.cell == cell))
+for symptom in symptoms:
     bug = symptom.bug
-    if bug.cell not in cells:
-        continue
     with st.container(border=True, key=f"card-{bug.id}"):
-        st.subheader(bug.title)
+        st.subheader(bug.title, anchor=bug.id)
         st.caption(f"`{bug.id}` · {bug.cell.upper()} · in `{bug.function}`")
         st.code(diff_text(bug), language="diff")
         text, picture = st.columns([3, 2])

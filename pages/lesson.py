@@ -59,10 +59,15 @@ if step.page == "stepper":
     chart(timeline(config.T_x, run.trace.order, t, run.trace.norms("da_prevt"),
                    out=float(np.linalg.norm(run.trace.da0))), state, "lesson_timeline")
     keys = ["da_t", "da_prevt", "da_next"] + (["dc_next"] if config.cell == "lstm" else [])
-    titles = {"da_t": f"da[:,:,{t}]: the loss's gradient at t", "da_prevt": "da_prevt: carried from t+1",
-              "da_next": "da_next: what the cell receives", "dc_next": "dc_next: carried in the cell state"}
-    zmax = max(summary.ranges.get(("inputs", k), 0.0) for k in keys)
+    titles = {"da_t": f"da[:,:,{t}]: the loss's gradient at t = {t}", "da_prevt": f"da_prevt: carried from t = {t + 1}",
+              "da_next": f"da_next at t = {t}: what the cell receives",
+              "dc_next": f"dc_next at t = {t}: carried in the cell state"}
+    # the hidden state's three panels share one colour range, so da_next = da[:,:,t] + da_prevt reads off the
+    # colours; the cell state's gradient has its own (over all steps), so it is not drawn white beside a large da
+    # and shows what the narration says it shows
+    zmax_a = max(summary.ranges.get(("inputs", k), 0.0) for k in keys if k != "dc_next")
     for column, key in zip(st.columns(len(keys)), keys):
+        zmax = summary.ranges.get(("inputs", key), 0.0) if key == "dc_next" else zmax_a
         with column:
             chart(heatmap(moment.inputs[key], title=titles[key], quantity=key, scope="inputs", t=t, zmax=zmax),
                   state, f"lesson_{key}")

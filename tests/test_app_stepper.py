@@ -346,13 +346,17 @@ def test_stepping_leaves_the_code_listings_alone_and_the_stylesheet_says_which_s
     assert running(at) == "# ← running now: Step 2 of 4 — t = 2"
 
 
-def test_left_arrow_is_the_next_step_in_the_course_loop_and_right_for_a_forward_loop():
-    at = open_app()
-    assert at.button(key=P + "btn-Next step").proto.shortcut.lower() == "left"
-    assert at.button(key=P + "btn-Next step").label.startswith("←")
-    at = open_app(bug="forward-order")
+def test_step_buttons_read_first_previous_next_last_and_name_the_t_they_go_to():
+    at = open_app()  # the course's loop: t = 3, 2, 1, 0
+    labels = [b.label for b in at.button if b.key and b.key.startswith(P + "btn-")]
+    assert labels == ["⏮ First step (t = 3)", "◀ Previous step", "Next step (t = 2) ▶", "Last step (t = 0) ⏭"]
+    assert at.button(key=P + "btn-Next step").proto.shortcut.lower() == "right"
+    assert at.button(key=P + "btn-Previous step").proto.shortcut.lower() == "left"
+    at.button(key=P + "btn-Next step").click().run()
+    assert shown_t(at) == 2 and at.button(key=P + "btn-Previous step").label == "◀ Previous step (t = 3)"
+    at = open_app(bug="forward-order")  # a loop that runs forward in time: Next is t + 1
     assert at.subheader[0].value == "◀ Step 1 of 4 — t = 0"
-    assert at.button(key=P + "btn-Next step").label.endswith("→")
+    assert at.button(key=P + "btn-Next step").label == "Next step (t = 1) ▶"
     at.button(key=P + "btn-Next step").click().run()
     assert shown_t(at) == 1
 

@@ -162,6 +162,14 @@ def test_the_gallery_has_a_card_for_every_catalog_bug(gallery):
     ]
 
 
+def test_the_gallery_opens_with_an_index_linking_to_every_card(gallery):
+    index = next(m.value for m in gallery.markdown if "[" in m.value and "](#" in m.value)
+    targets = re.findall(r"\[(.+?)\]\(#([\w-]+)\)", "\n".join(m.value for m in gallery.markdown if "](#" in m.value))
+    assert [title for title, _ in targets] == [bug.title for bug in BUGS] and index
+    anchors = [s.proto.anchor for s in gallery.subheader]
+    assert [anchor for _, anchor in targets] == anchors == [bug.id for bug in BUGS]
+
+
 def measured_lines(gallery: AppTest) -> list:
     return [m.value for m in gallery.markdown if m.value.startswith("**Measured on this input:**")]
 
@@ -330,6 +338,16 @@ def test_a_stepper_lesson_draws_the_state_it_narrates():
         fig = figure(at, quantity=key)
         np.testing.assert_allclose(array(fig["data"][0]["z"]), step.inputs[key].astype(np.float32))
     assert not np.any(step.inputs["da_next"]) and np.any(step.inputs["da_t"])
+
+
+def test_the_lstm_lesson_draws_dc_next_on_its_own_scale_so_it_is_visibly_far_from_zero():
+    number = next(k for k, step in enumerate(LESSON, start=1) if "dc_next is still far from zero" in step.look)
+    at = open_page("lesson", {"lesson": str(number)})
+    fig = figure(at, quantity="dc_next")
+    z, zmax = array(fig["data"][0]["z"]), fig["data"][0]["zmax"]
+    assert np.max(np.abs(z)) / zmax > 0.5  # past half the colour range: clearly coloured, not near-white
+    carried = figure(at, quantity="da_prevt")
+    assert carried["data"][0]["zmax"] == figure(at, quantity="da_next")["data"][0]["zmax"]  # a's path: one range
 
 
 def test_next_and_back_walk_the_lesson_in_the_url():

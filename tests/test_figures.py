@@ -4,6 +4,7 @@ import inspect
 import json
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
@@ -234,3 +235,22 @@ def test_step_marks_write_the_running_step_under_the_listings_hook_line():
 def test_step_marks_leave_the_cell_that_raised_red():
     css = step_marks(4, (3, 2), 1, error_t=1)
     assert "#F58518" not in css and "nth-child(n+3):nth-child(-n+4) {fill: #4C78A8" in css  # t = 3, 2 ran
+
+
+@pytest.mark.parametrize("zmax", [1.0, 2.5, None])
+def test_zero_is_drawn_pure_white_and_the_ends_full_blue_and_red(zmax):
+    fig = heatmap(np.array([[-2.5, 0.0, 2.5]]), title="dz", quantity="dz", zmax=zmax)
+    trace = fig.data[0]
+    low, high = (trace.zmin, trace.zmax) if zmax is not None else (-2.5, 2.5)
+    position = (0.0 - low) / (high - low)  # where zero falls on the colour scale
+    colour = plotly.colors.find_intermediate_color(*_around(trace.colorscale, position), colortype="rgb")
+    assert plotly.colors.unlabel_rgb(colour) == (255.0, 255.0, 255.0)
+    assert trace.colorscale[0][1] == "rgb(5,48,97)" and trace.colorscale[-1][1] == "rgb(103,0,31)"
+
+
+def _around(scale, position):
+    """(colour below, colour above, fraction between) for a position on a plotly colour scale."""
+    for (a, ca), (b, cb) in zip(scale, scale[1:]):
+        if a <= position <= b:
+            return ca, cb, (position - a) / (b - a) if b > a else 0.0
+    raise ValueError(position)

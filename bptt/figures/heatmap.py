@@ -15,8 +15,10 @@ from .spec import figure
 
 MAX_SIDE = 64  # beyond this many rows or columns, blocks are pooled so each cell stays readable
 TEXT_COLS, TEXT_ROWS = 6, 16  # matrices up to this size print their values inside the cells
-# blue negative, white zero, red positive; spelt out, since "RdBu_r" is a name only plotly's Python side knows
-COLORSCALE = plotly.colors.get_colorscale("RdBu_r")
+# blue negative, white zero, red positive; spelt out, since "RdBu_r" is a name only plotly's Python side knows.
+# RdBu's middle is a light grey (247, 247, 247): zero must be pure white, so a panel of zeros reads as "nothing".
+COLORSCALE = [[stop, "rgb(255,255,255)" if stop == 0.5 else colour]
+              for stop, colour in plotly.colors.get_colorscale("RdBu_r")]
 
 
 def browser_dtype(values: np.ndarray) -> type:

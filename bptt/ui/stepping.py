@@ -1,7 +1,7 @@
 """Moving through the backward loop: which steps exist, their labels, the buttons, slider and play.
 
-Steps are counted in the order the loop runs them (step 1 is t = T_x-1 in the course's code) and
-placed on the time axis, so a button's arrow points the way the highlight moves on the timeline.
+Steps are counted in the order the loop runs them (step 1 is t = T_x-1 in the course's code); the
+buttons read First, Previous, Next, Last in that order, each naming the t it goes to.
 """
 
 import time
@@ -64,33 +64,39 @@ def current(trace: Trace) -> int:
     return t
 
 
-def navigation(trace: Trace, state: PageState, t: int) -> None:
-    """The step buttons and the slider over t, for the step t shown now."""
+def buttons(trace: Trace, t: int) -> list:
+    """[(name, label, target t or None, keyboard shortcut, help)] for First, Previous, Next, Last, in that order.
+
+    Read left to right, the buttons follow the loop: First is where the backward starts (t = T_x-1 in the
+    course's code), Next is the step the loop runs next. Each label names the t it goes to, since in a
+    backward pass "next" is one step back in time; the arrows (and the → ← keys) point the way the loop runs.
+    """
     steps = steps_of(trace)
     k = steps.index(t)
+    nxt = steps[k + 1] if k + 1 < len(steps) else None
+    prev = steps[k - 1] if k > 0 else None
+    backward = len(steps) < 2 or steps[1] < steps[0]
+    way = "one step back in time" if backward else "one step forward in time, which is the bug"
+
+    def at(target):
+        return f" (t = {target})" if target is not None else ""
+
+    return [
+        ("First step", f"⏮ First step{at(steps[0])}", steps[0], "Home", "Where the backward starts"),
+        ("Previous step", f"◀ Previous step{at(prev)}", prev, "Left", "Back to the step the loop ran before this one"),
+        ("Next step", f"Next step{at(nxt)} ▶", nxt, "Right", f"The step the loop runs next: {way}"),
+        ("Last step", f"Last step{at(steps[-1])} ⏭", steps[-1], "End", "The step the loop runs last"),
+    ]
+
+
+def navigation(trace: Trace, state: PageState, t: int) -> None:
+    """The step buttons (First, Previous, Next, Last) and the slider over t, for the step t shown now."""
     locked = state.locked("step")
     if not state.hidden("step"):
-        nxt = steps[k + 1] if k + 1 < len(steps) else None
-        prev = steps[k - 1] if k > 0 else None
-        backward = len(steps) < 2 or steps[1] < steps[0]  # the course's loop walks from the right to the left
-        first, last = steps[0], steps[-1]
-        buttons = [  # (label, target, shortcut, help), laid out from the left (t = 0) to the right (t = T_x-1)
-            (f"⇤ Last step (t = {last})", last, "Home" if backward else "End", "The step the loop runs last"),
-            ("← Next step", nxt, "Left", "One step on in the loop: one step back in time"),
-            ("Previous step →", prev, "Right", "One step back in the loop"),
-            (f"First step (t = {first}) ⇥", first, "End" if backward else "Home", "Where the backward starts"),
-        ]
-        if not backward:  # a loop that runs forward in time (a bug) moves the other way on the axis
-            buttons = [
-                (f"⇤ First step (t = {first})", first, "Home", "Where this loop starts"),
-                ("← Previous step", prev, "Left", "One step back in the loop"),
-                ("Next step →", nxt, "Right", "One step on in the loop: forward in time, which is the bug"),
-                (f"Last step (t = {last}) ⇥", last, "End", "The step this loop runs last"),
-            ]
-        for column, (text, target, key, help_text) in zip(st.columns(4), buttons):
-            column.button(text, key=P + "btn-" + text.split("(")[0].strip(" ⇤⇥←→"), on_click=_go,
-                          args=(target,), disabled=locked or target is None or target == t, shortcut=key,
-                          help=help_text, width="stretch")
+        for column, (name, text, target, key, help_text) in zip(st.columns(4), buttons(trace, t)):
+            column.button(text, key=P + "btn-" + name, on_click=_go, args=(target,),
+                          disabled=locked or target is None or target == t, shortcut=key, help=help_text,
+                          width="stretch")
         if trace.T_x > 1:
             st.slider("t (forward time index), on the timeline's axis", 0, trace.T_x - 1, key=P + "t",
                       disabled=locked, help="Drag along time; the loop's step number is shown above.")
