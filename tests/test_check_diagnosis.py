@@ -84,8 +84,11 @@ def test_the_recorded_steps_are_the_reference_steps_for_a_correct_loop():
 
 
 def test_wrong_cache_is_seen_as_the_cache_the_loop_passed():
-    _, run, _ = report_for(SUBMISSIONS / "bugs" / "wrong-cache.py").runs["rnn_backward"][0]
-    assert [(s.t, s.cache) for s in run.steps] == [(3, 2), (2, 1), (1, 0), (0, 3)]  # caches[-1] wraps to the last
+    report = report_for(SUBMISSIONS / "bugs" / "wrong-cache.py")
+    _, run, _ = report.runs["rnn_backward"][0]
+    assert [s.cache for s in run.steps] == [2, 1, 0, 3]  # caches[t-1]: caches[-1] wraps to the last
+    d = report.to_json()["first_divergence"]
+    assert (d["t"], d["scope"], d["quantity"]) == (3, "step", "dxt")  # the loop's first step, handed caches[2]
 
 
 def test_a_bug_outside_the_catalog_is_localised_without_a_name():

@@ -7,6 +7,7 @@ exactly as `Trace.first_divergence` walks two traces.
 """
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,11 +28,15 @@ CACHE_NAMES = {
 class StudentStep:
     """One call of the cell backward inside the student's loop."""
 
-    t: int  # the loop's t (or, when the loop names it otherwise, the cache's index)
-    cache: int | None  # index of the cache the loop passed; None when it was not one of the forward's
+    t: int | None  # the step it belongs to: the index of the forward cache it was handed; None when none matched
+    index: int  # its place among the loop's calls, 0 for the first
     inputs: dict  # da_next (and dc_next), as passed
     outputs: dict  # what the cell returned, by key
     totals: dict  # the loop's running totals after this step, where they could be found
+
+    @property
+    def cache(self) -> int | None:
+        return self.t
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class LoopRun:
 
     steps: list
     returned: dict | None  # the dict it returned, by key; None when it raised
-    error: dict | None  # the harness's failure facts: type, message, line, function, t
+    error: dict | None  # the harness's failure facts: type, message, line, function, t, call
     extra_calls: int = 0  # calls of the cell beyond what was recorded
 
     @property
@@ -56,9 +61,13 @@ class Finding:
     probe: Probe
     t: int | None
     quantity: str
-    scope: str  # input, step, total, final, or error when the student's code raised there
+    scope: str  # input, step, total or final (detail["raised"] when the student's code raised there)
     max_abs_error: float | None = None
     detail: dict = field(default_factory=dict)
+
+
+class Malformed(ValueError):
+    """The results that came back do not have the form the harness writes: missing evidence, never a pass."""
 
 
 def arrays_under(arrays: dict, prefix: str) -> dict:
@@ -67,15 +76,25 @@ def arrays_under(arrays: dict, prefix: str) -> dict:
 
 
 def loop_run(arrays: dict, record: dict, prefix: str, probe: Probe) -> LoopRun:
-    """A backward's recording, with each step's totals taken from the next call (or the returned dict)."""
+    """A backward's recording, with each step's totals taken from the next call (or the returned dict).
+
+    A running total is kept only where it can be trusted: found by name at every call and
+    changing while the loop runs. A loop that carries first and sums in a second loop has
+    totals that stand still during the calls; they are dropped, not guessed.
+    """
     calls = record.get("calls", [])
-    returned = arrays_under(arrays, prefix + "ret.") if "returned" in record else None
+    if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
+        raise Malformed("a backward's record of its calls is not a list of calls")
+    returned = returned_arrays(arrays, record, prefix + "ret.")
     snapshots = [arrays_under(arrays, f"{prefix}call{k}.tot.") for k in range(len(calls))]
+    trusted = {key for key in (snapshots[0] if snapshots else {})
+               if all(key in snap for snap in snapshots)
+               and any(not np.array_equal(snap[key], snapshots[0][key]) for snap in snapshots[1:])}
     steps = []
     for k, call in enumerate(calls):
-        t = call.get("t")
-        if t is None:
-            t = call.get("cache") if call.get("cache") is not None else probe.T_x - 1 - k
+        cache = call.get("cache")
+        if cache is not None and not (isinstance(cache, int) and 0 <= cache < probe.T_x):
+            raise Malformed("a recorded call names a cache that does not exist")
         if k + 1 < len(calls):
             totals = snapshots[k + 1]
         elif returned is not None:
@@ -83,10 +102,31 @@ def loop_run(arrays: dict, record: dict, prefix: str, probe: Probe) -> LoopRun:
         else:
             totals = {}
         steps.append(StudentStep(
-            t=int(t), cache=call.get("cache"), inputs=arrays_under(arrays, f"{prefix}call{k}.in."),
-            outputs=arrays_under(arrays, f"{prefix}call{k}.out."), totals=totals,
+            t=cache, index=k, inputs=arrays_under(arrays, f"{prefix}call{k}.in."),
+            outputs=arrays_under(arrays, f"{prefix}call{k}.out."),
+            totals={key: value for key, value in totals.items() if key in trusted},
         ))
-    return LoopRun(steps, returned, record.get("error"), record.get("extra_calls", 0))
+    error = record.get("error")
+    if error is not None and not isinstance(error, dict):
+        raise Malformed("a backward's error is not a record of an error")
+    return LoopRun(steps, returned, error, int(record.get("extra_calls", 0)))
+
+
+def returned_arrays(arrays: dict, record: dict, prefix: str) -> dict | None:
+    """The dict a function returned, every key it listed present as an array; None when it raised."""
+    if "returned" not in record:
+        if not isinstance(record.get("error"), dict):
+            raise Malformed("a run came back with neither what it returned nor the error it raised")
+        return None
+    keys = record["returned"]
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise Malformed("a run's list of returned keys is not a list of names")
+    out = {}
+    for key in keys:
+        if prefix + key not in arrays:
+            raise Malformed(f"the returned {key} is listed but its values never came back")
+        out[key] = arrays[prefix + key]
+    return out
 
 
 def course_caches(probe: Probe) -> tuple:
@@ -96,6 +136,12 @@ def course_caches(probe: Probe) -> tuple:
     return lstm_forward(probe.x, probe.a0, probe.parameters)[3]
 
 
+@lru_cache(maxsize=256)
+def cached_trace(probe: Probe, code):
+    """The reference (code None) or a catalog variant traced on a probe, computed once per probe."""
+    return reference_trace(probe, code)
+
+
 def reference_trace(probe: Probe, code=None, caches: tuple | None = None):
     caches = course_caches(probe) if caches is None else caches
     if probe.cell == "rnn":
@@ -103,36 +149,67 @@ def reference_trace(probe: Probe, code=None, caches: tuple | None = None):
     return trace_lstm(probe.da, caches) if code is None else trace_lstm(probe.da, caches, code)
 
 
-def first_divergence(run: LoopRun, reference, function: str, probe: Probe, quantity_of_error) -> Finding | None:
-    """The earliest departure of the student's loop from the reference trace, in backward order."""
-    by_t = {step.t: step for step in run.steps}
-    paired = iter(run.steps) if run.order[: len(reference.order)] == reference.order[: len(run.order)] else None
-    for ref_step in reference.steps():
+def first_divergence(run: LoopRun, reference, function: str, probe: Probe, place_of_error) -> Finding | None:
+    """The earliest departure of the student's loop from the reference trace, in backward order.
+
+    The student's calls are paired with the reference's steps by the cache each was handed; a
+    call at the right place in the loop with the right input but another step's cache is
+    paired by its place, so the difference shows in what the cell returned. Running totals are
+    compared only for the gradients the loop returns wrong: they localize, they never accuse.
+    place_of_error(error) -> (quantity, scope) or None, for a run that raised.
+    """
+    want = reference.gradients() if reference.error is None else {}
+    got = run.returned or {}
+    wrong = {key for key in want if key not in got or differs(got[key], want[key])}
+    used = set()
+    for k, ref_step in enumerate(reference.steps()):
         t = ref_step.t
-        step = next(paired, None) if paired is not None else by_t.get(t)
-        if step is None or step.t != t:
+        step = _paired(run, k, t, ref_step.inputs, reference.input_keys, used)
+        if step is None:
             if run.error is not None:
-                return Finding(function, probe, run.error.get("t"), quantity_of_error(run.error), "error")
+                return _raised(run, function, probe, place_of_error)
             return Finding(function, probe, t, reference.input_keys[0], "input", None, {"missing_step": True})
-        for scope, keys, got, want in (
+        used.add(step.index)
+        detail = {} if step.t == t else {"cache": step.t}
+        for scope, keys, got_values, want_values in (
             ("input", reference.input_keys, step.inputs, ref_step.inputs),
             ("step", reference.step_keys, step.outputs, ref_step.outputs),
-            ("total", reference.total_keys, step.totals, ref_step.totals),
+            ("total", [key for key in reference.total_keys if key in wrong], step.totals, ref_step.totals),
         ):
             for key in keys:
-                if key in got and differs(got[key], want[key]):
-                    return Finding(function, probe, t, key, scope, _error(got[key], want[key]))
-        if run.error is not None and run.error.get("t") == t:
-            return Finding(function, probe, t, quantity_of_error(run.error), "error")
+                if key in got_values and differs(got_values[key], want_values[key]):
+                    return Finding(function, probe, t, key, scope, _error(got_values[key], want_values[key]), detail)
+        if run.error is not None and run.error.get("call") == step.index:
+            return _raised(run, function, probe, place_of_error, t)
     if run.error is not None:
-        return Finding(function, probe, run.error.get("t"), quantity_of_error(run.error), "error")
-    want = reference.gradients()
+        return _raised(run, function, probe, place_of_error)
     for key in reference.final_keys:
-        if key not in run.returned:
+        if key not in got:
             return Finding(function, probe, None, key, "final", None, {"missing": True})
-        if differs(run.returned[key], want[key]):
-            return Finding(function, probe, None, key, "final", _error(run.returned[key], want[key]))
+        if key in wrong:
+            return Finding(function, probe, None, key, "final", _error(got[key], want[key]))
     return None
+
+
+def _paired(run: LoopRun, k: int, t: int, ref_inputs: dict, input_keys: tuple, used: set) -> StudentStep | None:
+    """The student's call that stands for the reference's k-th step (at t)."""
+    at_place = run.steps[k] if k < len(run.steps) else None
+    if at_place is not None and at_place.t == t:
+        return at_place
+    if at_place is not None and all(key in at_place.inputs and not differs(at_place.inputs[key], ref_inputs[key])
+                                    for key in input_keys):
+        return at_place  # the right input at the right place, but another step's cache
+    return next((step for step in run.steps if step.t == t and step.index not in used), None)
+
+
+def _raised(run: LoopRun, function: str, probe: Probe, place_of_error, t: int | None = None) -> Finding | None:
+    """Where the student's code raised, in the contract's scopes; None when the line is no course quantity."""
+    place = place_of_error(run.error)
+    t = run.error.get("t") if t is None else t
+    if place is None or t is None:
+        return None
+    quantity, scope = place
+    return Finding(function, probe, t if isinstance(t, int) else None, quantity, scope, None, {"raised": True})
 
 
 def _error(got: np.ndarray, want: np.ndarray) -> float | None:
@@ -171,10 +248,27 @@ def variant_cell_outputs(probe: Probe, code) -> list:
     return out
 
 
-def student_cell_outputs(arrays: dict, record: dict, prefix: str) -> list:
-    """The student's cell backward at every t: a dict of outputs, or the failure facts."""
-    return [step["error"] if "error" in step else arrays_under(arrays, f"{prefix}t{step['t']}.")
-            for step in record.get("steps", [])]
+class Raised(dict):
+    """The failure facts of a call that raised (type, message, line, ...), told apart from a dict it returned."""
+
+
+def student_cell_outputs(arrays: dict, record: dict, prefix: str, T_x: int) -> list:
+    """The student's cell backward at every t: a dict of outputs, or Raised facts; Malformed when evidence is missing."""
+    steps = record.get("steps") if isinstance(record, dict) else None
+    if not isinstance(steps, list) or len(steps) != T_x or not all(isinstance(step, dict) for step in steps):
+        raise Malformed("the record of your cell does not hold one result per step")
+    out = []
+    for t, step in enumerate(steps):
+        if isinstance(step.get("error"), dict):
+            out.append(Raised(step["error"]))
+            continue
+        keys = step.get("keys")
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise Malformed(f"the record of your cell at t = {t} lists no outputs")
+        if any(f"{prefix}t{t}.{key}" not in arrays for key in keys):
+            raise Malformed(f"the values your cell returned at t = {t} never came back")
+        out.append({key: arrays[f"{prefix}t{t}.{key}"] for key in keys})
+    return out
 
 
 def reference_forward(probe: Probe, function: str) -> tuple:

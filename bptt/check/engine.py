@@ -1,32 +1,55 @@
-"""One check from start to verdict: run the submission in the sandbox, compare, diagnose.
+"""One check from start to verdict: run the submission in the sandbox, read back the evidence, judge, diagnose.
 
     report = check(from_file("hw.py", data)); report.exit_code, report.to_json()
+
+The verdict comes from what the student's functions returned on every probe, compared here in
+the parent; a probe the parent asked for that came back without its evidence is a failure.
+The step-by-step recording only says where a difference the outputs prove first appears.
 """
 
 import ast
+import secrets
 import threading
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from ..catalog import bugs_for
 from ..variants import lstm_forward_with
-from . import compare, diagnose, sandbox
-from .compare import Finding
-from .probes import Probe, probes_for
+from . import blame, compare, diagnose, sandbox, texts
+from .compare import Finding, Malformed, Raised
+from .probes import Probe, fresh_probe, probes_for
 from .report import MatchedBug, Report
 from .source import Source
 
 SHAPE_WORDS = ("shape", "broadcast", "align", "dimension", "mismatch")
 FUNCTION_ORDER = ("rnn_backward", "lstm_backward", "rnn_cell_backward", "lstm_cell_backward",
                   "lstm_forward", "rnn_forward", "lstm_cell_forward", "rnn_cell_forward")
+STEP_QUANTITIES = {"rnn": ("dz", "dtanh", "dxt", "da_prev", "dWax", "dWaa", "dba"),
+                   "lstm": ("dxt", "da_prev", "dc_prev", "dc", "dot", "dcct", "dit", "dft", "concat",
+                            "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")}
+TOTAL_QUANTITIES = {"rnn": ("dx", "dWax", "dWaa", "dba"),
+                    "lstm": ("dx", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")}
 
 
 # Checks running at once in this process; the rest wait their turn. A class submitting together
 # otherwise ran ten children on two cores and ten analyses under one GIL, and every stepping
 # session stalled for seconds (benchmarks/load.py).
 AT_ONCE = threading.BoundedSemaphore(2)
+
+
+@dataclass
+class Evidence:
+    """What came back for one probe, read and checked: each run the parent asked for, or Malformed."""
+
+    probe: Probe
+    whole: compare.LoopRun | None = None  # the student's loop with the student's cell (or ours, if they wrote none)
+    loop: compare.LoopRun | None = None  # the student's loop with the course's cell
+    cell: list | None = None  # the student's cell alone at every t: dicts, or Raised
+    refloop: dict | Raised | None = None  # the course's loop with the student's cell: what it returned
+    forward: dict | None = None
+    cell_forward: dict | None = None
 
 
 def check(source: Source, limits: sandbox.Limits = sandbox.Limits(), progress: Callable | None = None) -> Report:
@@ -47,36 +70,47 @@ def check(source: Source, limits: sandbox.Limits = sandbox.Limits(), progress: C
 def _check(source: Source, limits: sandbox.Limits, progress: Callable) -> Report:
     if source.error is not None:
         e = source.error
-        return Report(source, error={"kind": e.kind, "message": e.message, "line": e.line})
+        report = Report(source, error={"kind": e.kind, "message": e.message, "line": e.line})
+        report.summary = texts.error_summary(report.error)
+        return report
     cells = [c for c in ("rnn", "lstm") if any(f.startswith(c) for f in source.functions)]
-    probes = [p for cell in cells for p in probes_for(cell)]
+    seed = secrets.randbelow(2**31)  # the parent's own draw: the child learns the values only when it runs
+    probes = [p for cell in cells for p in (*probes_for(cell), fresh_probe(cell, seed))]
     arrays = {}
     for i, probe in enumerate(probes):
         arrays.update(probe.arrays(f"p{i}."))
     job = {"probes": [{"prefix": f"p{i}.", "cell": p.cell} for i, p in enumerate(probes)]}
     progress(f"Running your code on {len(probes)} inputs in a separate, limited process…", 0.1)
     outcome = sandbox.run(source.code, arrays, job, limits)
-    report = Report(source, stdout=outcome.meta.get("stdout", "") if outcome.meta else "", seconds=outcome.seconds)
+    stdout = outcome.meta.get("stdout", "") if isinstance(outcome.meta, dict) else ""
+    report = Report(source, stdout=stdout if isinstance(stdout, str) else "", seconds=outcome.seconds)
     if outcome.error is not None:
         report.error = outcome.error
+        report.summary = texts.error_summary(report.error)
         return report
     progress("Comparing every step with the reference…", 0.6)
     try:
         _analyse(report, outcome, probes, limits)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as e:
-        report.error = {"kind": "output", "message": "the results that came back from your code's process were "
-                        f"malformed ({type(e).__name__}); was the checker's own output tampered with?", "line": None}
+    except (Malformed, KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as e:
+        detail = str(e) if isinstance(e, Malformed) else f"malformed ({type(e).__name__})"
+        report.error = {"kind": "output", "message": f"the results that came back from your code's process were "
+                        f"not complete: {detail}. Nothing can pass without them.", "line": None}
+        report.functions, report.divergence, report.bugs, report.blame = {}, None, [], None
+    if report.error is not None and not report.summary:
+        report.summary = texts.error_summary(report.error)
     progress("Done.", 1.0)
     return report
 
 
 def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: sandbox.Limits) -> None:
     meta, arrays, source = outcome.meta, outcome.arrays, report.source
-    skipped = [str(name) for name in meta.get("skipped_imports", [])]
+    skipped = [str(name) for name in meta.get("skipped_imports", [])][:50]
     if skipped:
         report.notes.append(f"Skipped imports the checker does not have ({', '.join(skipped)}); it supplies the "
                             "course's helpers (sigmoid, softmax, np and any course function you did not define).")
     if meta.get("error"):
+        if not isinstance(meta["error"], dict):
+            raise Malformed("the error your file raised while loading did not come back as a record")
         report.error = _error_of(meta["error"], source, None, "loading your file")
         return
     if int(meta.get("stdout_chars", 0)) > limits.output_limit:
@@ -84,98 +118,197 @@ def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: san
                         f"the checker allows {limits.output_limit:,}. Remove the prints inside your loops.",
                         "line": None}
         return
-    defined = [f for f in FUNCTION_ORDER if f in meta.get("defined", ())]
+    defined = [f for f in FUNCTION_ORDER if f in source.functions]  # the parent's reading of the file, not the child's
+    ran = meta.get("defined")
+    if not isinstance(ran, list):
+        raise Malformed("the list of your functions never came back")
+    for name in defined:
+        if name not in ran:
+            report.error = {"kind": "output", "message": f"{name} is defined in your file, but when the file ran it "
+                            "was no longer your function (a decorator or a later assignment replaced it).",
+                            "line": None}
+            return
     lines = source.code.split("\n")
     line_text = lambda n: lines[n - 1] if isinstance(n, int) and 0 < n <= len(lines) else ""  # noqa: E731
-    quantity_of = lambda error: _quantity(line_text(error.get("line")))  # noqa: E731
-    records = meta["probes"]
-    findings, errors = {}, []
-    runs = {"whole": {}, "loop": {}, "cell": {}, "forward": {}}
+    evidence = _read_evidence(meta, arrays, probes, defined)
     tables = {f: {} for f in defined}
-    for i, (probe, record) in enumerate(zip(probes, records)):
-        cell = probe.cell
-        reference = _reference(probe)
-        if "whole" in record:
-            name = f"{cell}_backward"
-            run = compare.loop_run(arrays, record["whole"], f"p{i}.whole.", probe)
-            runs["whole"][i] = run
-            report.runs.setdefault(name, []).append((probe, run, reference))
-            if run.error:
-                errors.append((name, probe, run.error))
-            else:
-                compare.compare_outputs(run.returned, reference.gradients(), tables[name])
-            findings.setdefault(name, compare.first_divergence(run, reference, name, probe, quantity_of))
-        if "loop" in record:
-            runs["loop"][i] = compare.loop_run(arrays, record["loop"], f"p{i}.loop.", probe)
-        if "cell_backward" in record:
-            name = f"{cell}_cell_backward"
-            student = compare.student_cell_outputs(arrays, record["cell_backward"], f"p{i}.cb.")
-            runs["cell"][i] = student
-            findings.setdefault(name, _cell_finding(student, compare.reference_cell_outputs(probe), name, probe,
-                                                    reference.step_keys, tables[name], errors, quantity_of))
-        if "forward" in record:
-            name = f"{cell}_forward"
-            runs["forward"][i] = _forward(arrays, record["forward"], i, probe)
-            findings.setdefault(name, _forward_finding(runs["forward"][i], probe, name, reference, tables[name],
-                                                       errors, quantity_of))
-        if "cell_forward" in record:
-            name = f"{cell}_cell_forward"
-            findings.setdefault(name, _cell_forward_finding(arrays, record["cell_forward"], i, probe, name,
-                                                            tables[name], errors))
-        for name, finding in list(findings.items()):
-            if finding is None:
-                del findings[name]  # no difference on this probe: the next probe may still find one
-    report.functions = {f: {"ok": f not in findings and all(r["ok"] for r in tables[f].values()),
-                            "outputs": tables[f]} for f in defined}
-    report.divergence = next((findings[f] for f in FUNCTION_ORDER if f in findings), None)
+    findings, errors = {}, []
+    for ev in evidence:
+        if ev.whole is not None:  # for the page's step-by-step view
+            report.runs.setdefault(f"{ev.probe.cell}_backward", []).append((ev.probe, ev.whole, _reference(ev.probe)))
+        _judge_probe(ev, defined, tables, findings, errors, line_text)
+    report.functions = {f: {"ok": all(r["ok"] for r in tables[f].values()) and bool(tables[f])
+                            and not any(e[0] == f for e in errors), "outputs": tables[f]} for f in defined}
+    wrong = [f for f in FUNCTION_ORDER if f in defined and not report.functions[f]["ok"]]
+    report.divergence = next((findings[f] for f in wrong if f in findings), None)
     if errors:
         name, probe, error = errors[0]
         report.error = _error_of(error, source, probe, name)
-    report.bugs = _bugs(source, probes, runs, defined, findings, line_text)
+    if not wrong:
+        report.summary = texts.ok_summary(defined, probes)
+        return
+    proven = blame.proven_right(evidence, defined)
+    report.blame = blame.blame(evidence, defined, proven, report.divergence, lambda e: _place(e, line_text))
+    report.bugs = _bugs(source, probes, evidence, defined, proven, findings, line_text)
+    report.summary = texts.summary(report, evidence, defined)
+
+
+def _read_evidence(meta: dict, arrays: dict, probes: list, defined: list) -> list:
+    """Every probe's records, read into the course's names; Malformed for any probe asked for and not answered.
+
+    A run may stop early only after a fatal error (out of memory, sys.exit) that the records show.
+    """
+    records = meta.get("probes")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise Malformed("the records of the probes never came back")
+    if not records:
+        raise Malformed("your code returned nothing for probe 1")
+    out = []
+    for i, probe in enumerate(probes):
+        if i >= len(records):
+            if _fatal(records[-1]):
+                break
+            raise Malformed(f"your code returned nothing for probe {i + 1}")
+        out.append(_probe_evidence(i, probe, records[i], arrays, defined))
+    return out
+
+
+def _fatal(record: dict) -> bool:
+    runs = [record.get(k) for k in ("whole", "loop", "refloop", "forward")]
+    runs += [s for k in ("cell_backward", "cell_forward") for s in (record.get(k) or {}).get("steps", [])]
+    return any(isinstance(r, dict) and isinstance(r.get("error"), dict)
+               and r["error"].get("type") in ("MemoryError", "exit") for r in runs)
+
+
+def _probe_evidence(i: int, probe: Probe, record: dict, arrays: dict, defined: list) -> Evidence:
+    cell, ev = probe.cell, Evidence(probe)
+    wants = {f"{cell}_backward": ["whole"] + (["loop"] if f"{cell}_cell_backward" in defined else []),
+             f"{cell}_cell_backward": ["cell_backward", "refloop"],
+             f"{cell}_forward": ["forward"], f"{cell}_cell_forward": ["cell_forward"]}
+    for function, keys in wants.items():
+        if function not in defined:
+            continue
+        for key in keys:
+            if not isinstance(record.get(key), dict):
+                raise Malformed(f"your code returned nothing for probe {i + 1} ({function})")
+    if "whole" in record and f"{cell}_backward" in defined:
+        ev.whole = compare.loop_run(arrays, record["whole"], f"p{i}.whole.", probe)
+    if "loop" in record and f"{cell}_backward" in defined:
+        ev.loop = compare.loop_run(arrays, record["loop"], f"p{i}.loop.", probe)
+    if f"{cell}_cell_backward" in defined:
+        ev.cell = compare.student_cell_outputs(arrays, record["cell_backward"], f"p{i}.cb.", probe.T_x)
+        returned = compare.returned_arrays(arrays, record["refloop"], f"p{i}.ref.")
+        ev.refloop = returned if returned is not None else Raised(record["refloop"]["error"])
+    if f"{cell}_forward" in defined:
+        ev.forward = _forward(arrays, record["forward"], i, probe)
+    if f"{cell}_cell_forward" in defined:
+        ev.cell_forward = {"record": record["cell_forward"], "arrays": compare.arrays_under(arrays, f"p{i}.cf.")}
+    return ev
+
+
+def _judge_probe(ev: Evidence, defined, tables, findings, errors, line_text) -> None:
+    """Compare everything one probe returned; keep the first finding per function."""
+    probe, cell = ev.probe, ev.probe.cell
+    reference = _reference(probe)
+    place = lambda error: _place(error, line_text)  # noqa: E731
+    new = {}
+    name = f"{cell}_backward"
+    if ev.whole is not None:
+        run = ev.whole
+        if run.error:
+            errors.append((name, probe, run.error))
+        else:
+            compare.compare_outputs(run.returned, reference.gradients(), tables[name])
+        if run.error or not diagnose.same_arrays(run.returned, reference.gradients()):
+            new[name] = compare.first_divergence(run, reference, name, probe, place)
+    name = f"{cell}_cell_backward"
+    if ev.cell is not None:
+        new[name] = _cell_finding(ev.cell, compare.reference_cell_outputs(probe), name, probe, reference.step_keys,
+                                  tables[name], errors, place)
+    name = f"{cell}_forward"
+    if ev.forward is not None:
+        new[name] = _forward_finding(ev.forward, probe, name, reference, tables[name], errors, place)
+    name = f"{cell}_cell_forward"
+    if ev.cell_forward is not None:
+        new[name] = _cell_forward_finding(ev.cell_forward, probe, name, tables[name], errors)
+    for name, finding in new.items():
+        if finding is not None:
+            findings.setdefault(name, finding)
 
 
 def _reference(probe: Probe):
-    return _cached_trace(probe, None)
+    return compare.cached_trace(probe, None)
 
 
-@lru_cache(maxsize=256)
-def _cached_trace(probe: Probe, code):
-    return compare.reference_trace(probe, code)
+def _place(error: dict, line_text) -> tuple | None:
+    """(quantity, scope) of the line that raised, in the contract's terms; None when it computes no course quantity."""
+    if not isinstance(error, dict) or error.get("type") in ("output", "exit", "MemoryError"):
+        return None
+    function = str(error.get("function") or "")
+    cell = "lstm" if function.startswith("lstm") else "rnn"
+    text = line_text(error.get("line"))
+    if function.endswith("_cell_backward"):
+        target = _quantity(text)
+        if target in ("dtanh",):
+            return "dz", "step"
+        return (target, "step") if target in STEP_QUANTITIES[cell] else None
+    if "_cell_backward(" in text:
+        return "da_next", "input"
+    target = _quantity(text)
+    if target in TOTAL_QUANTITIES[cell]:
+        return target, "total"
+    if target == "da0":
+        return "da0", "final"
+    return None
 
 
-def _cell_finding(student, reference, name, probe, keys, table, errors, quantity_of) -> Finding | None:
-    """The student's cell alone against the course's, over every t: the first key that differs."""
+def _cell_finding(student, reference, name, probe, keys, table, errors, place) -> Finding | None:
+    """The student's cell alone against the course's, over every t (backward order): the first key that differs."""
     finding = None
     for t in reversed(range(len(student))):
         got = student[t]
-        if "message" in got and "type" in got:
+        if isinstance(got, Raised):
             errors.append((name, probe, got))
-            return finding or Finding(name, probe, None, quantity_of(got), "error")
+            for key in keys:  # a cell that raises has matched nothing
+                table.setdefault(key, {"ok": False, "max_abs_error": None}).update(ok=False, max_abs_error=None)
+            raised = place({**got, "function": got.get("function") or name})
+            return finding or (Finding(name, probe, None, raised[0], raised[1], None, {"raised": True, "at": t})
+                               if raised else None)
         compare.compare_outputs(got, {k: reference[t][k] for k in keys}, table)
         if finding is None:
             for key in keys:
                 if key not in got or compare.differs(got[key], reference[t][key]):
                     error = None if key not in got else compare.max_abs_error(got[key], reference[t][key])
-                    finding = Finding(name, probe, None, key, "step", error if error != float("inf") else None)
+                    finding = Finding(name, probe, None, key, "step", error if error != float("inf") else None,
+                                      {"at": t})
                     break
     return finding
 
 
 def _forward(arrays: dict, record: dict, i: int, probe: Probe) -> dict:
     if "error" in record:
+        if not isinstance(record["error"], dict):
+            raise Malformed("a forward's error is not a record of an error")
         return {"error": record["error"]}
     prefix = f"p{i}.fw."
-    caches = compare.student_caches(arrays, prefix, int(record["caches"]), probe)
-    return {"outputs": compare.arrays_under(arrays, prefix + "out."), "caches": caches,
-            "cache_arrays": [compare.arrays_under(arrays, f"{prefix}cache{t}.") for t in range(int(record["caches"]))]}
+    count = record.get("caches")
+    if not isinstance(count, int) or count < 0 or count > 1000:
+        raise Malformed("the forward's record does not say how many caches it built")
+    caches_arrays = [compare.arrays_under(arrays, f"{prefix}cache{t}.") for t in range(count)]
+    if any(set(c) != set(compare.CACHE_NAMES[probe.cell]) for c in caches_arrays):
+        raise Malformed("the forward's caches did not all come back")
+    return {"outputs": compare.arrays_under(arrays, prefix + "out."),
+            "caches": compare.student_caches(arrays, prefix, count, probe), "cache_arrays": caches_arrays}
 
 
-def _forward_finding(student, probe, name, reference, table, errors, quantity_of) -> Finding | None:
+def _forward_finding(student, probe, name, reference, table, errors, place) -> Finding | None:
     """A forward: its outputs first (earliest t), then the reference backward run on its caches."""
+    want, want_caches = compare.reference_forward(probe, name)
     if "error" in student:
         errors.append((name, probe, student["error"]))
-        return Finding(name, probe, student["error"].get("t"), quantity_of(student["error"]), "error")
-    want, want_caches = compare.reference_forward(probe, name)
+        for key in want:
+            table.setdefault(key, {"ok": False, "max_abs_error": None}).update(ok=False, max_abs_error=None)
+        return None
     compare.compare_outputs(student["outputs"], want, table)
     for t in range(probe.x.shape[2]):
         for key in want:
@@ -197,65 +330,102 @@ def _forward_finding(student, probe, name, reference, table, errors, quantity_of
     except (ValueError, IndexError, TypeError, KeyError):
         return Finding(name, probe, None, "caches", "final")
     finding = on_theirs.first_divergence(reference)
-    if finding is None:
-        return None
+    if finding is None or finding.scope == "error":
+        return Finding(name, probe, None, "caches", "final")
     return Finding(name, probe, finding.t, finding.quantity, finding.scope,
                    finding.max_abs_error if np.isfinite(finding.max_abs_error) else None, {"via_caches": True})
 
 
-def _cell_forward_finding(arrays, record, i, probe, name, table, errors) -> Finding | None:
+def _cell_forward_finding(student: dict, probe, name, table, errors) -> Finding | None:
     want = compare.reference_forward(probe, name)[0]
-    for step in record["steps"]:
+    steps = student["record"].get("steps")
+    if not isinstance(steps, list) or len(steps) != len(want) or not all(isinstance(s, dict) for s in steps):
+        raise Malformed(f"the record of {name} does not hold one result per step")
+    for step in steps:
         if "error" in step:
             errors.append((name, probe, step["error"]))
-            return Finding(name, probe, None, "cell", "error")
+            for key in want[0]:
+                table.setdefault(key, {"ok": False, "max_abs_error": None}).update(ok=False, max_abs_error=None)
+            return None
     finding = None
     for t, expected in enumerate(want):
-        got = compare.arrays_under(arrays, f"p{i}.cf.t{t}.")
+        got = compare.arrays_under(student["arrays"], f"t{t}.")
         compare.compare_outputs(got, expected, table)
         bad = [k for k in expected if k not in got or compare.differs(got[k], expected[k])]
         if bad and finding is None:
-            finding = Finding(name, probe, None, bad[0], "step")
+            finding = Finding(name, probe, t, bad[0], "step")
     return finding
 
 
-def _bugs(source: Source, probes: list, runs: dict, defined: list, findings: dict, line_text) -> list:
-    """Catalog bugs the submission behaves exactly like: whole-run matches first, then per part."""
+def _bugs(source: Source, probes: list, evidence: list, defined: list, proven: set, findings: dict,
+          line_text) -> list:
+    """Catalog bugs the submission behaves exactly like on every probe, then a generated mutant if none does.
+
+    A bug in a function the same run proved right (its cell alone, or its loop with the course's
+    cell, matched everywhere) is never named.
+    """
     matched = {}
     for cell in ("rnn", "lstm"):
-        indices = [i for i, p in enumerate(probes) if p.cell == cell]
+        indices = [i for i, ev in enumerate(evidence) if ev.probe.cell == cell]
         if not indices:
             continue
         for bug in bugs_for(cell):
-            evidence = _evidence(bug, cell, indices, probes, runs, defined, findings, line_text)
-            if evidence:
+            if bug.function in proven:
+                continue
+            found = _evidence(bug, cell, indices, evidence, defined, findings, line_text)
+            if found:
                 line, missing = diagnose.locate(bug, source.code)
-                matched[bug.id] = MatchedBug(bug, line, missing, evidence)
+                matched[bug.id] = MatchedBug(bug, line, missing, found)
     order = {"whole": 0, "cell": 1, "loop": 1, "forward": 1}
-    return sorted(matched.values(), key=lambda m: order[m.evidence])
+    bugs = sorted(matched.values(), key=lambda m: order[m.evidence])
+    return bugs or _mutant(source, evidence, defined, proven)
 
 
-def _evidence(bug, cell, indices, probes, runs, defined, findings, line_text) -> str | None:
-    """How the submission shows this bug, or None when it does not behave like it."""
-    variant = lambda i: _cached_trace(probes[i], bug.variant)  # noqa: E731
+def _mutant(source: Source, evidence: list, defined: list, proven: set) -> list:
+    """The generated mutant the submission behaves exactly like, on every probe; [] rather than a guess."""
+    try:
+        from . import mutants
+    except ImportError:
+        return []
+    for cell in ("rnn", "lstm"):
+        evs = [ev for ev in evidence if ev.probe.cell == cell]
+        if not evs:
+            continue
+        if f"{cell}_backward" in defined and all(ev.whole is not None for ev in evs):
+            returned = [ev.whole.returned for ev in evs]
+        elif f"{cell}_cell_backward" in defined:
+            returned = [None if isinstance(ev.refloop, Raised) else ev.refloop for ev in evs]
+        else:
+            continue
+        if all(r is None for r in returned):
+            continue
+        mutant = mutants.nearest(cell, returned, [ev.probe for ev in evs], exclude=tuple(proven))
+        if mutant is not None:
+            line, missing = diagnose.locate_mutant(mutant, source.code)
+            return [MatchedBug(diagnose.as_bug(mutant), line, missing, "mutant")]
+    return []
+
+
+def _evidence(bug, cell, indices, evidence, defined, findings, line_text) -> str | None:
+    """How the submission shows this bug, or None when it does not behave like it on every probe."""
+    evs = [evidence[i] for i in indices]
+    variant = lambda ev: compare.cached_trace(ev.probe, bug.variant)  # noqa: E731
     allow_final = bool(bug.first) and bug.first[0] != "final"
-    whole, loop = runs["whole"], runs["loop"]
-    if f"{cell}_backward" in findings and all(i in whole for i in indices):
-        if all(diagnose.same_run(whole[i], variant(i), probes[i], line_text, allow_final) for i in indices):
+    if f"{cell}_backward" in findings and all(ev.whole is not None for ev in evs):
+        if all(diagnose.same_run(ev.whole, variant(ev), ev.probe, line_text, allow_final) for ev in evs):
             return "whole"
     if bug.function == f"{cell}_cell_backward" and f"{cell}_cell_backward" in findings:
-        cells = runs["cell"]
-        if all(i in cells and diagnose.same_cell(cells[i], compare.variant_cell_outputs(probes[i], bug.variant),
-                                                 _reference(probes[i]).step_keys) for i in indices):
+        if all(ev.cell is not None and diagnose.same_cell(ev.cell, compare.variant_cell_outputs(ev.probe, bug.variant),
+                                                          _reference(ev.probe).step_keys) for ev in evs):
             return "cell"
-    if bug.function == f"{cell}_backward" and all(i in loop for i in indices):
-        differ = any(not diagnose.same_run(loop[i], _reference(probes[i]), probes[i], line_text) for i in indices)
-        if differ and all(diagnose.same_run(loop[i], variant(i), probes[i], line_text, allow_final) for i in indices):
+    if bug.function == f"{cell}_backward" and all(ev.loop is not None for ev in evs):
+        differ = any(not diagnose.same_run(ev.loop, _reference(ev.probe), ev.probe, line_text) for ev in evs)
+        if differ and all(diagnose.same_run(ev.loop, variant(ev), ev.probe, line_text, allow_final)
+                          for ev in evs):
             return "loop"
     if bug.function == f"{cell}_forward" and cell == "lstm" and f"{cell}_forward" in findings:
-        forwards = runs["forward"]
-        if all(i in forwards and "error" not in forwards[i] and _same_forward(forwards[i], probes[i], bug.variant)
-               for i in indices):
+        if all(ev.forward is not None and "error" not in ev.forward and _same_forward(ev.forward, ev.probe, bug.variant)
+               for ev in evs):
             return "forward"
     return None
 
@@ -269,11 +439,11 @@ def _same_forward(student: dict, probe: Probe, code) -> bool:
 
 
 def _quantity(line: str) -> str:
-    """The name a line assigns to ('dxt = np.dot(...)' -> 'dxt', 'dx[:,:,t] = ...' -> 'dx')."""
+    """The name a line assigns to ('dxt = np.dot(...)' -> 'dxt', 'dx[:,:,t] = ...' -> 'dx'); "" for none."""
     try:
         node = ast.parse(line.strip()).body[0]
-    except (SyntaxError, IndexError, ValueError):
-        return "line"
+    except (SyntaxError, IndexError, ValueError, RecursionError, MemoryError):
+        return ""
     targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
     for target in targets:
         while isinstance(target, (ast.Subscript, ast.Attribute)):
@@ -282,25 +452,26 @@ def _quantity(line: str) -> str:
             return target.id
         if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
             return target.elts[0].id
-    return "line"
+    return ""
 
 
 def _error_of(error: dict, source: Source, probe: Probe | None, function: str) -> dict:
     """The harness's failure facts as the report's error: kind, a message in plain words, the line."""
-    kind_name, message, line = error.get("type", "Exception"), str(error.get("message", "")), error.get("line")
+    kind_name, message, line = str(error.get("type", "Exception")), str(error.get("message", "")), error.get("line")
+    line = line if isinstance(line, int) else None
     if kind_name == "output":
         kind = "output"
     elif kind_name == "MemoryError":
         kind = "memory"
     elif kind_name in ("ValueError", "IndexError") and any(w in message for w in SHAPE_WORDS):
         kind = "shape"
-    elif kind_name == "NameError":
-        kind = "missing-function"
-        message += ". Your code uses a name it does not define, and the checker could not supply it."
     else:
-        kind = "runtime"
+        kind = "runtime"  # NameError included: a name is missing, not a function
     if kind_name == "exit":
         text = f"your code called {message}; remove it from your functions"
+    elif kind_name == "NameError" and isinstance(error.get("name"), str):
+        text = (f"NameError: {message}. Your code uses the name {error['name']} but never gives it a value "
+                "there (a typo, or a variable defined in another function?)")
     else:
         text = f"{kind_name}: {message}" if kind != "output" else message
     where = []
@@ -308,12 +479,12 @@ def _error_of(error: dict, source: Source, probe: Probe | None, function: str) -
         where.append(f"in {error['function']}")
     if line:
         where.append(source.where(line))
-    if error.get("t") is not None:
-        where.append(f"at t = {error['t']}")
+    if isinstance(error.get("t"), int) and not str(error.get("function") or "").endswith("cell_backward"):
+        where.append(f"at the step of t = {error['t']}")
     if probe is not None:
         where.append(f"on the {probe.name} input ({probe.sizes})")
     if where:
         text += " (" + ", ".join(where) + ")"
-    if function != "loading your file" and kind not in ("output",) and not error.get("function"):
+    if function != "loading your file" and kind != "output" and not error.get("function"):
         text += f", while running {function}"
     return {"kind": kind, "message": text, "line": line}

@@ -7,8 +7,10 @@ What is recorded, per probe, for each course function the file defines:
 - a cell backward alone, at every t, on the reference's cache and the probe's da (and dc);
 - a backward twice: with the student's own cell ("whole") and with the reference cell ("loop"),
   so the report can tell a bug in the cell from a bug in the loop. For each call of the cell:
-  the loop's t, which cache was passed, what was passed in, what came back, and the loop's
-  running totals as they stood (= after the previous step);
+  which cache it was handed (the step it belongs to: by identity with caches[t], else by equal
+  values; never from a variable called t), what was passed in, what came back, and the loop's
+  running totals as they stood (= after the previous step), where they can be found by name;
+- the course's own loop with the student's cell ("refloop"): what the cell does in context;
 - a forward's outputs and caches; a cell forward's outputs at every t.
 """
 
@@ -80,13 +82,17 @@ def failure(error: BaseException, step: dict | None = None) -> dict:
         kind = "exit"
     else:
         kind = type(error).__name__
-    return {
+    facts = {
         "type": kind,
         "message": str(error)[:2000] if not isinstance(error, SystemExit) else f"sys.exit({error.code!r})",
         "line": frame.lineno if frame else None,
         "function": frame.name if frame else None,
-        "t": step.get("t") if step else None,
+        "t": step.get("cache") if step else None,  # the step of the cell call it happened in or after
+        "call": step.get("index") if step else None,
     }
+    if isinstance(error, NameError) and isinstance(getattr(error, "name", None), str):
+        facts["name"] = error.name  # the name the student's code used without defining it
+    return facts
 
 
 class Recorder:
@@ -99,7 +105,7 @@ class Recorder:
         self.signature = inspect.signature(getattr(bptt, f"{cell}_cell_backward"))
 
     def current(self) -> dict | None:
-        return self.calls[-1] if self.calls else None
+        return {"cache": self.calls[-1]["cache"], "index": len(self.calls) - 1} if self.calls else None
 
     def __call__(self, *args, **kwargs):
         if len(self.calls) >= self.max_calls:
@@ -107,10 +113,8 @@ class Recorder:
             return self.function(*args, **kwargs)
         frame = self._loop_frame()
         scope = dict(frame.f_locals) if frame is not None else {}
-        t = scope.get("t")
-        call = {"t": int(t) if isinstance(t, (int, np.integer)) else None, "cache": None, "totals": []}
-        k = len(self.calls)
-        name = f"{self.prefix}call{k}."
+        call = {"cache": None, "totals": []}
+        name = f"{self.prefix}call{len(self.calls)}."
         try:
             bound = self.signature.bind(*args, **kwargs).arguments
         except TypeError:
@@ -148,8 +152,14 @@ class Recorder:
         return frame
 
     def _cache_index(self, cache) -> int | None:
+        """The step this call belongs to: the forward cache it was handed, by identity or else by equal values."""
         for k, candidate in enumerate(self.caches):
             if cache is candidate:
+                return k
+        if not isinstance(cache, (tuple, list)) or len(cache) != len(self.caches[0]):
+            return None
+        for k, candidate in enumerate(self.caches):
+            if all(_same_value(a, b) for a, b in zip(cache[:-1], candidate[:-1])):
                 return k
         return None
 
@@ -161,6 +171,13 @@ class Recorder:
         if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.size <= 10_000_000:
             return np.array(value, dtype=np.float64)
         return None
+
+
+def _same_value(a, b) -> bool:
+    try:
+        return isinstance(a, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b))
+    except (TypeError, ValueError):
+        return False
 
 
 def copy_parameters(parameters: dict) -> dict:
@@ -198,8 +215,39 @@ def run_cell_backward(ns, cell, probe, results, prefix) -> dict:
             out = ns[f"{cell}_cell_backward"](*args, caches[t])
             steps.append({"t": t, "keys": record_returned(results, name, out, f"{cell}_cell_backward")})
         except BaseException as e:  # the student's exception, whatever it is, is a finding
-            steps.append({"t": t, "error": failure(e, {"t": t})})
+            steps.append({"t": t, "error": failure(e, {"cache": t})})
     return {"steps": steps}
+
+
+def course_loop(cell: str, cell_backward, da: np.ndarray, caches: tuple) -> dict:
+    """The course's rnn_backward / lstm_backward, line for line, calling `cell_backward` for each step."""
+    cell_caches, x = caches
+    n_a, m, T_x = da.shape
+    n_x = x.shape[0]
+    grads = {"dx": np.zeros((n_x, m, T_x))}  # (n_x, m, T_x)
+    da_prevt, dc_prevt = np.zeros((n_a, m)), np.zeros((n_a, m))  # (n_a, m)
+    for t in reversed(range(T_x)):
+        if cell == "rnn":
+            g = cell_backward(da[:, :, t] + da_prevt, cell_caches[t])
+        else:
+            g = cell_backward(da[:, :, t] + da_prevt, dc_prevt, cell_caches[t])
+            dc_prevt = g["dc_prev"]
+        da_prevt = g["da_prev"]
+        grads["dx"][:, :, t] = g["dxt"]
+        for key in TOTAL_KEYS[cell][1:]:
+            grads[key] = grads[key] + g[key] if key in grads else np.array(g[key], dtype=np.float64)
+    grads["da0"] = da_prevt
+    return grads
+
+
+def run_course_loop(ns, cell, probe, results, prefix) -> dict:
+    """The student's cell inside the course's loop: what it returns in context, as a whole backward."""
+    caches = reference_caches(cell, probe)
+    try:
+        out = course_loop(cell, ns[f"{cell}_cell_backward"], probe["da"].copy(), caches)
+        return {"returned": record_returned(results, prefix, out, f"{cell}_backward")}
+    except BaseException as e:
+        return {"error": failure(e)}
 
 
 def run_backward(ns, cell, probe, results, prefix, cell_function, max_calls) -> dict:
@@ -262,13 +310,13 @@ def run_cell_forward(ns, cell, probe, results, prefix) -> dict:
                 results.array(f"{prefix}t{t}.{key}", value, f"{name}'s {key}")
             steps.append({"t": t})
         except BaseException as e:
-            steps.append({"t": t, "error": failure(e, {"t": t})})
+            steps.append({"t": t, "error": failure(e, {"cache": t})})
     return {"steps": steps}
 
 
 def _fatal(record: dict) -> bool:
     """True when a run ran out of memory or asked to exit: the other probes would do the same."""
-    runs = [record.get(k, {}) for k in ("whole", "loop", "forward")]
+    runs = [record.get(k, {}) for k in ("whole", "loop", "refloop", "forward")]
     runs += [step for k in ("cell_backward", "cell_forward") for step in record.get(k, {}).get("steps", [])]
     return any(run.get("error", {}).get("type") in ("MemoryError", "exit") for run in runs)
 
@@ -306,6 +354,7 @@ def run_probes(ns: dict, probes: list, results: Results, stop) -> None:
         max_calls = 3 * probe["da"].shape[2] + 3
         if f"{cell}_cell_backward" in own:
             record["cell_backward"] = run_cell_backward(ns, cell, probe, results, prefix + "cb.")
+            record["refloop"] = run_course_loop(ns, cell, probe, results, prefix + "ref.")
         if f"{cell}_backward" in own:
             record["whole"] = run_backward(ns, cell, probe, results, prefix + "whole.", own_cell, max_calls)
             if f"{cell}_cell_backward" in own:

@@ -2,7 +2,8 @@
 
 Non-square sizes (n_x ≠ n_a ≠ m) make a missing transpose raise or show; m = 1 catches code
 that squeezes the batch axis away; a longer sequence catches off-by-one loops and carried
-gradients that are dropped after a few steps.
+gradients that are dropped after a few steps. One more probe is drawn fresh for every check
+from a seed the parent picks (`fresh_probe`), so no table of fixed outputs can pass.
 """
 
 from dataclasses import dataclass
@@ -45,6 +46,20 @@ class Probe:
         out = {f"{prefix}x": self.x, f"{prefix}a0": self.a0, f"{prefix}da": self.da, f"{prefix}dc": self.dc}
         out.update({f"{prefix}p.{name}": value for name, value in self.parameters.items()})
         return out
+
+
+FRESH_SIZES = (3, 4, 2, 6)  # n_x, n_a, m, T_x of the probe drawn fresh for every check
+
+
+def fresh_probe(cell: str, seed: int) -> Probe:
+    """A probe whose values no submission can know in advance: drawn from `seed`, chosen by the parent per check.
+
+    fresh_probe("rnn", secrets.randbelow(2**31)).name -> 'drawn for this check'
+    """
+    n_x, n_a, m, T_x = FRESH_SIZES
+    inputs = make_inputs(RunConfig(cell=cell, scenario="classroom", seed=seed, n_x=n_x, n_a=n_a, m=m, T_x=T_x))
+    dc = np.random.RandomState(seed ^ 0x5EED).randn(n_a, m, T_x)  # (n_a, m, T_x)
+    return Probe("drawn for this check", cell, inputs.x, inputs.a0, inputs.parameters, inputs.da, dc)
 
 
 @lru_cache(maxsize=2)
