@@ -1,0 +1,108 @@
+"""The fast LSTM backward: the course's numbers to rounding, whatever the sizes and the block layout."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import bptt.fast
+from bptt import lstm_backward, lstm_cell_backward, lstm_forward, numerical_gradients
+from bptt.fast_lstm import lstm_backward_fast, lstm_backward_in_blocks
+from helpers import random_case
+
+
+def assert_course_numbers(got: dict, expected: dict) -> None:
+    assert list(got) == list(expected)
+    for key, value in expected.items():
+        assert got[key].shape == value.shape, key
+        np.testing.assert_allclose(got[key], value, rtol=1e-11, atol=1e-13 * max(1.0, np.abs(value).max()), err_msg=key)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_x=st.integers(1, 9), n_a=st.integers(1, 7), m=st.integers(1, 5), T_x=st.integers(1, 12),
+    block_columns=st.sampled_from([1, 3, 8, bptt.fast.BLOCK_COLUMNS]), seed=st.integers(0, 10_000),
+)
+@example(n_x=9, n_a=2, m=1, T_x=1, block_columns=1, seed=0)  # n_x > n_a, one example, one step
+@example(n_x=1, n_a=7, m=1, T_x=12, block_columns=bptt.fast.BLOCK_COLUMNS, seed=1)
+def test_fast_lstm_equals_the_course_backward(n_x, n_a, m, T_x, block_columns, seed):
+    x, a0, parameters, da = random_case("lstm", n_x, n_a, m, T_x, seed)
+    caches = lstm_forward(x, a0, parameters)[3]
+    expected = lstm_backward(da, caches)
+    original = bptt.fast.BLOCK_COLUMNS
+    bptt.fast.BLOCK_COLUMNS = block_columns  # 1 and 3 force one or a few steps a block
+    try:
+        got = lstm_backward_fast(da, caches)
+    finally:
+        bptt.fast.BLOCK_COLUMNS = original
+    assert_course_numbers(got, expected)
+
+
+def test_the_carried_gradients_are_what_the_course_loop_hands_each_cell():
+    n_x, n_a, m, T_x = 4, 3, 2, 7
+    x, a0, parameters, da = random_case("lstm", n_x, n_a, m, T_x, seed=5)
+    caches = lstm_forward(x, a0, parameters)[3]
+    carried = np.full((T_x, n_a, m), np.nan), np.full((T_x, n_a, m), np.nan)
+    got = lstm_backward_in_blocks(da, caches, [7, 3, 0], carried)
+    assert_course_numbers(got, lstm_backward(da, caches))
+    # the course's loop, written out: what step t receives is what step t+1's cell returned
+    da_prevt, dc_prevt = np.zeros((n_a, m)), np.zeros((n_a, m))
+    for t in reversed(range(T_x)):
+        np.testing.assert_allclose(carried[0][t], da_prevt, rtol=1e-12, atol=1e-14, err_msg=f"da_prevt at t={t}")
+        np.testing.assert_allclose(carried[1][t], dc_prevt, rtol=1e-12, atol=1e-14, err_msg=f"dc_prevt at t={t}")
+        cell = lstm_cell_backward(da[:, :, t] + da_prevt, dc_prevt, caches[0][t])
+        da_prevt, dc_prevt = cell["da_prev"], cell["dc_prev"]
+
+
+@pytest.mark.parametrize("n_x, n_a, m, T_x", [(3, 4, 2, 5), (5, 2, 1, 3), (2, 3, 3, 1)])
+def test_fast_lstm_agrees_with_finite_differences(n_x, n_a, m, T_x):
+    """Against L = sum(da * a), whose gradient at a<t> is da[:,:,t]: no trust in the course's code needed."""
+    x, a0, parameters, da = random_case("lstm", n_x, n_a, m, T_x, seed=11)
+    got = lstm_backward_fast(da, lstm_forward(x, a0, parameters)[3])
+    numeric = numerical_gradients("lstm", x, a0, parameters, da)
+    for key, value in numeric.items():
+        scale = np.linalg.norm(got[key]) + np.linalg.norm(value) or 1.0  # dWf is zero at T_x = 1: c<0> is zeros
+        error = np.linalg.norm(got[key] - value) / scale
+        assert error < 1e-8, f"{key}: relative error {error:.1e}"
+
+
+def test_a_wrong_gate_gradient_fails_the_finite_difference_check():
+    """The check above can fail: one entry of dWo off by 1e-4 is caught."""
+    x, a0, parameters, da = random_case("lstm", 3, 4, 2, 5, seed=11)
+    got = lstm_backward_fast(da, lstm_forward(x, a0, parameters)[3])
+    got["dWo"][1, 2] += 1e-4
+    numeric = numerical_gradients("lstm", x, a0, parameters, da)["dWo"]
+    assert np.linalg.norm(got["dWo"] - numeric) / np.linalg.norm(numeric) > 1e-6
+
+
+def test_the_step_loop_allocates_no_arrays(monkeypatch):
+    """Peak memory is the buffers set up before the loop: a temporary (n_a, m) array per step would show as 256 KiB."""
+    n_x, n_a, m, T_x = 8, 64, 512, 6
+    monkeypatch.setattr(bptt.fast, "BLOCK_COLUMNS", 2 * m)  # three blocks of two steps
+    x, a0, parameters, da = random_case("lstm", n_x, n_a, m, T_x, seed=2)
+    caches = lstm_forward(x, a0, parameters)[3]
+    widest = 2
+    buffers = (
+        n_x * m * T_x  # dx
+        + 3 * 4 * n_a * (n_a + n_x) + 2 * 4 * n_a  # the stacked weights, dW and its per-block share; db and its share
+        + 4 * n_a * (n_a + n_x)  # the stacked weights' two parts, transposed
+        + (4 * n_a + (n_a + n_x) + n_a) * widest * m  # a block's gate gradients, [a_prev; xt] and da
+        + (4 * n_a + 9 * n_a) * m  # one step's gates, five intermediates, the carried pair, da0 and dc0
+    ) * 8
+    tracemalloc.start()
+    try:
+        lstm_backward_fast(da, caches)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < buffers + n_a * m * 8 // 4, f"peak {peak:,} B, buffers {buffers:,} B"
+
+
+def test_blocks_of_one_step_each_still_cover_the_sequence():
+    """With one step a block the kernel is the plain course loop, reordered: still the same numbers."""
+    x, a0, parameters, da = random_case("lstm", 2, 3, 2, 4, seed=3)
+    caches = lstm_forward(x, a0, parameters)[3]
+    got = lstm_backward_in_blocks(da, caches, [4, 3, 2, 1, 0])
+    assert_course_numbers(got, lstm_backward(da, caches))
