@@ -1,0 +1,15 @@
+import numpy as np
+
+
+def rnn_cell_backward(da_next, cache):
+    a_next, a_prev, xt, parameters = cache
+    Wax = parameters["Wax"]
+    Waa = parameters["Waa"]
+    # derivative of tanh
+    dtanh = np.multiply(da_next, 1 - np.square(np.tanh(a_next)))
+    dxt = np.dot(Wax.T, dtanh)
+    dWax = np.dot(dtanh, xt.T)
+    da_prev = np.dot(Waa.T, dtanh)
+    dWaa = np.dot(dtanh, a_prev.T)
+    dba = np.sum(dtanh, axis=1, keepdims=True)
+    return {"dxt": dxt, "da_prev": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
