@@ -6,6 +6,8 @@
 
 from .activations import sigmoid, softmax
 from .catalog import BUGS, Bug, bugs_for, get_bug
+from .fast import rnn_backward_fast
+from .fast_lstm import lstm_backward_fast
 from .gradcheck import GradCheck, gradient_check, numerical_gradients
 from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from .lstm_trace import LSTMTrace, trace_lstm
@@ -20,6 +22,7 @@ __all__ = [
     "sigmoid", "softmax",
     "rnn_cell_forward", "rnn_forward", "rnn_cell_backward", "rnn_backward",
     "lstm_cell_forward", "lstm_forward", "lstm_cell_backward", "lstm_backward",
+    "rnn_backward_fast", "lstm_backward_fast",
     "trace_rnn", "trace_lstm", "Trace", "RNNTrace", "LSTMTrace", "Step", "StepError", "Divergence",
     "differs", "max_abs_error",
     "BUGS", "Bug", "get_bug", "bugs_for", "RNNCode", "LSTMCode", "lstm_forward_with",
