@@ -1,8 +1,10 @@
 """A student's submission as text the checker can run: from a .py file, a notebook or a forum paste.
 
-Pasted code arrives damaged in predictable ways: curly quotes, non-breaking spaces, Markdown
-fences, `>>>` prompts, and indentation flattened to nothing. The fixes here are shown to the
-student (`Source.notes`, and the re-indented text itself), never applied silently.
+Pasted code arrives damaged in predictable ways: prose around it, Markdown fences, `>>>` and `In [3]:`
+prompts with their output, e-mail `> ` quoting, editor line numbers, curly quotes that broke the
+docstring, tabs, and indentation flattened to nothing. The fixes here are shown to the student
+(`Source.notes`, `Source.left_out`, and the code itself, whose line N is line N of the paste), never
+applied silently. Everything here is linear in the input and bounded: it runs in the app's process.
 
     source = from_text(open("homework.txt").read())
     source.code, source.notes, source.error  # code to run, what was fixed, or why it cannot run
@@ -11,7 +13,9 @@ student (`Source.notes`, and the re-indented text itself), never applied silentl
 import ast
 import json
 import re
+import threading
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 COURSE_FUNCTIONS = (
     "rnn_cell_forward", "rnn_forward", "rnn_cell_backward", "rnn_backward",
@@ -19,19 +23,57 @@ COURSE_FUNCTIONS = (
 )
 SKIPPED = "__skipped_imports__"  # the list, in the namespace the code runs in, of imports that failed
 MAX_CHARS = 200_000  # a whole course notebook's code is ~30 000 characters
+MAX_LINES = 20_000  # ... and ~800 lines; an abstract syntax tree costs ~1 kB a line
+MAX_LINE_CHARS = 10_000  # course lines are under 150 characters; Python 3.11 reads a long f-string in quadratic time
+MAX_BRACKETS = 200  # Python's own limit on nested brackets
+MAX_BLOCKS = 100  # Python's own limit on indentation levels
 MAX_NOTEBOOK_BYTES = 5 * MAX_CHARS  # the course notebook with its outputs is ~100 kB; parsing more is wasted work
 
-TYPOGRAPHY = {
+TYPOGRAPHY = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
     "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u3000": " ",
-    "\u2212": "-", "\u2013": "-", "\u00d7": "*",
+    "\u2212": "-", "\u2013": "-", "\u2014": "--", "\u00d7": "*", "\u2026": "...",
     "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "",
-}
+})
 # a line whose block ends the enclosing loop in every course function: it sits at function level
 AFTER_LOOP = re.compile(r"^(return\b|da0\s*=|caches\s*=\s*\(|gradients\s*=\s*\{)")
 DEDENT_KEYWORDS = re.compile(r"^(else|elif|except|finally)\b.*:$")
 TOP_LEVEL = re.compile(r"^(def |class |@|import |from \S+ import )")
+DEFINES = re.compile(r"^\s*(def |class |import |from \S+ import )", re.M)
+
+# Lines that are code even when they do not parse, so that Python's own message about them reaches the student
+_NAME = r"[A-Za-z_][\w.]*(?:\[[^\]\n]*\])*"
+CODE_SHAPE = re.compile(rf"""(?x)
+    (?:async\s+)?def\s+[A-Za-z_]\w*\s*\( | class\s+[A-Za-z_]\w*\s*[(:]
+  | for\s+[\w, ()]+\s+in\s+\S | (?:else|try|finally)\s*:? \s*(?:\#.*)?$ | (?:elif|except)\b.*:\s*(?:\#.*)?$
+  | (?:return|yield|raise|assert|del|global|nonlocal|pass|break|continue)\b
+  | import\s+[A-Za-z_][\w.]*\s*(?:\s+as\s+\w+)?(?:\s*,\s*[A-Za-z_][\w.]*(?:\s+as\s+\w+)?)*\s*(?:\#.*)?$
+  | from\s+[\w.]+\s+import\s | print\s*(?:>>|[^\s=(.,)\]:]) | @[A-Za-z_][\w.]*
+  | {_NAME}(?:\s*,\s*{_NAME})*\s*(?:=(?!=)|[-+*/%@&|^]=|//=|\*\*=|>>=|<<=) | [A-Za-z_][\w.]*\(
+""")
+# printed numpy arrays, as in the course's "expected output": `dx[1] = [-2.07 0.59  0.02]`
+NUMPY_PRINT = re.compile(r"=\s*(?:array\()?\[+\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?\s+[-+]?[\d.]")
+FENCE = re.compile(r"```+")
+FENCE_TAG = re.compile(r"\s*(?:python3?|py|ipython3?|pycon|text|plaintext|code|console)?\s*", re.I)
+REPL_PROMPT = re.compile(r"(>>>|\.\.\.)(?: |$)")
+IPY_IN = re.compile(r"\s*In\s*\[\s*\d*\s*\]:\s?")
+IPY_MORE = re.compile(r"\s*\.\.\.+:\s?")
+IPY_OUT = re.compile(r"\s*Out\s*\[\s*\d*\s*\]:")
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt)\b")
+QUOTED = re.compile(r"(?:> ?)+")
+NUMBERED = re.compile(r"(\s*)(\d{1,5})(?:[ \t]*[:|.](?=[ \t]|$)|(?=[ \t]|$))")
+QUOTE_RUN = re.compile(r"""(\s*)(["']{1,5})(.*?)(["']{1,5})?\s*$""")
+STRINGS = re.compile(r"""("{3}|'{3})(?s:.)*?(?:\1|\Z)|"(?:[^"\\\n]|\\.)*+"|'(?:[^'\\\n]|\\.)*+'|\#[^\n]*""")
+# why a line was left out, in the note that says so
+LEFT_OUT = {
+    "text": "as text, not code",
+    "output": "as printed output (after a >>> or In [n]: prompt), not code",
+    "traceback": "as an error message Python printed (a traceback), not code",
+    "cell": "as notebook cells that define nothing (tests and prints)",
+}
+_PARSE_LOCK = threading.Lock()  # CPython 3.11 keeps the AST converter's recursion depth per process, not per thread
 
 
 @dataclass(frozen=True)
@@ -47,13 +89,14 @@ class Problem:
 class Source:
     """The code to check, what was done to it, and the problem that stops it, if any."""
 
-    code: str  # what runs, line numbers as shown to the student
+    code: str  # what runs, line numbers as shown to the student (for a paste, line N is line N of the paste)
     original: str  # what was pasted or uploaded, as text
     notes: tuple = ()  # plain sentences: what was fixed or ignored
     reindented: bool = False  # True when the indentation was rebuilt: the student should confirm it
     error: Problem | None = None
     functions: tuple = ()  # the course functions the code defines, in course order
     cells: tuple = field(default=(), compare=False)  # notebooks: (cell number, first line in `code`) per kept cell
+    left_out: tuple = field(default=(), compare=False)  # pastes: (first line, last line, why) of what is not code
 
     def where(self, line: int | None) -> str:
         """'line 12', or for a notebook 'cell 7, line 3'. source.where(12) -> 'line 12'"""
@@ -65,37 +108,369 @@ class Source:
         return f"line {line}"
 
 
+class Refused(SyntaxError):
+    """Code too large or too deeply nested to parse safely; its `msg` is a plain sentence."""
+
+
+def parse(code: str, filename: str = "submission.py") -> ast.Module:
+    """The syntax tree of untrusted code, one parse at a time, in bounded time and memory.
+
+    Raises SyntaxError (IndentationError, or Refused for absurd sizes and nesting) and nothing
+    else: never RecursionError, MemoryError, SystemError or ValueError. parse("x = 1").body[0].lineno -> 1
+    """
+    _check_bounds(code, filename)
+    with _PARSE_LOCK:
+        try:
+            return ast.parse(code, filename)
+        except SyntaxError:
+            raise
+        except (RecursionError, MemoryError, SystemError):  # operator chains like a+a+...+a, thousands long
+            raise Refused("the code nests expressions too deeply for Python to read (thousands of operators, "
+                          "calls or attributes in one expression). Write it in steps.", (filename, 1, 1, "")) from None
+        except ValueError as e:
+            raise Refused(f"the code could not be read ({e}).", (filename, 1, 1, "")) from None
+
+
+def _check_bounds(code: str, filename: str) -> None:
+    """Refuse, before Python's parser sees it, what no submission needs: null bytes, huge lines, absurd nesting."""
+    def refuse(message: str, line: int):
+        raise Refused(message, (filename, line, 1, ""))
+
+    if "\0" in code:
+        refuse("the code contains a null character (\\0); paste it as text.", code.count("\n", 0, code.index("\0")) + 1)
+    lines = code.split("\n")
+    if len(lines) > MAX_LINES:
+        refuse(f"the code has {len(lines):,} lines; the checker reads at most {MAX_LINES:,}. Paste only your "
+               "functions.", MAX_LINES + 1)
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+    if len(lines[longest]) > MAX_LINE_CHARS:
+        refuse(f"line {longest + 1} has {len(lines[longest]):,} characters; the checker reads lines of at most "
+               f"{MAX_LINE_CHARS:,}.", longest + 1)
+    bare = STRINGS.sub(lambda m: "\n" * m.group().count("\n"), code)  # what nests is outside strings and comments
+    depth, levels = 0, [0]
+    for number, line in enumerate(bare.split("\n"), start=1):
+        body = line.lstrip()
+        if body and depth == 0 and not body.startswith("\\"):
+            width = len(line[: len(line) - len(body)].expandtabs(8))
+            while width < levels[-1]:
+                levels.pop()
+            if width > levels[-1]:
+                levels.append(width)
+            if len(levels) > MAX_BLOCKS:
+                refuse(f"line {number} is nested more than {MAX_BLOCKS} blocks deep, more than Python allows.", number)
+        opened = sum(body.count(c) for c in "([{")
+        if depth + opened > MAX_BRACKETS:
+            steps = (1 if c in "([{" else -1 for c in body if c in "()[]{}")
+            if max(accumulate(steps, initial=depth)) > MAX_BRACKETS:
+                refuse(f"line {number} nests brackets more than {MAX_BRACKETS} deep, more than Python allows. "
+                       "Write the expression in steps.", number)
+        depth = max(0, depth + opened - sum(body.count(c) for c in ")]}"))
+
+
 def normalise(text: str) -> tuple:
-    """Typography and paste debris removed: (text, notes).
+    """Paste debris removed line by line, the line count kept: (text, notes).
 
     normalise("print(“hi”)")[0] -> 'print("hi")'
     """
-    notes = []
+    lines, notes, left = _clean(text)
+    return "\n".join(lines), notes + _left_out_notes(left)
+
+
+def _clean(text: str) -> tuple:
+    """(lines, notes, {reason: [line numbers left out]}): typography, quoting, fences, numbers, prompts, tabs."""
+    notes, left = [], {}
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    fixed = "".join(TYPOGRAPHY.get(ch, ch) for ch in text)
+    fixed = text.translate(TYPOGRAPHY)
     if fixed != text:
         notes.append("Replaced curly quotes, non-breaking spaces and similar typography with plain characters.")
     lines = fixed.split("\n")
-    fences = [i for i, line in enumerate(lines) if line.strip().startswith("```")]
-    if len(fences) >= 2:  # a forum post: the code is what sits between the fences, the words around it are not
-        blocks = [lines[a + 1 : b] for a, b in zip(fences[0::2], fences[1::2])]
-        lines = [line for block in blocks for line in block + [""]]
-        notes.append("Took the code between the Markdown fences (```) and left out the text around it.")
-    elif fences:
-        lines = [line for line in lines if not line.strip().startswith("```")]
-        notes.append("Removed a Markdown code fence (```).")
-    if any(line.startswith(">>> ") for line in lines):
-        lines = [line[4:] if line.startswith((">>> ", "... ")) else line for line in lines]
-        notes.append("Removed >>> prompts.")
+    for step in (_unquote, _unfence, _unnumber, _unprompt, _untraceback, _repair_docstrings):
+        lines = step(lines, notes, left)
     if any("\t" in line[: len(line) - len(line.lstrip())] for line in lines):
-        lines = [_expand_leading_tabs(line) for line in lines]
-        notes.append("Replaced tabs in the indentation with 4 spaces each.")
-    return "\n".join(line.rstrip() for line in lines), notes
+        notes.append("Replaced tabs in the indentation with spaces (a tab is 4 columns).")
+    return [_expand_tabs(line, 4).rstrip() for line in lines], notes, left
 
 
-def _expand_leading_tabs(line: str) -> str:
+def _drop(left: dict, reason: str, number: int) -> str:
+    left.setdefault(reason, []).append(number)
+    return ""
+
+
+def _unquote(lines: list, notes: list, left: dict) -> list:
+    """An e-mail reply: code quoted with '> ' on every line."""
+    filled = [line for line in lines if line.strip()]
+    quoted = [line for line in filled if line.startswith(">") and not line.startswith(">>>")]
+    if len(quoted) < 3 or 2 * len(quoted) < len(filled):
+        return lines
+    notes.append("Removed the '> ' quoting of an e-mail reply.")
+    return [line[QUOTED.match(line).end():] if line.startswith(">") and not line.startswith(">>>") else line
+            for line in lines]
+
+
+def _unfence(lines: list, notes: list, left: dict) -> list:
+    """Markdown fences (```): the code is what sits between them, the words around them are not."""
+    fences = sum(len(FENCE.findall(line)) for line in lines)
+    if not fences:
+        return lines
+    inside = False
+    if fences % 2:  # one fence lost: the code is on the side of the other that defines something
+        first = next(i for i, line in enumerate(lines) if FENCE.search(line))
+        inside = bool(DEFINES.search("\n".join(lines[:first]))) and not DEFINES.search("\n".join(lines[first:]))
+    out = []
+    for number, line in enumerate(lines, start=1):
+        pieces, kept, dropped = FENCE.split(line), [], False
+        for k, piece in enumerate(pieces):
+            if k:
+                inside = not inside
+                if inside and FENCE_TAG.fullmatch(piece):
+                    piece = ""
+            if inside:
+                kept.append(piece)
+            elif piece.strip():
+                dropped = True
+        out.append("".join(kept))
+        if dropped and not "".join(kept).strip():
+            _drop(left, "text", number)
+    notes.append("Took the code from between the Markdown fences (```).")
+    return out
+
+
+def _unnumber(lines: list, notes: list, left: dict) -> list:
+    """Line numbers copied with the code from an editor or a site ('12  dz = ...'): the gutter is removed."""
+    filled = [line for line in lines if line.strip()]
+    found = [(m, line) for line in filled if (m := NUMBERED.match(line))]
+    numbers = [int(m.group(2)) for m, _ in found]
+    steps = sum(b == a + 1 for a, b in zip(numbers, numbers[1:]))
+    if len(found) < 3 or 5 * len(found) < 4 * len(filled) or 5 * steps < 4 * (len(numbers) - 1):
+        return lines
+    starts = [len(line) - len(line[m.end():].lstrip()) for m, line in found if line[m.end():].strip()]
+    gutter = min(starts, default=0)
+    notes.append("Removed the line numbers copied with the code.")
+    return [line[max(gutter, m.end()) if not line[m.end():].strip() else gutter:]
+            if (m := NUMBERED.match(line)) and line[:gutter].strip() == line[: m.end()].strip() else line
+            for line in lines]
+
+
+def _unprompt(lines: list, notes: list, left: dict) -> list:
+    """>>> and ... prompts, IPython's In [n]: and Out[n]:. What the prompts printed is left out, and so is a
+    notebook copy's cell that defines nothing (a test, a print), as the notebook reader does."""
+    repl = any(line.startswith(">>>") for line in lines)
+    ipython = any(IPY_IN.match(line) for line in lines)
+    if not (repl or ipython):
+        return lines
+    out, printed, cells = [], False, []  # printed: the lines that follow are a prompt's output
+    for number, line in enumerate(lines, start=1):
+        if repl and (m := REPL_PROMPT.match(line)):
+            out.append(line[m.end():])
+            printed = True
+        elif ipython and (m := IPY_IN.match(line)):
+            out.append(line[m.end():])
+            printed = False
+            cells.append(len(out) - 1)
+        elif ipython and (m := IPY_MORE.match(line)):
+            out.append(line[m.end():])
+        elif ipython and IPY_OUT.match(line):
+            out.append(_drop(left, "output", number))
+            printed = True
+        elif printed and line.strip():
+            out.append(_drop(left, "output", number))
+        else:
+            out.append(line)
+            printed = printed and ipython
+    for start, end in zip(cells, cells[1:] + [len(out)]):
+        if not DEFINES.search("\n".join(out[start:end])):
+            out[start:end] = [_drop(left, "cell", i + 1) if row.strip() else row for i, row in enumerate(out[start:end], start)]
+    notes.append("Removed the >>> prompts." if repl else "Removed the In [n]: prompts of a notebook copy.")
+    return out
+
+
+def _untraceback(lines: list, notes: list, left: dict) -> list:
+    """A traceback pasted after the code, down to its last line ('ValueError: ...')."""
+    out, inside = [], False
+    for number, line in enumerate(lines, start=1):
+        if TRACEBACK.search(line):
+            inside = True
+        elif inside and (DEFINES.match(line) and not line[:1].isspace()):
+            inside = False
+        if inside:
+            out.append(_drop(left, "traceback", number))
+            inside = not (EXCEPTION_LINE.match(line) and not TRACEBACK.search(line))
+        else:
+            out.append(line)
+    return out
+
+
+def _repair_docstrings(lines: list, notes: list, left: dict) -> list:
+    """Docstring quotes a forum mangled: “”" or ”” at the start, "" or """" at the end, all made triple."""
+    out, header, delimiter, repaired = [], False, None, []
+    for number, line in enumerate(lines, start=1):
+        body = line.strip()
+        if delimiter is not None:  # inside a docstring whose opening was repaired or seen
+            m = QUOTE_RUN.fullmatch(line)
+            if m and not m.group(3) and not m.group(4):
+                fixed, delimiter = m.group(1) + delimiter, None
+            elif re.search(r"""["']{2,5}\s*$""", line):
+                fixed, delimiter = re.sub(r"""["']{2,5}(\s*)$""", delimiter + r"\1", line), None
+            elif delimiter in line:
+                fixed, delimiter = line, None
+            else:
+                fixed = line
+        elif header and body:
+            header, fixed = False, line
+            m = QUOTE_RUN.fullmatch(line)
+            if m and not _is_string(body):
+                run, text, close = m.group(2), m.group(3), m.group(4)
+                quote = '"""' if '"' in run else "'''"
+                if close and (text or len(close) >= 2):  # a one-line docstring
+                    fixed = m.group(1) + quote + text + quote
+                elif not (len(run) == 1 and text):  # a lone " starting prose is not a docstring
+                    fixed, delimiter = m.group(1) + quote + text + (close or ""), quote
+            elif m and len(m.group(2)) == 3 and not m.group(4):
+                delimiter = m.group(2)
+        else:
+            header = header if not body else bool(re.match(r"(async\s+)?(def|class)\s.*:\s*(#.*)?$", body))
+            fixed = line
+        if fixed != line:
+            repaired.append(number)
+        out.append(fixed)
+    if repaired:
+        notes.append(f"Repaired mangled docstring quotes (such as “”\" or \"\") on {_lines(repaired)}.")
+    return out
+
+
+def _is_string(body: str) -> bool:
+    try:
+        tree = parse(body)
+    except SyntaxError:
+        return False
+    return len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant)
+
+
+def _expand_tabs(line: str, width: int) -> str:
     body = line.lstrip(" \t")
-    return line[: len(line) - len(body)].replace("\t", "    ") + body
+    return line[: len(line) - len(body)].expandtabs(width) + body
+
+
+def _lines(numbers: list) -> str:
+    """'line 3', 'lines 1-2, 5 and 40-41' for sorted 1-based line numbers."""
+    spans = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    words = [f"{a}" if a == b else f"{a}-{b}" for a, b in spans]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return ("line " if len(numbers) == 1 else "lines ") + listed
+
+
+def _left_out_notes(left: dict) -> list:
+    return [f"Left out {_lines(sorted(left[why]))} {words}." for why, words in LEFT_OUT.items() if left.get(why)]
+
+
+def _spans(left: dict) -> tuple:
+    """(first, last, why) for each run of lines left out for one reason, in line order."""
+    spans = []
+    for why in LEFT_OUT:
+        for n in sorted(left.get(why, ())):
+            if spans and spans[-1][2] == why and spans[-1][1] == n - 1:
+                spans[-1][1] = n
+            else:
+                spans.append([n, n, why])
+    return tuple(sorted(tuple(s) for s in spans))
+
+
+def prose_lines(lines: list) -> list:
+    """The 0-based indices of the lines that are words, not code: the prose of a forum post around its code.
+
+    A line is code when it parses (a block opener with a body added), when it has the shape of code that
+    Python will reject with a message of its own (`def f(x)`, `print x`, `dz = (1 - a`), or when it sits
+    inside a triple-quoted string or a bracket opened by code. A line that parses only by accident
+    ('Thanks', 'Edit: solved', a printed `(3, 10)`) is code only between two code lines.
+    prose_lines(["Here's my code:", "def f():", "return 1"]) -> [0]
+    """
+    labels, i, delimiter = [None] * len(lines), 0, None
+    while i < len(lines):
+        body = lines[i].strip()
+        group = 1
+        if delimiter is not None:
+            labels[i] = "code"
+        elif not body:
+            pass
+        elif body.startswith("#") or _open_triple(body, None) is not None:  # a comment, or a docstring begins
+            labels[i] = "code"
+        elif (tree := _parse_line(body)) is not None:
+            labels[i] = "weak" if _accidental(tree) else "code"
+        elif NUMPY_PRINT.search(body):
+            labels[i] = "text"
+        elif CODE_SHAPE.match(body):
+            group = _statement_length(lines, i, 100)
+            labels[i : i + group] = ["code"] * group
+        elif (group := _statement_length(lines, i, 20)) > 1 and _parse_line("\n".join(lines[i : i + group])):
+            labels[i : i + group] = ["code"] * group
+        else:
+            group, labels[i] = 1, "text"
+        for row in lines[i : i + group]:
+            if labels[i] == "code":
+                delimiter = _open_triple(row, delimiter)
+        i += group
+    strong = [n for n, label in enumerate(labels) if label in ("code", "text")]
+    before, after, k = {}, {}, 0
+    for n, label in enumerate(labels):
+        while k < len(strong) and strong[k] < n:
+            k += 1
+        if label == "weak":
+            before[n] = labels[strong[k - 1]] if k else None
+            after[n] = labels[strong[k]] if k < len(strong) else None
+    return [n for n, label in enumerate(labels)
+            if label == "text" or (label == "weak" and not (before[n] == after[n] == "code"))]
+
+
+def _parse_line(text: str) -> ast.Module | None:
+    """The line's tree, with `pass` as the body of a block it opens; None when it does not parse."""
+    for candidate in (text, text + "\n pass") if text.rstrip().endswith(":") else (text,):
+        try:
+            return parse(candidate)
+        except SyntaxError:
+            pass
+    return None
+
+
+def _accidental(tree: ast.Module) -> bool:
+    """True for a line that is code only by accident: names, numbers and operators, or a bare annotation."""
+    if len(tree.body) != 1:
+        return False
+    node = tree.body[0]
+    if isinstance(node, ast.AnnAssign):
+        return node.value is None
+    calls = (ast.Call, ast.Attribute, ast.Subscript, ast.Lambda, ast.JoinedStr, ast.Await, ast.Yield, ast.NamedExpr)
+    return isinstance(node, ast.Expr) and not any(
+        isinstance(n, calls) or (isinstance(n, ast.Constant) and isinstance(n.value, str)) for n in ast.walk(node))
+
+
+def _statement_length(lines: list, start: int, most: int) -> int:
+    """How many lines the statement starting at `start` spans: while brackets are open or a line ends in \\."""
+    depth, n = 0, start
+    while n < min(len(lines), start + most):
+        depth += _bracket_balance(lines[n])
+        n += 1
+        if depth <= 0 and not lines[n - 1].rstrip().endswith("\\"):
+            break
+    return n - start
+
+
+def _open_triple(line: str, delimiter: str | None) -> str | None:
+    """The triple quote still open at the end of the line, given the one open at its start."""
+    if delimiter is not None:
+        end = line.find(delimiter)
+        if end < 0:
+            return delimiter
+        line = line[end + 3:]
+    for m in STRINGS.finditer(line):
+        token = m.group()
+        if token[:3] in ('"""', "'''") and (len(token) < 6 or not token.endswith(token[:3])):
+            return token[:3]
+    return None
 
 
 def lost_indentation(code: str) -> bool:
@@ -119,12 +494,13 @@ def _opens_block(line: str) -> bool:
     return code.endswith(":") and not code.lstrip().startswith(("lambda", "{"))
 
 
-def reindent(code: str) -> str:
+def reindent(code: str) -> str | None:
     """Best-effort indentation for code that lost it, using the shape of the course's functions.
 
     A `def` starts at column 0; a line ending in ':' opens a block; else/elif/except close one;
     a line the course writes after its loop (return, da0 = ..., caches = (...)) goes back to
     function level. Lines inside open brackets are continuation lines. The student confirms it.
+    None when the blocks would nest deeper than Python allows: the result stays linear in the input.
     """
     out, depth, stack, brackets, in_string = [], 0, [], 0, False
     for raw in code.split("\n"):
@@ -151,32 +527,38 @@ def reindent(code: str) -> str:
             if _opens_block(line) and not in_string:
                 stack.append(depth)
                 depth += 1
+                if depth >= MAX_BLOCKS:
+                    return None
         brackets = max(0, brackets + _bracket_balance(line))
     return "\n".join(out)
 
 
 def _bracket_balance(line: str) -> int:
-    code = re.sub(r"(\"[^\"]*\"|'[^']*')", "", line.split("#")[0])
+    code = STRINGS.sub("", line)
     return sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
 
 
 def problem_of(code: str) -> Problem | None:
     """A syntax or indentation error, or None when the code parses. Parsing never runs the code."""
+    return _parsed(code)[1]
+
+
+def _parsed(code: str) -> tuple:
+    """(tree, None) or (None, the problem)."""
     try:
-        ast.parse(code)
+        return parse(code), None
+    except Refused as e:
+        return None, Problem("syntax", e.msg, e.lineno)
     except IndentationError as e:  # a subclass of SyntaxError: test it first
-        return Problem("indentation", f"IndentationError: {e.msg}", e.lineno)
+        return None, Problem("indentation", f"IndentationError: {e.msg}", e.lineno)
     except SyntaxError as e:
-        return Problem("syntax", f"SyntaxError: {e.msg}", e.lineno)
-    except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
-        return Problem("syntax", f"the code could not be parsed: {type(e).__name__}", None)
-    return None
+        return None, Problem("syntax", f"SyntaxError: {e.msg}", e.lineno)
 
 
-def defined_functions(code: str) -> tuple:
-    """The course functions the code defines at top level, in course order."""
+def defined_functions(code: str | ast.Module) -> tuple:
+    """The course functions the code (or its tree) defines at top level, in course order."""
     names = set()
-    for node in ast.parse(code).body:
+    for node in (parse(code) if isinstance(code, str) else code).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             names.add(node.name)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
@@ -188,25 +570,36 @@ def keep_definitions(tree: ast.Module) -> tuple:
     """The module with only what defines things: (tree, number of statements dropped).
 
     Kept: imports (each wrapped so a missing course helper like `rnn_utils` is skipped),
-    def and class, and assignments without calls (constants, lambdas). Dropped: test calls,
-    prints, `np.random.seed(...)`, `if __name__ == ...` blocks. Line numbers are kept.
+    def and class, and assignments to plain names without calls (constants, lambdas). Dropped:
+    test calls, prints, `np.random.seed(...)`, `if __name__ == ...` blocks, and assignments into
+    something (`gradients["dx"][1] = ...`, a pasted expected output). Line numbers are kept.
     """
     body, dropped = [], 0
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             module = node.module if isinstance(node, ast.ImportFrom) else ", ".join(a.name for a in node.names)
-            skipped = ast.parse(f"{SKIPPED}.append({module!r})").body  # the report lists what was skipped
-            handler = ast.ExceptHandler(type=ast.Name("ImportError", ast.Load()), name=None, body=skipped)
+            skipped = ast.Expr(ast.Call(  # __skipped_imports__.append(module): the report lists what was skipped
+                ast.Attribute(ast.Name(SKIPPED, ast.Load()), "append", ast.Load()), [ast.Constant(module)], []))
+            handler = ast.ExceptHandler(type=ast.Name("ImportError", ast.Load()), name=None, body=[skipped])
             wrapped = ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[])
-            body.append(ast.fix_missing_locations(ast.copy_location(wrapped, node)))
+            body.append(_located(wrapped, node))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             body.append(node)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not _calls(node.value):
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not _calls(node.value) \
+                and all(isinstance(t, ast.Name) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
             body.append(node)
         else:
             dropped += 1
     tree = ast.Module(body=body, type_ignores=[])
     return ast.fix_missing_locations(tree), dropped
+
+
+def _located(new: ast.AST, old: ast.AST) -> ast.AST:
+    """`new` and every node in it at `old`'s place, so errors in it point at the student's line."""
+    for node in ast.walk(new):
+        if "lineno" in node._attributes and not hasattr(node, "lineno"):
+            ast.copy_location(node, old)
+    return new
 
 
 def _calls(node: ast.AST) -> bool:
@@ -219,29 +612,60 @@ def _calls(node: ast.AST) -> bool:
 
 
 def from_text(text: str, reindent_lost: bool = True) -> Source:
-    """A pasted or uploaded .py/.txt: normalised, re-indented if the indentation was lost, checked.
+    """A pasted or uploaded .py/.txt: paste debris and prose left out, re-indented if the indentation was lost.
 
-    from_text("def rnn_backward(da, caches):\\nreturn {}").reindented -> True
+    Line N of `code` is line N of the paste; what was left out is blank there and listed in `notes`.
+    from_text("Here's my code:\\ndef rnn_backward(da, caches):\\nreturn {}").reindented -> True
     """
     if len(text) > MAX_CHARS:
         return Source(code="", original=text[:MAX_CHARS], error=_too_long(len(text)))
-    code, notes = normalise(text)
+    if text.count("\n") >= MAX_LINES:
+        return Source(code="", original=text, error=_too_long(len(text), text.count("\n") + 1))
+    lines, notes, left = _clean(text)
+    code = "\n".join(lines)
+    try:
+        _check_bounds(code, "submission.py")
+    except Refused as e:  # no paste cleaning makes such code readable: say so before any more work
+        return Source(code=code, original=text, notes=tuple(notes), error=Problem("syntax", e.msg, e.lineno))
+    tree, problem = _parsed(code)
+    if problem is not None:
+        prose = prose_lines(lines)
+        if prose:
+            for n in prose:
+                lines[n] = _drop(left, "text", n + 1)
+            code = "\n".join(lines)
+            tree, problem = _parsed(code)
+    if problem is not None and "\t" in text:  # tabs mixed with spaces may have been written 8 columns wide
+        wide = "\n".join(_expand_tabs(line, 8) for line in _clean(text)[0])
+        wide = "\n".join("" if n + 1 in left.get("text", ()) else row for n, row in enumerate(wide.split("\n")))
+        wide_tree, wide_problem = _parsed(wide)
+        if wide_problem is None:
+            code, tree, problem = wide, wide_tree, None
+            notes = [note.replace("a tab is 4 columns", "a tab is 8 columns, as Python counts them")
+                     for note in notes]
+    notes += _left_out_notes(left)
     reindented = False
-    problem = problem_of(code)
     if problem is not None and problem.kind == "indentation" and lost_indentation(code):
-        if reindent_lost:
-            candidate = reindent(code)
-            if problem_of(candidate) is None:
-                code, problem, reindented = candidate, None, True
-                notes.append("The indentation was lost (as happens when code is pasted into a forum). It was "
-                             "rebuilt from the code's structure: check that each loop ends where you meant it to.")
-        if problem is not None:
+        candidate = reindent(code) if reindent_lost else None
+        rebuilt, later = _parsed(candidate) if candidate is not None else (None, problem)
+        if later is None or (later.kind == "syntax" and _fails_alone(candidate, later)):
+            code, tree, problem, reindented = candidate, rebuilt, later, True
+            notes.append("The indentation was lost (as happens when code is pasted into a forum). It was "
+                         "rebuilt from the code's structure: check that each loop ends where you meant it to.")
+        else:
             problem = Problem("indentation", "The indentation was lost, and it could not be rebuilt "
                               f"automatically ({problem.message}). Indent the code again and paste it once more.",
                               problem.line)
-    return _finish(Source(code=code, original=text, notes=tuple(notes), reindented=reindented, error=problem))
+    source = Source(code=code, original=text, notes=tuple(notes), reindented=reindented, error=problem,
+                    left_out=_spans(left))
+    return _finish(source, tree)
 
 
+def _fails_alone(code: str, problem: Problem) -> bool:
+    """True when the line Python complains about is wrong on its own (`print x`), whatever its indentation."""
+    rows = code.split("\n")
+    return problem.line is not None and 0 < problem.line <= len(rows) and \
+        _parse_line(rows[problem.line - 1].strip()) is None
 def from_notebook(raw: str | bytes) -> Source:
     """The function definitions of a Jupyter notebook; test cells, prints and magics are left out."""
     import nbformat  # only notebooks need it
@@ -280,7 +704,8 @@ def from_notebook(raw: str | bytes) -> Source:
     if len(code) > MAX_CHARS:
         return Source(code="", original=code[:MAX_CHARS], error=_too_long(len(code)))
     notes = (f"Read {len(kept)} code cell(s) with definitions from the notebook; test cells were left out.",)
-    return _finish(Source(code=code, original=code, notes=notes, cells=tuple(cells), error=problem_of(code)))
+    tree, problem = _parsed(code)
+    return _finish(Source(code=code, original=code, notes=notes, cells=tuple(cells), error=problem), tree)
 
 
 def from_file(name: str, data: bytes) -> Source:
@@ -297,16 +722,17 @@ def from_file(name: str, data: bytes) -> Source:
     return from_text(text)
 
 
-def _too_long(chars: int) -> Problem:
-    return Problem("syntax", f"the code has {chars:,} characters; the checker reads at most {MAX_CHARS:,}. "
-                   "Paste only your functions.", None)
+def _too_long(chars: int, lines: int = 0) -> Problem:
+    size = f"{lines:,} lines; the checker reads at most {MAX_LINES:,}" if lines else \
+        f"{chars:,} characters; the checker reads at most {MAX_CHARS:,}"
+    return Problem("syntax", f"the code has {size}. Paste only your functions.", None)
 
 
-def _finish(source: Source) -> Source:
+def _finish(source: Source, tree: ast.Module | None = None) -> Source:
     """Fill in the functions found, or the missing-function problem."""
     if source.error is not None:
         return source
-    functions = defined_functions(source.code)
+    functions = defined_functions(tree if tree is not None else source.code)
     if not functions:
         problem = Problem("missing-function", "no course function found. Define at least one of: "
                           + ", ".join(COURSE_FUNCTIONS) + ", with the course's names.", None)
