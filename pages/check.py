@@ -1,127 +1,177 @@
 """Check your code: paste or upload your own rnn_backward / lstm_backward and see where and why it goes wrong.
 
 The code runs in a separate, limited process (bptt.check); this page only reads the report
-and draws it. Nothing the student's code does can raise here.
+and draws it, in the words of bptt/ui/check_words.py. Whatever the code or a client's widget
+values are, the student sees a message that says what went wrong and what to do, never a
+traceback: each stage below catches what it did not foresee, logs it and says so.
 """
+
+import logging
 
 import numpy as np
 import streamlit as st
 
-from bptt.check import check, explain, from_file, from_text
+from bptt.check import check, from_text
 from bptt.figures.heatmap import heatmap
 from bptt.trace import differs, max_abs_error
+from bptt.ui import check_words as words
 from bptt.ui.entry import through_app
 from bptt.ui.table import markdown_table
+from bptt.ui.widget_values import dropped_values, forgive_odd_widget_values_once
 
+forgive_odd_widget_values_once()  # a value a client sends that no widget can hold reads as no value
 through_app()
 
+LOG = logging.getLogger(__name__)
 K = "check:"
+CHOICES = (K + "function", K + "probe", K + "t", K + "quantity")  # the side-by-side's widgets
 SCOPES = {"input": "handed to the cell", "step": "returned by the cell", "total": "running total after the step"}
 EVIDENCE = {"whole": "your whole run", "cell": "your cell alone", "loop": "your loop with the reference cell",
             "forward": "your forward's caches"}
-KINDS = {
-    "syntax": "Python cannot read this code",
-    "indentation": "The indentation is broken",
-    "missing-function": "A function is missing",
-    "runtime": "Your code raised an error",
-    "shape": "A shape error",
-    "timeout": "Your code ran too long",
-    "memory": "Your code used too much memory",
-    "output": "Your code returned something the checker cannot read",
-}
+LONG_LISTING = 60  # lines; a longer listing scrolls inside its box
+# Pasted code is code: the text boxes use the same monospace font as the listings.
+CSS = """<style>
+  .st-key-check-text textarea, .st-key-check-rebuilt textarea {
+    font-family: "Source Code Pro", ui-monospace, monospace; font-size: 0.85rem; line-height: 1.45;}
+  .st-key-check-verdict .stAlert p {font-size: 1.05rem;}
+</style>"""
 
 
-def read_input():
-    """The submission as a Source, from the uploaded file if there is one, else from the text box."""
-    paste, upload = st.tabs(["Paste your code", "Upload a file"])
-    text = paste.text_area("Your functions (rnn_cell_backward, rnn_backward, lstm_…): pasted from the notebook "
-                           "or a forum post", height=260, key=K + "text",
-                           placeholder="def rnn_backward(da, caches):\n    ...")
-    file = upload.file_uploader("A .py file, the course's .ipynb notebook, or a .txt of pasted code",
-                                type=["py", "ipynb", "txt"], key=K + "file")
+def read_input() -> words.Submission | None:
+    """The input form: the check button is there at once and takes whatever is in the box or the upload."""
+    with st.form(K + "form", border=False, enter_to_submit=False):
+        paste, upload = st.tabs(["Paste your code", "Upload a file"])
+        text = paste.text_area("Your functions (rnn_cell_backward, rnn_backward, lstm_…): pasted from the notebook "
+                               "or a forum post, prose and all", height=260, key=K + "text",
+                               placeholder="def rnn_backward(da, caches):\n    ...")
+        file = upload.file_uploader("A .py file, the course's .ipynb notebook, or a .txt of pasted code",
+                                    type=["py", "ipynb", "txt"], key=K + "file")
+        pressed = st.form_submit_button("Check my code", type="primary", key=K + "run", icon=":material/fact_check:")
+    if not pressed:
+        return None
     if file is not None:
-        return from_file(file.name, file.getvalue())
-    if text.strip():
-        return from_text(text)
-    return None
+        return words.read_upload(str(file.name), file.getvalue())
+    return words.read_paste(text)
 
 
-def confirm_reindent(source):
-    """Rebuilt indentation is a guess: show it, let the student edit it, check only what they confirm."""
-    st.warning("Your code lost its indentation (as happens when code is pasted into a forum). It was rebuilt "
-               "from the code's structure. Check that every loop ends where you meant it to, edit if needed, "
-               "then run the check.", icon=":material/format_indent_increase:")
-    edited = st.text_area("Rebuilt code", value=source.code, height=320, key=K + "rebuilt")
-    return from_text(edited, reindent_lost=False) if edited != source.code else source
-
-
-def run_check(source):
+def run_check(submission: words.Submission) -> None:
+    """Check the submission and keep its report for the reruns that follow; say why when there is nothing to check."""
+    for key in (K + "report", K + "label", K + "read", K + "rebuilt", *CHOICES):
+        st.session_state.pop(key, None)
+    if submission.source is None:
+        st.error(submission.problem, icon=":material/error:")
+        return
     with st.status("Checking your code…", expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(message, fraction):
             status.update(label=message)
-            bar.progress(fraction)
+            bar.progress(min(max(float(fraction), 0.0), 1.0))
 
         try:
-            report = check(source, progress=progress)
-        except Exception as error:  # the checker itself failed: say so, keep serving
+            report = check(submission.source, progress=progress)
+        except Exception:  # the checker itself failed: say so, keep serving
+            LOG.exception("the check failed")
             status.update(label="The check could not run", state="error")
-            st.error(f"The checker failed on this submission ({type(error).__name__}). Please report it with your code.")
-            return None
-        status.update(label=f"Checked in {report.seconds:.1f} s", state="complete", expanded=False)
-    return report
+            st.error("The checker itself failed on this code, so it says nothing about whether your code is right. "
+                     "Check again; if it happens again, please report it with your code.", icon=":material/error:")
+            return
+        status.update(label=f"Checked {submission.label} in {report.seconds:.1f} s", state="complete", expanded=False)
+    st.session_state[K + "report"] = report
+    st.session_state[K + "label"] = submission.label
+    st.session_state[K + "read"] = submission.notes
 
 
-def show_line(source, line, missing=False):
-    """The student's own code around `line`, the line marked."""
-    if not line:
+def show_line(source, line, missing=False, caption="Your code") -> None:
+    """The few lines around `line`, numbered as in the report, the line marked where it stays in view."""
+    if not isinstance(line, int) or not 0 < line <= source.code.count("\n") + 1:
         return
-    lines = source.code.split("\n")
-    lo, hi = max(0, line - 3), min(len(lines), line + 2)
-    marker = "  # ← the line is missing after this one" if missing else "  # ← here"
-    snippet = "\n".join(row + (marker if n + 1 == line else "") for n, row in enumerate(lines[lo:hi], start=lo))
-    st.caption(f"Your code, {source.where(line)}")
-    st.code(snippet, language="python", line_numbers=False)
+    st.caption(f"{caption}, {source.where(line)}")
+    st.code(words.snippet(source.code, line, missing=missing), language="python", wrap_lines=True)
 
 
-def show_verdict(report):
-    if report.error is not None:
-        error = report.error
-        st.error(f"**{KINDS.get(error['kind'], 'Error')}** ({error['kind']}): {error['message']}", icon=":material/error:")
-        show_line(report.source, error.get("line"))
-    elif report.ok:
-        st.success("Every function matches the reference on every input: the course example, non-square "
-                   "sizes, m = 1 and a long sequence.", icon=":material/check_circle:")
-    else:
-        st.warning("Your code runs, but its results differ from the reference.", icon=":material/search:")
-    for note in (*report.source.notes, *report.notes):
-        st.info(note, icon=":material/info:")
+def show_verdict(report) -> None:
+    """The verdict first, in the words of what happened: the obvious sentence, where the mistake lives, then details."""
+    summary = [str(s) for s in report.summary if str(s).strip()]
+    blame = words.blame_sentence(report.blame)
+    with st.container(key=K + "verdict"):
+        if report.error is not None:
+            title, advice = words.headline(report.error)
+            body = [f"**{title}.**", str(report.error.get("message", "")), *summary, advice]
+            st.error("\n\n".join(b for b in body if b), icon=":material/error:")
+            show_line(report.source, report.error.get("line"))
+        elif report.ok:
+            body = ["**Your code matches the reference.** Every function matches on every input: the course "
+                    "example, non-square sizes, m = 1 and a long sequence.", *summary]
+            st.success("\n\n".join(body), icon=":material/check_circle:")
+        else:
+            lead, *rest = summary or ["Your code runs, but its results differ from the reference."]
+            body = [f"**{lead}**", " ".join(rest), blame or ""]
+            st.warning("\n\n".join(b for b in body if b), icon=":material/search:")
+    for note in (*st.session_state.get(K + "read", ()), *report.notes):
+        st.caption(f":material/info: {note}")
     for match in report.bugs:
         bug = match.bug
         with st.container(border=True):
             st.markdown(f"#### Likely bug: {bug.title}")
-            st.markdown(f"`{bug.id}` in `{bug.function}` · seen in {EVIDENCE[match.evidence]}")
+            st.markdown(f"`{bug.id}` in `{bug.function}` · seen in {EVIDENCE.get(match.evidence, 'your run')}")
             st.markdown(f"**What happens.** {bug.why}")
             st.markdown(f"**Hint.** {bug.hint}")
             show_line(report.source, match.line, match.missing)
-    if report.divergence is not None:
-        st.markdown(f"**First difference.** {explain(report.divergence)}")
+    first = words.first_difference(report.divergence, steps_ran(report))
+    if first is not None:
+        st.markdown(f"**First difference.** {first}")
         if not report.bugs and report.error is None:
-            st.caption("This does not match any bug in the catalog: start from this first difference.")
+            st.caption("This does not match a bug the checker knows: start from this first difference.")
     if report.functions:
         rows = []
         for name, f in report.functions.items():
             bad = [k for k, v in f["outputs"].items() if not v["ok"]]
-            rows.append({"function": name, "verdict": "matches" if f["ok"] else "differs",
-                         "wrong outputs": ", ".join(bad) or "—"})
+            rows.append({"function": name, "verdict": words.match_label(f["ok"]), "wrong outputs": ", ".join(bad) or "—"})
         st.markdown(markdown_table(rows))
-    if report.stdout.strip():
+    if str(report.stdout).strip():
         with st.expander("What your code printed"):
-            st.text(report.stdout)
+            st.text(str(report.stdout))
 
 
-def side_by_side(report):
+def steps_ran(report) -> bool | None:
+    """Whether the student's loop called its cell on the input of the first difference (None: not known)."""
+    d = report.divergence
+    for probe, run, _ in report.runs.get(getattr(d, "function", None), ()):
+        if probe is d.probe:
+            return bool(run.steps)
+    return None
+
+
+def show_code_that_ran(report) -> None:
+    """When what ran is not what was pasted (prose left out, fences, prompts, re-indented): show what ran."""
+    source = report.source
+    if not words.changed(source):
+        return
+    ran = source.error is None
+    st.markdown("### The code that ran" if ran else "### The code the checker read")
+    st.caption("This is not exactly what you pasted. The line numbers are the ones this report uses.")
+    for note in source.notes:
+        st.markdown(f"- {note}")
+    lines = {}
+    if report.error is not None and isinstance(report.error.get("line"), int):
+        lines[report.error["line"]] = False
+    for match in report.bugs:
+        if isinstance(match.line, int):
+            lines.setdefault(match.line, match.missing)
+    long = source.code.count("\n") + 1 > LONG_LISTING
+    st.code(words.marked(source.code, lines), language="python", line_numbers=True, wrap_lines=True,
+            height=560 if long else "content")
+    with st.expander("Edit this code and check it again", expanded=source.reindented):
+        if source.reindented:
+            st.caption("The indentation was rebuilt from the code's structure: check that every loop ends where "
+                       "you meant it to.")
+        with st.form(K + "again", border=False, enter_to_submit=False):
+            st.text_area("The code that ran", value=source.code, height=320, key=K + "rebuilt")
+            st.form_submit_button("Check this code", key=K + "recheck")
+
+
+def side_by_side(report) -> None:
     """Step through the student's loop next to the reference's, on the same input."""
     if not report.runs:
         return
@@ -129,24 +179,29 @@ def side_by_side(report):
     function = st.selectbox("Function", list(report.runs), key=K + "function")
     runs = report.runs[function]
     names = [probe.name for probe, _, _ in runs]
-    default = names.index(report.divergence.probe.name) if report.divergence and report.divergence.probe.name in names else 0
+    d = report.divergence
+    default = names.index(d.probe.name) if d is not None and d.probe.name in names else 0
     probe_name = st.selectbox("Input", names, index=default, key=K + "probe",
                               format_func=lambda n: f"{n} ({runs[names.index(n)][0].sizes})")
     probe, run, reference = runs[names.index(probe_name)]
     order = reference.order
     if not order:
-        st.info("The reference loop ran no step on this input.")
+        st.info("The reference loop runs no step on this input.")
         return
     by_t = {step.t: step for step in run.steps}
-    first = report.divergence.t if report.divergence and report.divergence.probe is probe else None
+    first = d.t if d is not None and d.probe is probe else None
     t = st.select_slider("Step (the backward loop runs from t = T_x-1 down to 0)", options=list(order),
                          value=first if first in order else order[0], key=K + "t",
                          format_func=lambda t: f"t = {t}")
     ref_step = reference.step(t)
     step = by_t.get(t)
     if step is None:
-        st.warning(f"Your loop never called the cell for t = {t}"
-                   + (f" (it raised at t = {run.error.get('t')})." if run.error else "."))
+        if run.error:
+            when = f" at t = {run.error['t']}" if isinstance(run.error.get("t"), int) else ""
+            st.warning(f"Your loop stopped with an error{when} before it called the cell for t = {t}: "
+                       "the error is at the top of the report.")
+        else:
+            st.warning(f"Your loop never called the cell for t = {t}.")
         return
     groups = (("input", reference.input_keys, step.inputs, ref_step.inputs),
               ("step", reference.step_keys, step.outputs, ref_step.outputs),
@@ -156,14 +211,14 @@ def side_by_side(report):
         for key in keys:
             if key in got:
                 error = max_abs_error(got[key], want[key])
-                rows.append({"quantity": key, "what": SCOPES[label], "matches": "✅" if not differs(got[key], want[key]) else "❌",
+                rows.append({"quantity": key, "what": SCOPES[label],
+                             "matches": words.match_label(not differs(got[key], want[key])),
                              "max abs error": "shape differs" if not np.isfinite(error) else f"{error:.3g}"})
                 choices.append((label, key, got[key], want[key]))
     st.markdown(markdown_table(rows))
     if not choices:
         return
     labels = [f"{key} ({SCOPES[scope]})" for scope, key, _, _ in choices]
-    d = report.divergence
     wanted = f"{d.quantity} ({SCOPES.get(d.scope)})" if d is not None else labels[0]
     chosen = st.selectbox("Quantity to draw", labels, index=labels.index(wanted) if wanted in labels else 0,
                           key=K + "quantity")
@@ -180,21 +235,60 @@ def side_by_side(report):
                                zmax=zmax), use_container_width=True, key=K + "theirs")
 
 
-st.title("Check your code")
-st.caption("Paste or upload your own rnn_backward / lstm_backward (and cells, forwards). It runs in a separate, "
-           "limited process on four inputs; every step of your loop is compared with the reference, and known "
-           "mistakes are named with a hint, never the solution.")
-source = read_input()
-if source is not None:
-    if source.error is None and source.reindented:
-        source = confirm_reindent(source)
-    if st.button("Check my code", type="primary", key=K + "run"):
-        st.session_state[K + "report"] = run_check(source)
-elif K + "report" in st.session_state:
-    del st.session_state[K + "report"]
-report = st.session_state.get(K + "report")
-if report is not None:
-    show_verdict(report)
-    side_by_side(report)
-elif source is None:
-    st.info("Paste your code or upload a file, then press **Check my code**.")
+def guarded(draw, report, what: str) -> None:
+    """Draw one part of the report; if it fails, say so in words and forget the choices that led there."""
+    try:
+        draw(report)
+    except Exception:
+        LOG.exception("check page: %s failed", what)
+        for key in CHOICES:
+            st.session_state.pop(key, None)
+        st.error(f"The page could not draw {what}. The verdict above still holds; choose again, or check your "
+                 "code again.", icon=":material/error:")
+
+
+def recheck_submission() -> words.Submission | None:
+    """The edited "code that ran", when its form was just submitted."""
+    if not st.session_state.get(K + "recheck"):
+        return None
+    text = st.session_state.get(K + "rebuilt")
+    if not isinstance(text, str) or not text.strip():
+        return words.Submission(None, "The edited code is empty: paste your code again and check it.")
+    return words.Submission(from_text(text, reindent_lost=False), label="your edited code")
+
+
+def page() -> None:
+    st.html(CSS)
+    st.title("Check your code")
+    st.caption("Paste or upload your own rnn_backward / lstm_backward (and cells, forwards). It runs on four "
+               "inputs; every step of your loop is compared with the reference, and known mistakes are named "
+               "with a hint, never the solution.")
+    st.caption(f":material/shield: {words.isolation()}")
+    if dropped_values():
+        st.warning("This page received a choice it could not read, so it used the default instead.",
+                   icon=":material/warning:")
+    try:
+        pressed = read_input()
+        submission = recheck_submission() or pressed
+    except Exception:
+        LOG.exception("check page: reading the input failed")
+        submission = words.Submission(None, "The page could not read what was sent. Paste your code as plain text, "
+                                      "or upload the .py or .ipynb file itself, and press Check my code again.")
+    if submission is not None:
+        run_check(submission)
+    report = st.session_state.get(K + "report")
+    if report is None:
+        if submission is None:
+            st.info("Paste your code or upload a file, then press **Check my code**.", icon=":material/info:")
+        return
+    guarded(show_verdict, report, "the verdict")
+    guarded(show_code_that_ran, report, "the code that ran")
+    guarded(side_by_side, report, "your run next to the reference")
+
+
+try:
+    page()
+except Exception:  # the last net: whatever was not foreseen still ends in words
+    LOG.exception("check page failed")
+    st.error("Something went wrong on this page. Reload it and check your code again; if it happens again, "
+             "please report it with your code.", icon=":material/error:")
