@@ -79,8 +79,9 @@ def test_the_recorded_steps_are_the_reference_steps_for_a_correct_loop():
         np.testing.assert_allclose(step.inputs["da_next"], ref.inputs["da_next"], atol=1e-12)
         for key in ("dxt", "da_prev", "dWax", "dWaa", "dba"):
             np.testing.assert_allclose(step.outputs[key], ref.outputs[key], atol=1e-12)
-        for key in ("dx", "dWax", "dWaa", "dba"):
+        for key in ("dx", "dWax", "dWaa", "dba") if step is not run.steps[-1] else ():
             np.testing.assert_allclose(step.totals[key], ref.totals[key], atol=1e-12)
+    assert run.steps[-1].totals == {}  # after the last call the loop's totals are never seen, so never guessed
 
 
 def test_wrong_cache_is_seen_as_the_cache_the_loop_passed():
@@ -135,3 +136,204 @@ def test_a_raising_bug_reports_the_shapes_and_the_students_line():
     assert error["kind"] == "shape" and "(5,3)" in error["message"] and "(5,10)" in error["message"]
     assert report.source.code.split("\n")[error["line"] - 1].strip() == "dxt = np.dot(Wax, dtanh)"
     assert report.exit_code == 2
+
+
+# --- Correct loops in the spellings students really use: every one must pass, exit 0 -----------------------------
+
+RNN_CELL = '''
+import numpy as np
+
+def rnn_cell_backward(da_next, cache):
+    (a_next, a_prev, xt, parameters) = cache
+    Wax = parameters["Wax"]
+    Waa = parameters["Waa"]
+    dtanh = (1 - a_next ** 2) * da_next
+    dxt = np.dot(Wax.T, dtanh)
+    dWax = np.dot(dtanh, xt.T)
+    da_prev = np.dot(Waa.T, dtanh)
+    dWaa = np.dot(dtanh, a_prev.T)
+    dba = np.sum(dtanh, axis=1, keepdims=True)
+    return {"dxt": dxt, "da_prev": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+'''
+RNN_SETUP = '''
+    (caches, x) = caches
+    (a1, a0, x1, parameters) = caches[0]
+    n_a, m, T_x = da.shape
+    n_x, m = x1.shape
+    dx = np.zeros((n_x, m, T_x))
+    dWax = np.zeros((n_a, n_x))
+    dWaa = np.zeros((n_a, n_a))
+    dba = np.zeros((n_a, 1))
+    da_prevt = np.zeros((n_a, m))
+'''
+RNN_RETURN = '''
+    return {"dx": dx, "da0": da_prevt, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+'''
+RNN_LOOPS = {
+    "range-down-t-minus-1": '''
+    for t in range(T_x, 0, -1):
+        gradients = rnn_cell_backward(da[:, :, t - 1] + da_prevt, caches[t - 1])
+        dx[:, :, t - 1] = gradients["dxt"]
+        da_prevt = gradients["da_prev"]
+        dWax += gradients["dWax"]
+        dWaa += gradients["dWaa"]
+        dba += gradients["dba"]
+''',
+    "while": '''
+    t = T_x - 1
+    while t >= 0:
+        gradients = rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])
+        dx[:, :, t] = gradients["dxt"]
+        da_prevt = gradients["da_prev"]
+        dWax = dWax + gradients["dWax"]
+        dWaa = dWaa + gradients["dWaa"]
+        dba = dba + gradients["dba"]
+        t -= 1
+''',
+    "enumerate-reversed": '''
+    for i, cache in enumerate(reversed(caches)):
+        g = rnn_cell_backward(da[:, :, T_x - 1 - i] + da_prevt, cache)
+        dx[:, :, -1 - i] = g["dxt"]
+        da_prevt = g["da_prev"]
+        dWax += g["dWax"]; dWaa += g["dWaa"]; dba += g["dba"]
+''',
+    "carry-then-accumulate": '''
+    steps = [None] * T_x
+    for t in reversed(range(T_x)):
+        steps[t] = rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])
+        da_prevt = steps[t]["da_prev"]
+    for t in range(T_x):
+        dx[:, :, t] = steps[t]["dxt"]
+        dWax += steps[t]["dWax"]
+        dWaa += steps[t]["dWaa"]
+        dba += steps[t]["dba"]
+''',
+    "loop-variable-k-and-a-t-that-lies": '''
+    t = 0
+    for k in reversed(range(T_x)):
+        gradients = rnn_cell_backward(da[:, :, k] + da_prevt, caches[k])
+        dx[:, :, k] = gradients["dxt"]
+        da_prevt = gradients["da_prev"]
+        dWax += gradients["dWax"]
+        dWaa += gradients["dWaa"]
+        dba += gradients["dba"]
+        t += 7
+''',
+    "helpers-and-prints": '''
+    def one_step(da_t, carried, cache):
+        return rnn_cell_backward(da_t + carried, cache)
+
+    for t in range(T_x)[::-1]:
+        print("step", t, "norm", np.linalg.norm(da_prevt))
+        gradients = one_step(da[:, :, t], da_prevt, caches[t])
+        dx[:, :, t] = gradients["dxt"]
+        da_prevt = gradients["da_prev"]
+        dWax, dWaa, dba = add(dWax, gradients["dWax"]), add(dWaa, gradients["dWaa"]), add(dba, gradients["dba"])
+''',
+    "np-add-out": '''
+    for t in sorted(range(T_x), reverse=True):
+        gradients = rnn_cell_backward(np.add(da[:, :, t], da_prevt), caches[t])
+        dx[:, :, t] = gradients["dxt"]
+        da_prevt = gradients["da_prev"]
+        np.add(dWax, gradients["dWax"], out=dWax)
+        np.add(dWaa, gradients["dWaa"], out=dWaa)
+        np.add(dba, gradients["dba"], out=dba)
+''',
+}
+RNN_SPECIAL = {
+    "global-totals": RNN_CELL + '''
+dWax = dWaa = dba = None
+
+def rnn_backward(da, caches):
+    global dWax, dWaa, dba
+''' + RNN_SETUP + '''
+    for t in reversed(range(T_x)):
+        gradients = rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])
+        dx[:, :, t] = gradients["dxt"]
+        da_prevt = gradients["da_prev"]
+        dWax += gradients["dWax"]
+        dWaa += gradients["dWaa"]
+        dba += gradients["dba"]
+''' + RNN_RETURN,
+    "grads-in-a-dict": RNN_CELL + '''
+def rnn_backward(da, caches):
+    cell_caches, x = caches
+    n_a, m, T_x = da.shape
+    n_x = x.shape[0]
+    grads = {"dx": np.zeros((n_x, m, T_x)), "dWax": np.zeros((n_a, n_x)), "dWaa": np.zeros((n_a, n_a)),
+             "dba": np.zeros((n_a, 1)), "da0": np.zeros((n_a, m))}
+    carried = np.zeros((n_a, m))
+    for t in reversed(range(T_x)):
+        g = rnn_cell_backward(da[:, :, t] + carried, cell_caches[t])
+        carried = g["da_prev"]
+        grads["dx"][:, :, t] = g["dxt"]
+        for key in ("dWax", "dWaa", "dba"):
+            grads[key] += g[key]
+    grads["da0"] = carried
+    return grads
+''',
+    "cell-with-matmul-multiply-square": '''
+import numpy as np
+
+def rnn_cell_backward(da_next, cache):
+    a_next, a_prev, xt, parameters = cache
+    dz = np.multiply(da_next, 1 - np.square(a_next))
+    return {"dxt": parameters["Wax"].T @ dz, "da_prev": parameters["Waa"].T @ dz, "dWax": dz @ xt.T,
+            "dWaa": dz @ a_prev.T, "dba": dz.sum(axis=1, keepdims=True)}
+
+def rnn_backward(da, caches):
+''' + RNN_SETUP + RNN_LOOPS["while"] + RNN_RETURN,
+}
+
+
+def rnn_file(loop: str) -> str:
+    return RNN_CELL + "\ndef add(total, part):\n    return total + part\n\n\ndef rnn_backward(da, caches):" + RNN_SETUP + \
+        loop + RNN_RETURN
+
+
+CORRECT_SPELLINGS = {**{name: rnn_file(loop) for name, loop in RNN_LOOPS.items()}, **RNN_SPECIAL}
+
+
+def lstm_file(loop: str) -> str:
+    code = (SUBMISSIONS / "correct" / "lstm_compact_style.py").read_text()
+    head = code[: code.index("    for t in reversed(range(T_x)):")]
+    return head + loop + '    return {"dx": dx, "da0": da_prevt, **totals}\n'
+
+
+LSTM_LOOPS = {
+    "lstm-while-and-t-minus-1": '''
+    t = T_x
+    while t > 0:
+        gradients = lstm_cell_backward(da[:, :, t - 1] + da_prevt, dc_prevt, caches[t - 1])
+        da_prevt, dc_prevt = gradients["da_prev"], gradients["dc_prev"]
+        dx[:, :, t - 1] = gradients["dxt"]
+        for k in totals:
+            totals[k] += gradients[k]
+        t = t - 1
+''',
+    "lstm-carry-then-accumulate": '''
+    kept = {}
+    for t in reversed(range(T_x)):
+        kept[t] = lstm_cell_backward(da[:, :, t] + da_prevt, dc_prevt, caches[t])
+        da_prevt, dc_prevt = kept[t]["da_prev"], kept[t]["dc_prev"]
+    for t in kept:
+        dx[:, :, t] = kept[t]["dxt"]
+        for k in totals:
+            totals[k] = totals[k] + kept[t][k]
+''',
+}
+CORRECT_SPELLINGS.update({name: lstm_file(loop) for name, loop in LSTM_LOOPS.items()})
+
+
+@lru_cache(maxsize=None)
+def report_of(code: str):
+    return check(from_text(code))
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT_SPELLINGS))
+def test_every_correct_spelling_of_the_loop_passes(name):
+    report = report_of(CORRECT_SPELLINGS[name])
+    result = report.to_json()
+    assert report.exit_code == 0, report.to_text()
+    assert result["ok"] and result["first_divergence"] is None and result["bugs"] == [] and result["blame"] is None
+    assert result["summary"] and "matches the reference" in result["summary"][0]

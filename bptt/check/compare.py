@@ -76,7 +76,7 @@ def arrays_under(arrays: dict, prefix: str) -> dict:
 
 
 def loop_run(arrays: dict, record: dict, prefix: str, probe: Probe) -> LoopRun:
-    """A backward's recording, with each step's totals taken from the next call (or the returned dict).
+    """A backward's recording, with each step's totals taken from the next call.
 
     A running total is kept only where it can be trusted: found by name at every call and
     changing while the loop runs. A loop that carries first and sums in a second loop has
@@ -95,12 +95,8 @@ def loop_run(arrays: dict, record: dict, prefix: str, probe: Probe) -> LoopRun:
         cache = call.get("cache")
         if cache is not None and not (isinstance(cache, int) and 0 <= cache < probe.T_x):
             raise Malformed("a recorded call names a cache that does not exist")
-        if k + 1 < len(calls):
-            totals = snapshots[k + 1]
-        elif returned is not None:
-            totals = returned
-        else:
-            totals = {}
+        # after the last step the loop's totals are never seen: what it returns may come from a later line
+        totals = snapshots[k + 1] if k + 1 < len(calls) else {}
         steps.append(StudentStep(
             t=cache, index=k, inputs=arrays_under(arrays, f"{prefix}call{k}.in."),
             outputs=arrays_under(arrays, f"{prefix}call{k}.out."),
@@ -162,6 +158,12 @@ def first_divergence(run: LoopRun, reference, function: str, probe: Probe, place
     got = run.returned or {}
     wrong = {key for key in want if key not in got or differs(got[key], want[key])}
     used = set()
+    if not run.steps:  # the loop computes the cell itself: only what it returns can be compared
+        if run.error is not None:
+            return _raised(run, function, probe, place_of_error)
+        key = next((key for key in reference.final_keys if key in wrong), None)
+        return None if key is None else Finding(function, probe, None, key, "final", _error(got[key], want[key])
+                                                if key in got else None, {"no_calls": True, "missing": key not in got})
     for k, ref_step in enumerate(reference.steps()):
         t = ref_step.t
         step = _paired(run, k, t, ref_step.inputs, reference.input_keys, used)

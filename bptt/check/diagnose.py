@@ -12,8 +12,14 @@ import re
 
 import numpy as np
 
+from ..catalog import Bug
 from ..trace import differs
 from . import compare
+
+try:  # bounded and thread-safe, for code from anyone (the source helper's)
+    from .source import parse
+except ImportError:
+    parse = ast.parse
 
 
 def same_run(run, variant, probe, line_text, allow_final: bool = False) -> bool:
@@ -55,8 +61,10 @@ def same_arrays(got: dict, want: dict) -> bool:
 
 
 def locate(bug, code: str) -> tuple:
-    """(line, missing): the student's line the bug lives on, or for a missing line the one it belongs after.
+    """(line, missing): the student's line that makes the wrong value, or for a missing line the one it belongs after.
 
+    The line is found from what the code does, whatever its spelling: the reset inside the loop,
+    the overwrite, the line that computes the quantity; never the call that merely passes it on.
     locate(get_bug("tanh-twice"), code) -> (14, False)
     """
     function = _function(code, bug.function)
@@ -65,43 +73,218 @@ def locate(bug, code: str) -> tuple:
     lines = code.split("\n")
     right = bug.right.split("\n")[0].strip()
     if bug.wrong == "":
-        return _missing_line_anchor(function, right), True
+        return _missing_line(function, bug.right)
     wrong = [w.strip() for w in bug.wrong.split("\n")]
     if right.startswith("for "):
-        loops = [n for n in ast.walk(function) if isinstance(n, ast.For)]
-        return (loops[0].lineno if loops else None), False
+        loop = _main_loop(function)
+        return (loop.lineno if loop else None), False
+    if "+=" in right and "=" in wrong[0] and "+=" not in wrong[0]:
+        line = _overwrite(function, re.match(r"\s*(\w+)", right).group(1))
+        if line:
+            return line, False
     called = re.search(r"(\w+_cell_backward)\(", right)
     if called:
-        calls = [n for n in ast.walk(function) if isinstance(n, ast.Call) and _name(n.func) == called.group(1)]
+        calls = _calls(function, called.group(1))
         if calls:
             return calls[0].lineno, False
     target = re.match(r"\s*(\w+)\s*[+\-*/]?=", right)
-    assigned = []
     if target:
-        assigned = [n.lineno for n in ast.walk(function) if isinstance(n, (ast.Assign, ast.AugAssign))
-                    and target.group(1) in _targets(n)]
-    if assigned:  # the line that assigns what the right line assigns, the most like the wrong line
-        return max(assigned, key=lambda n: max(_similarity(lines[n - 1], w) for w in wrong)), False
-    body = range(function.lineno + 1, min(function.end_lineno or function.lineno, len(lines)) + 1)
-    score, line = max(((max(_similarity(lines[n - 1], w) for w in wrong), n) for n in body), default=(0.0, None))
-    return (line if score > 0.6 else None), False
+        line = _computing(function, target.group(1), lines, wrong)
+        if line:
+            return line, False
+    return _most_like(function, lines, wrong), False
+
+
+def locate_mutant(mutant, code: str) -> tuple:
+    """(line, missing) for a generated mutant, from its kind and the quantity its changed line computes."""
+    function = _function(code, mutant.function)
+    if function is None:
+        return None, False
+    lines = code.split("\n")
+    wrong = [w.strip() for w in (mutant.wrong or "").split("\n") if w.strip()]
+    loop = _main_loop(function)
+    if mutant.kind == "order" or mutant.quantity == "loop":
+        return (loop.lineno if loop else None), False
+    if mutant.kind == "reset":
+        line = _reset_in_loop(function, mutant.quantity)
+        if line:
+            return line, False
+    if mutant.kind == "overwrite":
+        line = _overwrite(function, mutant.quantity)
+        if line:
+            return line, False
+    if mutant.kind in ("clip", "scale") and loop is not None and not mutant.function.endswith("cell_backward"):
+        line = _after_loop(function, loop, mutant.quantity)
+        if line:
+            return line, False
+    if mutant.kind == "missing-line":
+        return _missing_line(function, mutant.right or "")
+    line = _computing(function, mutant.quantity, lines, wrong)
+    if line:
+        return line, False
+    return (_most_like(function, lines, wrong) if wrong else None), False
+
+
+def as_bug(mutant) -> Bug:
+    """A generated mutant in the catalog's shape, for the report: its plain description, no corrected line."""
+    return Bug(id=mutant.id, cell=mutant.cell, title=mutant.description, function=mutant.function,
+               wrong=mutant.wrong, right="", why=f"Your code behaves exactly like the course's code with one change: "
+               f"{mutant.description}. This mistake is not in the catalog, so there is no longer explanation.",
+               symptom="", hint=f"Look at the line that computes {mutant.quantity} in {mutant.function}.",
+               variant=None, wrong_keys=(), first=None)
 
 
 def _function(code: str, name: str):
     try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError):
+        tree = parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
 
 
-def _missing_line_anchor(function, right: str) -> int | None:
-    """Where a missing line belongs: after the cell call for a carried gradient, after the loop otherwise."""
-    loops = [n for n in ast.walk(function) if isinstance(n, ast.For)]
-    if "gradients[" in right:
-        calls = [n for n in ast.walk(function) if isinstance(n, ast.Call) and _name(n.func).endswith("_cell_backward")]
-        return calls[0].lineno if calls else None
-    return loops[0].end_lineno if loops else None
+def _calls(function, name: str) -> list:
+    return sorted((n for n in ast.walk(function) if isinstance(n, ast.Call) and _name(n.func) == name),
+                  key=lambda n: n.lineno)
+
+
+def _main_loop(function):
+    """The loop that calls the cell, else the first loop of the function."""
+    loops = sorted((n for n in ast.walk(function) if isinstance(n, (ast.For, ast.While))), key=lambda n: n.lineno)
+    calling = [loop for loop in loops if any(isinstance(n, ast.Call) and _name(n.func).endswith("_cell_backward")
+                                             for n in ast.walk(loop))]
+    return (calling or loops or [None])[0]
+
+
+def _is_reset(value) -> bool:
+    """np.zeros(...), np.zeros_like(...), 0 or 0.0: a value that throws away what was carried."""
+    if isinstance(value, ast.Constant) and value.value == 0:
+        return True
+    return isinstance(value, ast.Call) and _name(value.func) in ("zeros", "zeros_like", "empty", "empty_like")
+
+
+def _assignments(node, name: str) -> list:
+    return sorted((n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                   and name in _targets(n)), key=lambda n: n.lineno)
+
+
+def _missing_line(function, right: str) -> tuple:
+    """A carried gradient or da0 that never gets its value: the reset that throws it away, or where the line belongs."""
+    loop = _main_loop(function)
+    if "gradients[" in right and loop is not None:
+        calls = [n for n in ast.walk(loop) if isinstance(n, ast.Call) and _name(n.func).endswith("_cell_backward")]
+        if not calls:
+            return None, True
+        call = min(calls, key=lambda n: n.lineno)
+        positions = [1] if '"dc_prev"' in right and '"da_prev"' not in right else [0, 1] if '"dc_prev"' in right else [0]
+        for position in positions:
+            if position >= len(call.args) - 1:
+                continue
+            for carried in _carried_names(call.args[position]):
+                for node in _assignments(loop, carried):
+                    if isinstance(node, ast.Assign) and _is_reset(node.value):
+                        return node.lineno, False  # reset at every step: the carry line is thrown away
+        return call.lineno, True
+    if loop is None:
+        return None, True
+    after = [n for n in ast.walk(function) if isinstance(n, ast.Assign) and "da0" in _targets(n)
+             and n.lineno > (loop.end_lineno or loop.lineno) and _is_reset(n.value)]
+    if after:
+        return after[0].lineno, False
+    return loop.end_lineno, True
+
+
+def _carried_names(arg) -> list:
+    """The names in a cell call's argument that carry a gradient: not da itself, not a slice of it."""
+    names = []
+    for node in ast.walk(arg):
+        if isinstance(node, ast.Subscript):
+            continue
+        if isinstance(node, ast.Name) and node.id != "da" and not any(
+                isinstance(p, ast.Subscript) and node in ast.walk(p.value) for p in ast.walk(arg)):
+            names.append(node.id)
+    return names
+
+
+def _reset_in_loop(function, quantity: str) -> int | None:
+    loop = _main_loop(function)
+    if loop is None:
+        return None
+    resets = [n for n in ast.walk(loop) if isinstance(n, ast.Assign) and _is_reset(n.value)]
+    named = [n for n in resets if any(quantity.split("_")[0] in t for t in _targets(n))]
+    chosen = named or resets
+    return min(chosen, key=lambda n: n.lineno).lineno if chosen else None
+
+
+def _overwrite(function, quantity: str) -> int | None:
+    """Inside the loop, a plain assignment to a running total (a name or a dict entry) that should add."""
+    loop = _main_loop(function)
+    if loop is None:
+        return None
+    for node in sorted((n for n in ast.walk(loop) if isinstance(n, ast.Assign)), key=lambda n: n.lineno):
+        names = _targets(node)
+        if quantity in names and quantity not in _names_in(node.value):
+            return node.lineno
+        target = node.targets[0]
+        if isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Tuple) and \
+                not _names_in(target.value) & _names_in(node.value) and isinstance(node.value, (ast.Subscript, ast.Name)):
+            return node.lineno  # grads[key] = g[key]
+    return None
+
+
+def _after_loop(function, loop, quantity: str) -> int | None:
+    """The first statement after the loop that changes what is returned (a clip, a scale), else the return line."""
+    end = loop.end_lineno or loop.lineno
+    later = [n for n in function.body if n.lineno > end]
+    for node in later:
+        if isinstance(node, ast.Return):
+            return node.lineno if node.value is not None and any(isinstance(n, ast.BinOp) or isinstance(n, ast.Call)
+                                                                for n in ast.walk(node.value)) else None
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.Expr)) and (
+                quantity in _names_in(node) or any(isinstance(n, ast.Call) and _name(n.func) == "clip"
+                                                   for n in ast.walk(node))):
+            return node.lineno
+    return None
+
+
+def _computing(function, quantity: str, lines: list, wrong: list) -> int | None:
+    """The line that computes `quantity`: assigned under its course name, the value returned under its key, or dz."""
+    assigned = [n.lineno for n in _assignments(function, quantity)]
+    if assigned:  # the line that assigns what the right line assigns, the most like the wrong line
+        return max(assigned, key=lambda n: max((_similarity(lines[n - 1], w) for w in wrong), default=0.0))
+    returned = _returned_value(function, quantity)
+    if isinstance(returned, ast.Name):
+        assigned = [n.lineno for n in _assignments(function, returned.id)]
+        if assigned:
+            return assigned[-1]
+    elif returned is not None:
+        return returned.lineno
+    parameters = [a.arg for a in function.args.args]
+    first_use = {"dz": parameters[:1], "dc": parameters[1:2] if len(parameters) == 3 else []}.get(quantity)
+    if first_use:  # dz (or the LSTM's dc) is the first line that uses the gradient handed in
+        uses = [n for n in ast.walk(function) if isinstance(n, ast.Assign) and set(first_use) & _names_in(n.value)]
+        if uses:
+            return min(uses, key=lambda n: n.lineno).lineno
+    return None
+
+
+def _returned_value(function, key: str):
+    """The expression the function returns under `key` (return {"dxt": ...}), or None."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
+            for k, v in zip(node.value.keys, node.value.values):
+                if isinstance(k, ast.Constant) and k.value == key:
+                    return v
+    return None
+
+
+def _most_like(function, lines: list, wrong: list) -> int | None:
+    body = range(function.lineno + 1, min(function.end_lineno or function.lineno, len(lines)) + 1)
+    score, line = max(((max(_similarity(lines[n - 1], w) for w in wrong), n) for n in body), default=(0.0, None))
+    return line if score > 0.6 else None
+
+
+def _names_in(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _name(node) -> str:

@@ -441,7 +441,7 @@ def _same_forward(student: dict, probe: Probe, code) -> bool:
 def _quantity(line: str) -> str:
     """The name a line assigns to ('dxt = np.dot(...)' -> 'dxt', 'dx[:,:,t] = ...' -> 'dx'); "" for none."""
     try:
-        node = ast.parse(line.strip()).body[0]
+        node = diagnose.parse(line.strip()).body[0]
     except (SyntaxError, IndexError, ValueError, RecursionError, MemoryError):
         return ""
     targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]

@@ -260,9 +260,13 @@ def run_backward(ns, cell, probe, results, prefix, cell_function, max_calls) -> 
     record = {"calls": recorder.calls}
     try:
         out = backward(probe["da"].copy(), caches)
-        record["returned"] = record_returned(results, prefix + "ret.", out, f"{cell}_backward")
     except BaseException as e:
         record["error"] = failure(e, recorder.current())
+    else:
+        try:
+            record["returned"] = record_returned(results, prefix + "ret.", out, f"{cell}_backward")
+        except BaseException as e:  # what it returned is not the course's dict: no step to blame
+            record["error"] = failure(e)
     record["extra_calls"] = recorder.extra_calls
     return record
 

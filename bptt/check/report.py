@@ -11,7 +11,6 @@ SCOPE_WORDS = {
     "step": "what {cell} returns as {q}",
     "total": "your loop's running total {q} after this step",
     "final": "the {q} that {function} returns",
-    "error": "your code raised an exception here ({q})",
 }
 
 
@@ -22,7 +21,8 @@ class MatchedBug:
     bug: Bug
     line: int | None  # in Source.code; for a missing line, the line it belongs after
     missing: bool = False  # True when the bug is a line that is not there
-    evidence: str = "whole"  # "whole" run, the "cell" alone, the "loop" with the reference cell, the "forward"
+    evidence: str = "whole"  # "whole" run, the "cell" alone, the "loop" with the reference cell, the "forward",
+    # or "mutant": no catalog bug, but a generated single-change variant of the course's code behaves exactly alike
 
 
 @dataclass
@@ -68,47 +68,80 @@ class Report:
         }
 
     def to_text(self) -> str:
-        """The readable report of `python -m bptt check FILE`."""
+        """The readable report of `python -m bptt check FILE`, worded from the verdict and the error's kind."""
         out = [f"Checked: {', '.join(self.functions) or ', '.join(self.source.functions) or 'nothing'}"]
         out += [f"Note: {note}" for note in (*self.source.notes, *self.notes)]
+        out += [f"* {sentence}" for sentence in self.summary]
         if self.error is not None:
             where = f" ({self.source.where(self.error['line'])})" if self.error.get("line") else ""
-            out.append(f"Could not run [{self.error['kind']}]{where}: {self.error['message']}")
+            out.append(f"{ERROR_HEADINGS.get(self.error['kind'], 'Could not run')} [{self.error['kind']}]{where}: "
+                       f"{self.error['message']}")
         for name, f in self.functions.items():
             bad = [f"{k} (max abs error {_number(v['max_abs_error'])})" for k, v in f["outputs"].items() if not v["ok"]]
-            out.append(f"  {name}: " + ("matches the reference" if f["ok"] else "differs: " + ", ".join(bad)
-                                        if bad else "could not be compared"))
+            if f["ok"]:
+                verdict = "matches the reference"
+            elif bad:
+                verdict = "differs: " + ", ".join(bad)
+            else:
+                verdict = "raised an error (above)" if self.error is not None else "could not be compared"
+            out.append(f"  {name}: {verdict}")
         if self.divergence is not None:
             out.append("First difference: " + explain(self.divergence))
         for m in self.bugs:
             where = (f"belongs after {self.source.where(m.line)}" if m.missing else f"at {self.source.where(m.line)}"
                      ) if m.line else "line not located"
-            out += [f"Likely bug: {m.bug.title} [{m.bug.id}] in {m.bug.function}, {where}",
+            known = "Likely bug" if m.evidence != "mutant" else "Behaves exactly like this mistake"
+            out += [f"{known}: {m.bug.title} [{m.bug.id}] in {m.bug.function}, {where}",
                     f"  Why: {m.bug.why}", f"  Hint: {m.bug.hint}"]
-        if self.divergence is not None and not self.bugs and self.error is None:
-            out.append("This difference does not match any bug in the catalog; start from the first difference above.")
+        if not self.ok and self.error is None and not self.bugs:
+            out.append("This difference is not a known bug (neither the catalog nor a single-change variant of the "
+                       "course's code behaves like it); start from the first difference above.")
         if self.ok:
             out.append("OK: every function matches the reference on every input.")
         return "\n".join(out)
 
 
+ERROR_HEADINGS = {
+    "syntax": "Python cannot read the file", "indentation": "Python cannot read the file",
+    "missing-function": "No course function found", "runtime": "Your code raised an error",
+    "shape": "Your code raised a shape error", "output": "Your code returned something the checker cannot use",
+    "timeout": "Your code was stopped", "memory": "Your code was stopped",
+}
+
+
 def explain(d: Finding) -> str:
     """One sentence on where a run departs. explain(finding) -> 'At t = 3 (T_x = 4), ...'"""
-    cell = d.function if d.function.endswith("cell_backward") else d.function.replace("_backward", "_cell_backward")
+    on = f"on the {d.probe.name} input ({d.probe.sizes})"
+    error = f" (max abs error {_number(d.max_abs_error)})"
+    if d.function.endswith("cell_backward"):
+        at = d.detail.get("at")
+        handed = f" (handed the course's cache of step t = {at} and da[:,:,{at}])" if at is not None else ""
+        if d.detail.get("raised"):
+            return f"{d.function} alone{handed}, {on}, raises while computing {d.quantity}."
+        return f"{d.function} alone{handed}, {on}, returns a {d.quantity} that differs from the reference{error}."
+    if d.function.endswith("forward") and not d.detail.get("via_caches"):
+        when = f"At t = {d.t}" if d.t is not None else "In its caches"
+        return f"{when}, {on}: the {d.quantity} your {d.function} computes differs from the reference."
+    cell = d.function.replace("_backward", "_cell_backward")
     words = SCOPE_WORDS[d.scope].format(cell=cell, q=d.quantity, function=d.function)
-    when = f"At t = {d.t} (T_x = {d.probe.T_x}, the backward loop runs t = {d.probe.T_x - 1} down to 0)" if d.t is not None \
-        else "After every step matched"
+    when = (f"At t = {d.t} (T_x = {d.probe.T_x}, the backward loop runs t = {d.probe.T_x - 1} down to 0)"
+            if d.t is not None else "In what it returns")
+    if d.scope == "final" and d.t is None and not d.detail:
+        return f"{on.capitalize()}: every step your loop ran matched the reference, but {words} differs{error}."
+    if d.detail.get("no_calls"):
+        return (f"Your {d.function} never calls {cell}, so only what it returns can be compared: {on}, "
+                f"{words} differs from the reference{error}.")
     if d.detail.get("missing_step"):
-        return f"{when}, on the {d.probe.name} input ({d.probe.sizes}): your loop never ran this step."
+        return f"{when}, {on}: your loop never ran this step."
     if d.detail.get("missing"):
-        return f"{when}, on the {d.probe.name} input: {d.function} does not return {d.quantity}."
+        return f"{when}, {on}: {d.function} does not return {d.quantity}."
     if d.detail.get("via_caches"):
-        return (f"{when}, on the {d.probe.name} input ({d.probe.sizes}): the reference backward, run on the caches "
-                f"your {d.function} built, differs from the reference run in {d.quantity} ({d.scope}): your "
-                "forward's outputs are right but its caches are not.")
-    error = f" (max abs error {_number(d.max_abs_error)})" if d.scope != "error" else ""
-    verb = "" if d.scope == "error" else " differs from the reference"
-    return f"{when}, on the {d.probe.name} input ({d.probe.sizes}): {words}{verb}{error}."
+        return (f"{when}, {on}: the reference backward, run on the caches your {d.function} built, differs from the "
+                f"reference run in {d.quantity} ({d.scope}): your forward's outputs are right but its caches are not.")
+    if d.detail.get("raised"):
+        return f"{when}, {on}: your code raised an exception while computing {d.quantity}."
+    cache = f" (your loop handed it caches[{d.detail['cache']}])" if d.detail.get("cache") is not None else ""
+    return f"{when}, {on}: {words} differs from the reference{error}{cache}."
 
 
 def _number(value) -> str:

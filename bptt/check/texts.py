@@ -7,6 +7,8 @@ lives (Report.blame). No sentence gives the corrected line away.
     summary(report, evidence, defined)  # ['Every gradient you return is exactly 0.', 'The mistake is in your loop ...']
 """
 
+import re
+
 import numpy as np
 
 from ..trace import differs
@@ -22,6 +24,7 @@ TERM_WORDS = {
     "in the loop": "nothing when tested alone, but its results differ inside the course's loop "
                    "(does it change its inputs in place?)",
 }
+WHERE = re.compile(r" \((?:in |line |cell |at the step|on the ).*\)(, while running \w+)?$")  # _error_of's suffix
 LOOP_WORDS = {
     "da_next": "what it hands the cell as da_next",
     "dc_next": "what it hands the cell as dc_next (the carried cell-state gradient)",
@@ -42,7 +45,7 @@ def ok_summary(defined: list, probes: list) -> list:
 def error_summary(error: dict) -> list:
     """One sentence on why the code could not be judged."""
     kind, message = error.get("kind"), str(error.get("message", ""))
-    first = message.split(" (")[0].rstrip(".")
+    first = WHERE.sub("", message).rstrip(".")
     if kind in ("syntax", "indentation"):
         return [f"Python cannot read your file: {first}."]
     if kind == "missing-function":
@@ -66,28 +69,31 @@ def summary(report, evidence: list, defined: list) -> list:
                          and not _same(ev.whole.returned, compare.cached_trace(ev.probe, None).gradients())), None)
             if pair:
                 sentences += obvious(*pair, backward)
-            break
+                break
         name = f"{cell}_cell_backward"
         if name in defined and name in report.functions and not report.functions[name]["ok"]:
-            for ev in evs:
-                reference = compare.reference_cell_outputs(ev.probe)
-                keys = compare.cached_trace(ev.probe, None).step_keys
-                for t in reversed(range(len(ev.cell))):
-                    got = ev.cell[t]
-                    if isinstance(got, Raised):
-                        break
-                    want = {k: reference[t][k] for k in keys}
-                    if not _same(got, want):
-                        sentences += obvious(got, want, ev.probe, name)
-                        break
-                if sentences:
-                    break
+            sentences += _cell_facts(evs, name)
             break
     if report.blame:
         sentences.append(blame_sentence(report.blame))
     if report.error is not None:
         sentences += error_summary(report.error)
     return sentences
+
+
+def _cell_facts(evs: list, name: str) -> list:
+    """The obvious facts about the cell alone, at the first step (backward order) where it differs."""
+    for ev in evs:
+        reference = compare.reference_cell_outputs(ev.probe)
+        keys = compare.cached_trace(ev.probe, None).step_keys
+        for t in reversed(range(len(ev.cell))):
+            got = ev.cell[t]
+            if isinstance(got, Raised):
+                return []
+            want = {k: reference[t][k] for k in keys}
+            if not _same(got, want):
+                return obvious(got, want, ev.probe, name)
+    return []
 
 
 def _same(got: dict, want: dict) -> bool:
@@ -146,15 +152,18 @@ def blame_sentence(blame: dict) -> str:
     part, function, t, term = blame["part"], blame["function"], blame.get("t"), blame.get("term")
     at = f" at t = {t}" if t is not None else ""
     if part == "cell":
-        what = TERM_WORDS.get(term, term) if term else "it raises"
+        if term is None:
+            return f"The mistake is in {function}: it raises{at}, on the course's own inputs."
         if term == "in the loop":
-            return f"Your {function} is right alone but {what}."
-        return f"The mistake is in {function}: {what} goes wrong{at}, on the course's own inputs."
+            return f"Your {function} is right alone but {TERM_WORDS[term]}."
+        return f"The mistake is in {function}: {TERM_WORDS.get(term, term)} goes wrong{at}, on the course's own inputs."
     if part == "loop":
         cell = function.replace("_backward", "_cell_backward")
-        what = LOOP_WORDS.get(term, f"what it does with {term}" if term else "what it returns")
-        return f"The mistake is in your loop in {function}, not in {cell}: {what}{' goes wrong' if term else ''}{at}."
-    return f"The mistake is in {function}: {term or 'its outputs'}{' goes wrong' if term else ''}{at}."
+        if term is None:
+            return f"The mistake is in {function}, not in {cell}."
+        what = LOOP_WORDS.get(term, f"what it does with {term}")
+        return f"The mistake is in your loop in {function}, not in {cell}: {what} goes wrong{at}."
+    return f"The mistake is in {function}: {term or 'what it returns'}{' goes wrong' if term else ''}{at}."
 
 
 def _shape(a: np.ndarray) -> str:
