@@ -49,7 +49,7 @@ CODE_SHAPE = re.compile(rf"""(?x)
   | for\s+[\w, ()]+\s+in\s+\S | (?:else|try|finally)\s*:? \s*(?:\#.*)?$ | (?:elif|except)\b.*:\s*(?:\#.*)?$
   | (?:return|yield|raise|assert|del|global|nonlocal|pass|break|continue)\b
   | import\s+[A-Za-z_][\w.]*\s*(?:\s+as\s+\w+)?(?:\s*,\s*[A-Za-z_][\w.]*(?:\s+as\s+\w+)?)*\s*(?:\#.*)?$
-  | from\s+[\w.]+\s+import\s | print\s*(?:>>|[^\s=(.,)\]:]) | @[A-Za-z_][\w.]*
+  | from\s+[\w.]+\s+import\s | print\s*(?:>>|[^\s=(.,)\]:]) | @[A-Za-z_][\w.]*\s*(?:\(.*\))?\s*(?:\#.*)?$
   | {_NAME}(?:\s*,\s*{_NAME})*\s*(?:=(?!=)|[-+*/%@&|^]=|//=|\*\*=|>>=|<<=) | [A-Za-z_][\w.]*\(
 """)
 # printed numpy arrays, as in the course's "expected output": `dx[1] = [-2.07 0.59  0.02]`
@@ -73,7 +73,8 @@ LEFT_OUT = {
     "traceback": "as an error message Python printed (a traceback), not code",
     "cell": "as notebook cells that define nothing (tests and prints)",
 }
-_PARSE_LOCK = threading.Lock()  # CPython 3.11 keeps the AST converter's recursion depth per process, not per thread
+TABS = "Replaced tabs in the indentation with spaces (a tab is {width} columns)."
+_PARSE_LOCK = threading.RLock()  # CPython 3.11 keeps the AST converter's recursion depth per process, not per thread
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,9 @@ def normalise(text: str) -> tuple:
     normalise("print(“hi”)")[0] -> 'print("hi")'
     """
     lines, notes, left = _clean(text)
-    return "\n".join(lines), notes + _left_out_notes(left)
+    if _tabbed(lines):
+        notes.append(TABS.format(width=4))
+    return "\n".join(_expand_tabs(line, 4) for line in lines), notes + _left_out_notes(left)
 
 
 def _clean(text: str) -> tuple:
@@ -186,9 +189,11 @@ def _clean(text: str) -> tuple:
     lines = fixed.split("\n")
     for step in (_unquote, _unfence, _unnumber, _unprompt, _untraceback, _repair_docstrings):
         lines = step(lines, notes, left)
-    if any("\t" in line[: len(line) - len(line.lstrip())] for line in lines):
-        notes.append("Replaced tabs in the indentation with spaces (a tab is 4 columns).")
-    return [_expand_tabs(line, 4).rstrip() for line in lines], notes, left
+    return [line.rstrip() for line in lines], notes, left
+
+
+def _tabbed(lines: list) -> bool:
+    return any("\t" in line[: len(line) - len(line.lstrip())] for line in lines)
 
 
 def _drop(left: dict, reason: str, number: int) -> str:
@@ -243,12 +248,14 @@ def _unnumber(lines: list, notes: list, left: dict) -> list:
     steps = sum(b == a + 1 for a, b in zip(numbers, numbers[1:]))
     if len(found) < 3 or 5 * len(found) < 4 * len(filled) or 5 * steps < 4 * (len(numbers) - 1):
         return lines
-    starts = [len(line) - len(line[m.end():].lstrip()) for m, line in found if line[m.end():].strip()]
-    gutter = min(starts, default=0)
     notes.append("Removed the line numbers copied with the code.")
-    return [line[max(gutter, m.end()) if not line[m.end():].strip() else gutter:]
-            if (m := NUMBERED.match(line)) and line[:gutter].strip() == line[: m.end()].strip() else line
-            for line in lines]
+    code = [(m, line) for m, line in found if line[m.end():].strip()]
+    if all(not m.group(1) for m, _ in code):  # numbers flush left ('9  x', '10  x'): the gap after them is fixed
+        gap = min((len(line) - m.end() - len(line[m.end():].lstrip()) for m, line in code), default=0)
+        return [line[m.end() + gap:] if (m := NUMBERED.match(line)) else line for line in lines]
+    column = min((len(line) - len(line[m.end():].lstrip()) for m, line in code), default=0)  # right-aligned: fixed
+    return [(line[column:] if line[:column].strip() == m.group(2) + line[m.end(2):m.end()].strip() else
+             line[m.end():].lstrip()) if (m := NUMBERED.match(line)) else line for line in lines]
 
 
 def _unprompt(lines: list, notes: list, left: dict) -> list:
@@ -318,7 +325,7 @@ def _repair_docstrings(lines: list, notes: list, left: dict) -> list:
         elif header and body:
             header, fixed = False, line
             m = QUOTE_RUN.fullmatch(line)
-            if m and not _is_string(body):
+            if m and (not _is_string(body) or body in ('""', "''")):  # "" alone: what is left of “”"
                 run, text, close = m.group(2), m.group(3), m.group(4)
                 quote = '"""' if '"' in run else "'''"
                 if close and (text or len(close) >= 2):  # a one-line docstring
@@ -621,7 +628,8 @@ def from_text(text: str, reindent_lost: bool = True) -> Source:
         return Source(code="", original=text[:MAX_CHARS], error=_too_long(len(text)))
     if text.count("\n") >= MAX_LINES:
         return Source(code="", original=text, error=_too_long(len(text), text.count("\n") + 1))
-    lines, notes, left = _clean(text)
+    raw, notes, left = _clean(text)
+    lines = [_expand_tabs(line, 4) for line in raw]
     code = "\n".join(lines)
     try:
         _check_bounds(code, "submission.py")
@@ -635,14 +643,14 @@ def from_text(text: str, reindent_lost: bool = True) -> Source:
                 lines[n] = _drop(left, "text", n + 1)
             code = "\n".join(lines)
             tree, problem = _parsed(code)
-    if problem is not None and "\t" in text:  # tabs mixed with spaces may have been written 8 columns wide
-        wide = "\n".join(_expand_tabs(line, 8) for line in _clean(text)[0])
-        wide = "\n".join("" if n + 1 in left.get("text", ()) else row for n, row in enumerate(wide.split("\n")))
+    width = 4
+    if problem is not None and _tabbed(raw):  # tabs mixed with spaces may have been written 8 columns wide
+        wide = "\n".join("" if not lines[n] else _expand_tabs(row, 8) for n, row in enumerate(raw))
         wide_tree, wide_problem = _parsed(wide)
         if wide_problem is None:
-            code, tree, problem = wide, wide_tree, None
-            notes = [note.replace("a tab is 4 columns", "a tab is 8 columns, as Python counts them")
-                     for note in notes]
+            code, tree, problem, width = wide, wide_tree, None, 8
+    if _tabbed(raw):
+        notes.append(TABS.format(width=width))
     notes += _left_out_notes(left)
     reindented = False
     if problem is not None and problem.kind == "indentation" and lost_indentation(code):
