@@ -91,23 +91,26 @@ def show_line(source, line, missing=False, caption="Your code") -> None:
 
 
 def show_verdict(report) -> None:
-    """The verdict first, in the words of what happened: the obvious sentence, where the mistake lives, then details."""
-    summary = [str(s) for s in report.summary if str(s).strip()]
-    blame = words.blame_sentence(report.blame)
+    """The verdict first, in the words of what happened: the obvious sentence, then where the mistake lives."""
+    said = words.sentences(report)
     with st.container(key=K + "verdict"):
         if report.error is not None:
             title, advice = words.headline(report.error)
-            body = [f"**{title}.**", str(report.error.get("message", "")), *summary, advice]
+            body = [f"**{title}.**", str(report.error.get("message", "")), *said, advice]
             st.error("\n\n".join(b for b in body if b), icon=":material/error:")
-            show_line(report.source, report.error.get("line"))
         elif report.ok:
-            body = ["**Your code matches the reference.** Every function matches on every input: the course "
-                    "example, non-square sizes, m = 1 and a long sequence.", *summary]
-            st.success("\n\n".join(body), icon=":material/check_circle:")
+            lead, *rest = said or ["Every function you defined matches the reference on every input."]
+            st.success("\n\n".join(["**Your code matches the reference.**", lead, *rest]), icon=":material/check_circle:")
         else:
-            lead, *rest = summary or ["Your code runs, but its results differ from the reference."]
-            body = [f"**{lead}**", " ".join(rest), blame or ""]
-            st.warning("\n\n".join(b for b in body if b), icon=":material/search:")
+            lead, *rest = said or ["Your code runs, but its results differ from the reference."]
+            st.warning("\n\n".join([f"**{lead}**", *rest]), icon=":material/search:")
+        st.caption("The details are below your code.")
+
+
+def show_details(report) -> None:
+    """What the verdict rests on: the line, the named bug and its hint, the first difference, each function."""
+    if report.error is not None:
+        show_line(report.source, report.error.get("line"))
     for note in (*st.session_state.get(K + "read", ()), *report.notes):
         st.caption(f":material/info: {note}")
     for match in report.bugs:
@@ -160,8 +163,7 @@ def show_code_that_ran(report) -> None:
         if isinstance(match.line, int):
             lines.setdefault(match.line, match.missing)
     long = source.code.count("\n") + 1 > LONG_LISTING
-    st.code(words.marked(source.code, lines), language="python", line_numbers=True, wrap_lines=True,
-            height=560 if long else "content")
+    st.code(words.numbered(source.code, lines), language="python", wrap_lines=True, height=560 if long else "content")
     with st.expander("Edit this code and check it again", expanded=source.reindented):
         if source.reindented:
             st.caption("The indentation was rebuilt from the code's structure: check that every loop ends where "
@@ -227,12 +229,13 @@ def side_by_side(report) -> None:
     if key == "dx":
         got2, want2 = got[:, :, t], want[:, :, t]
     zmax = float(max(np.abs(got2[np.isfinite(got2)]).max(initial=0), np.abs(want2[np.isfinite(want2)]).max(initial=0)))
+    st.caption(f"{key}, {SCOPES[scope]}, at t = {t}: yours on the left, the reference's on the right, on one "
+               "colour scale." + (" Yours is exactly 0 here, so its panel is white." if not np.any(got2) else ""))
     left, right = st.columns(2)
-    title = f"{key} ({SCOPES[scope]}, t = {t})"
-    left.plotly_chart(heatmap(got2, title=f"Yours: {title}", quantity=key, scope="student " + scope, t=t, zmax=zmax),
-                      use_container_width=True, key=K + "mine")
-    right.plotly_chart(heatmap(want2, title=f"Reference: {title}", quantity=key, scope="reference " + scope, t=t,
-                               zmax=zmax), use_container_width=True, key=K + "theirs")
+    left.plotly_chart(heatmap(got2, title=f"Yours: {key}, t = {t}", quantity=key, scope="student " + scope, t=t,
+                              zmax=zmax), width="stretch", key=K + "mine")
+    right.plotly_chart(heatmap(want2, title=f"Reference: {key}, t = {t}", quantity=key, scope="reference " + scope,
+                               t=t, zmax=zmax), width="stretch", key=K + "theirs")
 
 
 def guarded(draw, report, what: str) -> None:
@@ -260,13 +263,14 @@ def recheck_submission() -> words.Submission | None:
 def page() -> None:
     st.html(CSS)
     st.title("Check your code")
-    st.caption("Paste or upload your own rnn_backward / lstm_backward (and cells, forwards). It runs on four "
+    st.caption("Paste or upload your own rnn_backward / lstm_backward (and cells, forwards). It runs on several "
                "inputs; every step of your loop is compared with the reference, and known mistakes are named "
                "with a hint, never the solution.")
     st.caption(f":material/shield: {words.isolation()}")
     if dropped_values():
         st.warning("This page received a choice it could not read, so it used the default instead.",
                    icon=":material/warning:")
+    verdict = st.container()  # above the code box: after a click the verdict is on the screen the student sees
     try:
         pressed = read_input()
         submission = recheck_submission() or pressed
@@ -281,7 +285,9 @@ def page() -> None:
         if submission is None:
             st.info("Paste your code or upload a file, then press **Check my code**.", icon=":material/info:")
         return
-    guarded(show_verdict, report, "the verdict")
+    with verdict:
+        guarded(show_verdict, report, "the verdict")
+    guarded(show_details, report, "the details")
     guarded(show_code_that_ran, report, "the code that ran")
     guarded(side_by_side, report, "your run next to the reference")
 

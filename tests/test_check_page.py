@@ -88,7 +88,7 @@ def test_the_famous_bug_says_the_summary_names_the_bug_and_the_step():
     lead = verdict(at)
     assert lead.startswith(f"**{report.summary[0]}**") if report.summary else "differ from the reference" in lead
     assert text.index(lead) < text.index("Likely bug: Forgot to add da[:,:,t]")  # the verdict comes first
-    assert "> 41          gradients = rnn_cell_backward(da_prevt, caches[t])  # ← here" in text
+    assert "41 >         gradients = rnn_cell_backward(da_prevt, caches[t])  # ← here" in text
     assert "At t = 3 (T_x = 4; the loop runs t = 3 down to 0)" in text and "as da_next differs" in text
     assert "Hint." in text
     assert_plain(text)
@@ -111,6 +111,22 @@ def test_the_summary_comes_first_and_the_blame_is_one_sentence():
             "is wrong.") in lead
 
 
+def test_a_blame_the_summary_already_says_is_not_said_twice():
+    said = "The mistake is in your loop in rnn_backward, not in rnn_cell_backward: it goes wrong at t = 3."
+    report = Report(from_text(FAMOUS), divergence=Finding("rnn_backward", course_probe(), 3, "da_next", "input"),
+                    summary=["Every gradient you return is exactly 0.", said],
+                    blame={"part": "loop", "function": "rnn_backward", "t": 3, "term": "da_next"})
+    lead = verdict(show(report))
+    assert lead.count("The mistake is in") == 1 and said in lead
+
+
+def test_an_error_the_summary_restates_is_said_once():
+    message = "NameError: name 'Wax' is not defined (in rnn_cell_backward, line 6)"
+    report = Report(from_text(NAME_ERROR), error={"kind": "runtime", "message": message, "line": 6},
+                    summary=["Your code raised an error before it returned: NameError: name 'Wax' is not defined."])
+    assert verdict(show(report)).count("is not defined") == 1
+
+
 @pytest.mark.parametrize("blame, sentence", [
     ({"part": "cell", "function": "rnn_cell_backward", "t": 2, "term": "dz"},
      "The mistake is in rnn_cell_backward, not in your loop: at t = 2, the dz (the tanh derivative) it computes is wrong."),
@@ -131,7 +147,7 @@ def test_a_name_error_says_the_name_and_its_line_never_a_missing_function():
     assert report.error is not None and report.error["line"] == 6
     lead, text = verdict(at), said(at)
     assert lead.startswith("**Your code uses the name Wax, which it never defines.**") and "line 6" in lead
-    assert "> 6      dxt = np.dot(Wax.T, dtanh)  # ← here" in text
+    assert "6 >     dxt = np.dot(Wax.T, dtanh)  # ← here" in text
     assert_plain(text)
 
 
@@ -150,12 +166,13 @@ def test_a_forum_post_with_prose_shows_the_code_that_ran_numbered_as_the_report(
     report = at.session_state[K + "report"]
     assert "Likely bug: Forgot to add da[:,:,t]" in said(at)
     assert "### The code that ran" in said(at)
-    listing = next(c for c in at.code if c.proto.show_line_numbers)
-    rows = listing.value.split("\n")
-    assert "Help!!" not in listing.value  # the prose before the code was left out
-    assert "    for t in reversed(range(T_x)):" in rows  # the indentation was rebuilt
+    listing = max((c.value for c in at.code), key=len)
+    rows = listing.split("\n")
+    assert "Help!!" not in listing  # the prose before the code was left out
+    assert rows[0] == "1  | " and len(rows) == report.source.code.count("\n") + 1  # every line, numbered from 1
+    assert any(re.fullmatch(r"\d+ +\|     for t in reversed\(range\(T_x\)\):", row) for row in rows)  # re-indented
     line = report.bugs[0].line
-    assert rows[line - 1] == "        gradients = rnn_cell_backward(da_prevt, caches[t])  # ← here"
+    assert rows[line - 1] == f"{line} >         gradients = rnn_cell_backward(da_prevt, caches[t])  # ← here"
     assert [m.value for m in at.markdown if "Markdown fences" in m.value]  # the source's notes are shown
     assert_plain(said(at))
 
@@ -172,7 +189,7 @@ def test_the_code_that_ran_can_be_edited_and_checked_again():
 
 def test_a_file_that_ran_as_pasted_shows_no_second_listing():
     at = submit(open_page(), FAMOUS)
-    assert "The code that ran" not in said(at) and not any(c.proto.show_line_numbers for c in at.code)
+    assert "The code that ran" not in said(at) and not any(c.value.startswith("1 ") for c in at.code)
 
 
 def test_the_check_button_is_there_before_anything_is_typed():

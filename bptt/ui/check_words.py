@@ -47,6 +47,7 @@ TERMS = {  # a blame's term in words; other terms are named as the course names 
     "dz": "dz (the tanh derivative)", "dtanh": "dtanh (the tanh derivative)",
     "total": "running total of the weight gradients",
 }
+BLAMED = ("The mistake is in", "Your rnn_cell_backward is right alone", "Your lstm_cell_backward is right alone")
 AFTER_LOOP = ("after-loop", "after the loop", "after", "final")  # blame terms for a change made after the loop
 
 
@@ -146,29 +147,40 @@ def blame_sentence(blame: dict | None) -> str | None:
     return f"{head}: {', '.join(parts)}." if parts else f"{head}."
 
 
-def snippet(code: str, line: int, around: int = 2, missing: bool = False) -> str:
-    """The lines around `line`, numbered as in the report, the line itself marked at both ends.
+def sentences(report) -> list:
+    """The report's summary for the verdict box: the blame added when the summary does not say it already,
+    and a sentence that only restates the error's message left out (the box shows the message itself)."""
+    summary = [str(s).strip() for s in report.summary if str(s).strip()]
+    if report.error is not None:
+        message = str(report.error.get("message", "")).lower()
+        summary = [s for s in summary if s.split(": ", 1)[-1].rstrip(".").lower() not in message]
+    blame = blame_sentence(report.blame)
+    if blame and not any(s.startswith(BLAMED) for s in summary):
+        summary.append(blame)
+    return summary
 
-    The mark in the gutter stays in view even when a long line is cut at the box's right edge.
+
+def numbered(code: str, marks: dict, lo: int = 1, hi: int | None = None) -> str:
+    """Lines lo..hi of the code, each led by its number as in the report; a marked line (line -> missing?)
+    has '>' in the gutter, which stays in view when a long line is cut at the box's edge, and '# ← here' after it.
+
+    Numbers are left-aligned so that no row starts with a space: st.code strips the text it is given.
+    numbered("a = 1\nb = 2", {2: False}) -> '1 | a = 1\n2 > b = 2  # ← here'
     """
     lines = code.split("\n")
-    lo, hi = max(1, line - around), min(len(lines), line + around)
+    hi = len(lines) if hi is None else min(hi, len(lines))
     width = len(str(hi))
     rows = []
-    for n in range(lo, hi + 1):
-        mark = n == line
-        rows.append(f"{'>' if mark else ' '} {n:>{width}}  {lines[n - 1]}" + ((MISSING_HERE if missing else HERE)
-                                                                            if mark else ""))
+    for n in range(max(1, lo), hi + 1):
+        mark = marks.get(n)
+        tail = "" if mark is None else MISSING_HERE if mark else HERE
+        rows.append(f"{n:<{width}} {'|' if mark is None else '>'} {lines[n - 1]}{tail}")
     return "\n".join(rows)
 
 
-def marked(code: str, lines: dict) -> str:
-    """The whole code with a marker after each line in `lines` (line -> missing?), for a numbered listing."""
-    rows = code.split("\n")
-    for line, missing in lines.items():
-        if isinstance(line, int) and 0 < line <= len(rows):
-            rows[line - 1] += MISSING_HERE if missing else HERE
-    return "\n".join(rows)
+def snippet(code: str, line: int, around: int = 2, missing: bool = False) -> str:
+    """The few lines around `line`, numbered and marked as in `numbered`."""
+    return numbered(code, {line: missing}, line - around, line + around)
 
 
 def changed(source: Source) -> bool:
