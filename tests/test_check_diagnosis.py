@@ -110,13 +110,13 @@ def test_two_bugs_at_once_are_both_named_from_the_cell_and_the_loop_alone():
     assert {m.bug.id: m.evidence for m in report.bugs} == {"tanh-twice": "cell", "missing-da-prev": "loop"}
 
 
-def test_a_cell_only_file_reports_the_cell_with_no_step_index():
+def test_a_cell_only_file_reports_the_cell_at_the_step_whose_cache_it_was_handed():
     code = (SUBMISSIONS / "bugs" / "dwaa-transposed.py").read_text()
     code = code[: code.index("# GRADED FUNCTION: rnn_backward")]
     result = check(from_text(code)).to_json()
     assert list(result["functions"]) == ["rnn_cell_backward"]
     assert result["first_divergence"]["function"] == "rnn_cell_backward"
-    assert (result["first_divergence"]["t"], result["first_divergence"]["scope"]) == (None, "step")
+    assert (result["first_divergence"]["t"], result["first_divergence"]["scope"]) == (3, "step")  # t = T_x-1 first
     assert result["first_divergence"]["quantity"] == "dWaa"
     assert [b["id"] for b in result["bugs"]] == ["dwaa-transposed"]
 

@@ -39,8 +39,8 @@ def same_run(run, variant, probe, line_text, allow_final: bool = False) -> bool:
         return variant.error.quantity in (line_text(error.get("line")) or "")
     if run.error is not None:
         return False
-    finding = compare.first_divergence(run, variant, "", probe, lambda error: "")
-    return finding is None or (allow_final and finding.scope == "final")
+    finding = compare.first_divergence(run, variant, "", probe, lambda error: None)
+    return finding is None or (allow_final and finding.scope == "final" and finding.quantity == "da0")
 
 
 def same_cell(student: list, variant: list, keys: tuple) -> bool:
@@ -123,6 +123,12 @@ def locate_mutant(mutant, code: str) -> tuple:
     if line:
         return line, False
     return (_most_like(function, lines, wrong) if wrong else None), False
+
+
+def line_computing(code: str, function_name: str, quantity: str) -> int | None:
+    """The student's line in `function_name` that computes the course quantity. line_computing(code, "rnn_cell_backward", "dxt") -> 12"""
+    function = _function(code, function_name)
+    return None if function is None else _computing(function, quantity, code.split("\n"), [])
 
 
 def as_bug(mutant) -> Bug:

@@ -130,13 +130,14 @@ def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: san
             return
     lines = source.code.split("\n")
     line_text = lambda n: lines[n - 1] if isinstance(n, int) and 0 < n <= len(lines) else ""  # noqa: E731
+    line_of = lambda function, quantity: diagnose.line_computing(source.code, function, quantity)  # noqa: E731
     evidence = _read_evidence(meta, arrays, probes, defined)
     tables = {f: {} for f in defined}
     findings, errors = {}, []
     for ev in evidence:
         if ev.whole is not None:  # for the page's step-by-step view
             report.runs.setdefault(f"{ev.probe.cell}_backward", []).append((ev.probe, ev.whole, _reference(ev.probe)))
-        _judge_probe(ev, defined, tables, findings, errors, line_text)
+        _judge_probe(ev, defined, tables, findings, errors, line_text, line_of)
     report.functions = {f: {"ok": all(r["ok"] for r in tables[f].values()) and bool(tables[f])
                             and not any(e[0] == f for e in errors), "outputs": tables[f]} for f in defined}
     wrong = [f for f in FUNCTION_ORDER if f in defined and not report.functions[f]["ok"]]
@@ -206,7 +207,23 @@ def _probe_evidence(i: int, probe: Probe, record: dict, arrays: dict, defined: l
     return ev
 
 
-def _judge_probe(ev: Evidence, defined, tables, findings, errors, line_text) -> None:
+def _no_key(name: str, missing: list, keys: tuple) -> dict:
+    return {"type": "output", "message": f"the dict your {name} returns has no {', '.join(missing)}; the course's "
+            f"{name} returns {', '.join(keys)}"}
+
+
+def _in_course_loop(error: dict, name: str, line_of) -> dict:
+    """The course's loop raised on what the student's cell returned: the error, at the student's line that made it."""
+    facts = dict(error)
+    if not facts.get("line") and facts.get("quantity"):
+        facts["line"] = line_of(name, facts["quantity"])
+        facts["function"] = name
+        facts["message"] = (f"{facts.get('message', '')}; the course's loop raised this on the "
+                            f"{facts['quantity']} your {name} returns")
+    return facts
+
+
+def _judge_probe(ev: Evidence, defined, tables, findings, errors, line_text, line_of) -> None:
     """Compare everything one probe returned; keep the first finding per function."""
     probe, cell = ev.probe, ev.probe.cell
     reference = _reference(probe)
@@ -219,9 +236,14 @@ def _judge_probe(ev: Evidence, defined, tables, findings, errors, line_text) -> 
             errors.append((name, probe, run.error))
         else:
             compare.compare_outputs(run.returned, reference.gradients(), tables[name])
+            missing = [key for key in reference.final_keys if key not in run.returned]
+            if missing:
+                errors.append((name, probe, _no_key(name, missing, reference.final_keys)))
         if run.error or not diagnose.same_arrays(run.returned, reference.gradients()):
             new[name] = compare.first_divergence(run, reference, name, probe, place)
     name = f"{cell}_cell_backward"
+    if ev.cell is not None and f"{cell}_backward" not in defined and isinstance(ev.refloop, Raised):
+        errors.append((name, probe, _in_course_loop(ev.refloop, name, line_of)))  # theirs is the only code there
     if ev.cell is not None:
         new[name] = _cell_finding(ev.cell, compare.reference_cell_outputs(probe), name, probe, reference.step_keys,
                                   tables[name], errors, place)
@@ -272,14 +294,17 @@ def _cell_finding(student, reference, name, probe, keys, table, errors, place) -
             for key in keys:  # a cell that raises has matched nothing
                 table.setdefault(key, {"ok": False, "max_abs_error": None}).update(ok=False, max_abs_error=None)
             raised = place({**got, "function": got.get("function") or name})
-            return finding or (Finding(name, probe, None, raised[0], raised[1], None, {"raised": True, "at": t})
+            return finding or (Finding(name, probe, t, raised[0], raised[1], None, {"raised": True, "at": t})
                                if raised else None)
         compare.compare_outputs(got, {k: reference[t][k] for k in keys}, table)
+        missing = [key for key in keys if key not in got]
+        if missing and not any(e[0] == name for e in errors):
+            errors.append((name, probe, _no_key(name, missing, keys)))
         if finding is None:
             for key in keys:
                 if key not in got or compare.differs(got[key], reference[t][key]):
                     error = None if key not in got else compare.max_abs_error(got[key], reference[t][key])
-                    finding = Finding(name, probe, None, key, "step", error if error != float("inf") else None,
+                    finding = Finding(name, probe, t, key, "step", error if error != float("inf") else None,
                                       {"at": t})
                     break
     return finding
@@ -411,7 +436,7 @@ def _evidence(bug, cell, indices, evidence, defined, findings, line_text) -> str
     evs = [evidence[i] for i in indices]
     variant = lambda ev: compare.cached_trace(ev.probe, bug.variant)  # noqa: E731
     allow_final = bool(bug.first) and bug.first[0] != "final"
-    if f"{cell}_backward" in findings and all(ev.whole is not None for ev in evs):
+    if bug.function != f"{cell}_forward" and f"{cell}_backward" in findings and all(ev.whole is not None for ev in evs):
         if all(diagnose.same_run(ev.whole, variant(ev), ev.probe, line_text, allow_final) for ev in evs):
             return "whole"
     if bug.function == f"{cell}_cell_backward" and f"{cell}_cell_backward" in findings:

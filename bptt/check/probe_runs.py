@@ -219,23 +219,35 @@ def run_cell_backward(ns, cell, probe, results, prefix) -> dict:
     return {"steps": steps}
 
 
-def course_loop(cell: str, cell_backward, da: np.ndarray, caches: tuple) -> dict:
-    """The course's rnn_backward / lstm_backward, line for line, calling `cell_backward` for each step."""
+def course_loop(cell: str, cell_backward, da: np.ndarray, caches: tuple, where: dict) -> dict:
+    """The course's rnn_backward / lstm_backward, line for line, calling `cell_backward` for each step.
+
+    where["t"] and where["quantity"] say which step and which of the cell's outputs the loop was
+    handling, so an exception in the loop is told at the student's line that made the value.
+    """
     cell_caches, x = caches
     n_a, m, T_x = da.shape
     n_x = x.shape[0]
-    grads = {"dx": np.zeros((n_x, m, T_x))}  # (n_x, m, T_x)
+    n_w = n_x if cell == "rnn" else n_a + n_x
+    shapes = {"dWax": (n_a, n_x), "dWaa": (n_a, n_a), "dba": (n_a, 1)} if cell == "rnn" else \
+        {k: (n_a, n_w) if k.startswith("dW") else (n_a, 1) for k in TOTAL_KEYS[cell][1:]}
+    grads = {"dx": np.zeros((n_x, m, T_x)), **{k: np.zeros(shape) for k, shape in shapes.items()}}
     da_prevt, dc_prevt = np.zeros((n_a, m)), np.zeros((n_a, m))  # (n_a, m)
     for t in reversed(range(T_x)):
+        where.update(t=t, quantity=None)
         if cell == "rnn":
             g = cell_backward(da[:, :, t] + da_prevt, cell_caches[t])
         else:
             g = cell_backward(da[:, :, t] + da_prevt, dc_prevt, cell_caches[t])
+            where["quantity"] = "dc_prev"
             dc_prevt = g["dc_prev"]
+        where["quantity"] = "da_prev"
         da_prevt = g["da_prev"]
+        where["quantity"] = "dxt"
         grads["dx"][:, :, t] = g["dxt"]
-        for key in TOTAL_KEYS[cell][1:]:
-            grads[key] = grads[key] + g[key] if key in grads else np.array(g[key], dtype=np.float64)
+        for key in shapes:
+            where["quantity"] = key
+            grads[key] += g[key]  # in place, as the course's loop: a wrongly shaped share raises here
     grads["da0"] = da_prevt
     return grads
 
@@ -243,11 +255,15 @@ def course_loop(cell: str, cell_backward, da: np.ndarray, caches: tuple) -> dict
 def run_course_loop(ns, cell, probe, results, prefix) -> dict:
     """The student's cell inside the course's loop: what it returns in context, as a whole backward."""
     caches = reference_caches(cell, probe)
+    where = {"t": None, "quantity": None}
     try:
-        out = course_loop(cell, ns[f"{cell}_cell_backward"], probe["da"].copy(), caches)
+        out = course_loop(cell, ns[f"{cell}_cell_backward"], probe["da"].copy(), caches, where)
         return {"returned": record_returned(results, prefix, out, f"{cell}_backward")}
     except BaseException as e:
-        return {"error": failure(e)}
+        facts = failure(e, {"cache": where["t"]})
+        if where["quantity"] is not None:
+            facts["quantity"] = where["quantity"]  # the loop's line, not the student's: which output it handled
+        return {"error": facts}
 
 
 def run_backward(ns, cell, probe, results, prefix, cell_function, max_calls) -> dict:
