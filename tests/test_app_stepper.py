@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from bptt import RunConfig, bugs_for, run
 from bptt.ui.export import step_csv, step_json, trace_npz
 from bptt.ui.state import parse
-from figure_spec import by_meta, heatmaps, marked_t, specs
+from figure_spec import by_meta, decode, heatmaps, marked_t, specs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 P = "stepper:"
@@ -27,6 +27,8 @@ RNN_DOWNSTREAM = ("da_prevt", "da_next", "dz", "dxt", "da_prev", "dWax", "dWaa",
 
 
 def open_app(**params) -> AppTest:
+    """The page stepping on the server (where AppTest can click); browser stepping: open_browser_stepping."""
+    params.setdefault("stepping", "server")
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update({k: str(v) for k, v in params.items()})
     at.run()
@@ -177,7 +179,7 @@ def test_a_full_url_restores_exactly_that_state():
     assert at.number_input(key=P + "scale").value == 0.75
     assert at.selectbox(key=P + "bug").value == "lstm-dc-not-carried"
     assert shown_t(at) == 4
-    assert at.query_params == {k: str(v) for k, v in params.items()}
+    assert {k: v for k, v in at.query_params.items() if k != "stepping"} == {k: str(v) for k, v in params.items()}
     config = RunConfig("lstm", "echo", 7, 3, 4, 2, 6, 0.75, "lstm-dc-not-carried")
     check_heatmaps_match(at, config, 4)
 
@@ -349,7 +351,7 @@ def test_stepping_leaves_the_code_listings_alone_and_the_stylesheet_says_which_s
 def test_step_buttons_read_first_previous_next_last_and_name_the_t_they_go_to():
     at = open_app()  # the course's loop: t = 3, 2, 1, 0
     labels = [b.label for b in at.button if b.key and b.key.startswith(P + "btn-")]
-    assert labels == ["⏮ First step (t = 3)", "◀ Previous step", "Next step (t = 2) ▶", "Last step (t = 0) ⏭"]
+    assert labels == ["⇤ First step (t = 3)", "◀ Previous step", "Next step (t = 2) ▶", "Last step (t = 0) ⇥"]
     assert at.button(key=P + "btn-Next step").proto.shortcut.lower() == "right"
     assert at.button(key=P + "btn-Previous step").proto.shortcut.lower() == "left"
     at.button(key=P + "btn-Next step").click().run()
@@ -498,3 +500,122 @@ def test_step_csv_and_json_hold_every_matrix_of_the_step():
     doc = json.loads(step_json(step))
     np.testing.assert_array_equal(np.array(doc["totals"]["dWaa"]), step.totals["dWaa"])
     assert doc["t"] == 2
+
+
+# ---- stepping in the browser: a classroom-sized run goes to the browser whole -----------------------------------
+
+
+def open_browser_stepping(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({k: str(v) for k, v in params.items()})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def browser_data(at: AppTest) -> dict:
+    """What the browser stepper was sent: its header and every step's panels, the matrices decoded."""
+    found = [e for e in at.get("bidi_component") if e.proto.component_name == "bptt_browser_stepper"]
+    assert len(found) == 1, len(found)
+    raw = json.loads(json.loads(found[0].proto.json))  # the component's data is one JSON string
+    data = raw["payload"] | raw["header"]
+    for row in data["rows"]:
+        for panel in row["panels"]:
+            panel["z"] = [decode(z | {"shape": panel["shape"]}) for z in panel["z"]]
+    return data
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("scenario", ["course", "classroom"])
+def test_a_classroom_sized_run_sends_every_step_once_with_the_traces_values(cell, scenario):
+    at = open_browser_stepping(cell=cell, scenario=scenario)
+    config = parse({"cell": cell, "scenario": scenario})[0].config
+    trace = run(config).trace
+    data = browser_data(at)
+    assert data["steps"] == list(trace.order)
+    assert data["labels"] == [f"Step {k + 1} of {config.T_x} — t = {t}" for k, t in enumerate(trace.order)]
+    assert [b.key for b in at.button if b.key and "btn-" in b.key] == []  # no server round trip per step
+    assert not [s for s in at.subheader if s.value.startswith("◀ Step")]  # the heading is the browser's
+    first_screen = [r["heading"] for r in data["rows"] if r["first_screen"]]
+    assert first_screen[0] == "What the loop hands the cell" and "weight gradients" in first_screen[-1]
+    for row in data["rows"]:
+        for panel in row["panels"]:
+            for k, t in enumerate(trace.order):
+                want = np.asarray(getattr(trace.step(t), panel["scope"])[panel["key"]], dtype=np.float32)
+                np.testing.assert_array_equal(panel["z"][k], want.reshape(panel["shape"]))
+                assert f"t = {t}" in panel["titles"][k] or f"[:,:,{t}]" in panel["titles"][k], panel["titles"][k]
+
+
+def test_the_hand_over_row_reads_da_t_plus_da_prevt_equals_da_next_and_names_where_da_prevt_came_from():
+    data = browser_data(open_browser_stepping(scenario="classroom"))
+    row = data["rows"][0]
+    assert [(p["op"], p["key"]) for p in row["panels"]] == [("", "da_t"), ("+", "da_prevt"), ("=", "da_next")]
+    da_t, da_prevt, da_next = (p["z"] for p in row["panels"])
+    for k in range(len(data["steps"])):
+        np.testing.assert_allclose(da_t[k] + da_prevt[k], da_next[k], rtol=1e-6, atol=1e-7)
+    titles = row["panels"][1]["titles"]
+    assert titles[0] == "da_prevt at t = 4: zero, nothing carried yet" and titles[1] == "da_prevt at t = 3: from t = 4"
+
+
+def test_browser_panels_keep_one_colour_range_per_quantity_over_all_steps_unless_autoscaled():
+    at = open_browser_stepping(scenario="classroom")
+    config = parse({"scenario": "classroom"})[0].config
+    steps = list(run(config).trace.steps())
+    for row in browser_data(at)["rows"]:
+        for panel in row["panels"]:
+            largest = max(float(np.max(np.abs(getattr(s, panel["scope"])[panel["key"]]))) for s in steps)
+            assert panel["zmax"] == pytest.approx(largest if largest > 0 else 1.0)
+    at.toggle(key=P + "autoscale").set_value(True).run()
+    assert all(p["zmax"] is None for row in browser_data(at)["rows"] for p in row["panels"])
+
+
+def test_the_step_the_browser_reports_moves_the_url_the_export_and_the_server_state():
+    at = open_browser_stepping(scenario="classroom")
+    assert browser_data(at)["start"] == 4 and "t" not in at.query_params
+    at.session_state[P + "browser-t"] = 2  # what the component's on_t_change callback stores
+    at.run()
+    assert at.query_params["t"] == "2" and shown_t(at) == 2
+    assert any(e.label == "Export (step t = 2)" for e in at.expander)
+    assert browser_data(at)["start"] == 4  # the same data: the browser, already at t = 2, draws nothing again
+
+
+def test_a_link_with_t_opens_the_browser_stepper_on_that_step():
+    at = open_browser_stepping(scenario="classroom", t=1)
+    assert browser_data(at)["start"] == 1 and shown_t(at) == 1
+
+
+@pytest.mark.parametrize("params", [
+    {"scenario": "classroom", "n_a": "17"},  # beyond classroom size
+    {"scenario": "classroom", "T_x": "21"},
+    {"scenario": "classroom", "stepping": "server"},  # asked for
+    {"bug": "no-transpose-wax"},  # raises: the step that raised has nothing to draw
+])
+def test_large_or_raising_runs_and_stepping_server_keep_the_server_round_trip(params):
+    at = open_browser_stepping(**params)
+    assert not at.get("bidi_component")
+    assert at.button(key=P + "btn-Next step") is not None
+
+
+def test_an_unknown_stepping_value_says_so_and_steps_in_the_browser():
+    at = open_browser_stepping(stepping="fast")
+    assert any("stepping='fast' is not understood" in w.value for w in at.warning)
+    assert browser_data(at)["steps"] == [3, 2, 1, 0]
+
+
+def test_the_projector_layout_puts_the_step_first_and_hides_the_toolbar():
+    def css(at):
+        return "".join(h.proto.body for h in at.get("html") if "<style>" in h.proto.body)
+
+    plain = open_browser_stepping()
+    assert "@media (max-width: 1280px)" in css(plain) and ".st-key-bptt-step {order: -1;}" in css(plain)
+    assert 'header[data-testid="stHeader"] {display: none;}' not in css(plain)
+    present = open_browser_stepping(present=1)
+    assert ".st-key-bptt-step {order: -1;}" in css(present) and "@media (max-width: 1280px)" not in css(present)
+    assert 'header[data-testid="stHeader"] {display: none;}' in css(present)
+    assert browser_data(present)["present"] is True
+
+
+def test_the_browser_loads_plotly_from_this_server_only():
+    data = browser_data(open_browser_stepping())
+    assert data["plotly"].startswith("/component/") and data["plotly"].endswith("/plotly.min.js")
+    assert data["colorscale"][5] == [0.5, "rgb(255,255,255)"]

@@ -98,14 +98,27 @@ def groups(cell: str) -> tuple:
 
 
 def presenter_css() -> None:
-    """Large type, no sidebar, the page's full width: readable from the back of a classroom."""
+    """Large type, no sidebar, no toolbar, the page's full width: readable from the back of a classroom."""
     st.html("""<style>
       section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
-      .stMainBlockContainer, .block-container {max-width: 100%; padding-left: 2rem; padding-right: 2rem;}
+      header[data-testid="stHeader"] {display: none;}
+      .stMainBlockContainer, .block-container {max-width: 100%; padding: 0.5rem 1.5rem 3rem;}
       .stMarkdown p, .stMarkdown li, .stCaption, label p, .stAlert p {font-size: 1.3rem !important;}
       .bptt-code {font-size: 1.25rem;}
       h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}
     </style>""")
+
+
+def layout_css(present: bool) -> None:
+    """The projector layout: the step (bar and heatmaps) first, under any URL warning, when presenting or narrow.
+
+    At 1280 px and below (a projector's usual 1024 or 1280) and with present=1, the step moves above the
+    title, the notebook's values and the timeline, so one whole step fits on the first screen.
+    """
+    # a keyed container sits in a layout wrapper of streamlit's: the wrapper is what the page's column orders
+    rule = ("div:has(> .st-key-bptt-messages), .st-key-bptt-messages {order: -2;} "
+            "div:has(> .st-key-bptt-step), .st-key-bptt-step {order: -1;}")
+    st.html(f"<style>{rule if present else '@media (max-width: 1280px) {' + rule + '}'}</style>")
 
 
 def _cells(run: Run, scope: str, key: str) -> dict:

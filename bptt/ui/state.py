@@ -5,7 +5,8 @@
 
 Parameters: cell, scenario, seed, n_x, n_a, m, T_x, scale, t, bug (the run and the step shown),
 present=1 (presenter layout), hide= and lock= (comma-separated control or panel names a teacher
-hides or freezes). Pure python, no streamlit: the page reads st.query_params and hands them here.
+hides or freezes), stepping=server (every step a server round trip, even for a classroom-sized run).
+Pure python, no streamlit: the page reads st.query_params and hands them here.
 """
 
 import math
@@ -20,7 +21,8 @@ SCALE_RANGE = (0.001, 10.0)  # the sidebar's number input cannot go below 0.001
 CONTROLS = ("cell", "scenario", "sizes", "seed", "scale", "bug", "step", "play")
 PANELS = ("timeline", "heatmaps", "code", "norms", "compare", "notebook", "export")
 RUN_PARAMS = ("cell", "scenario", "seed", *SIZES, "scale", "bug")
-KNOWN = (*RUN_PARAMS, "t", "present", "hide", "lock")
+KNOWN = (*RUN_PARAMS, "t", "present", "hide", "lock", "stepping")
+STEPPING = ("browser", "server")  # where a click redraws: in the browser (classroom-sized runs) or on the server
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -33,6 +35,7 @@ class PageState:
     present: bool = False  # presenter layout: large fonts, no sidebar, figures full width
     hide: frozenset = field(default_factory=frozenset)  # control or panel names not drawn
     lock: frozenset = field(default_factory=frozenset)  # control names drawn but disabled
+    stepping: str = "browser"  # "server": every step a round trip, as large runs always do
 
     def hidden(self, name: str) -> bool:
         return name in self.hide or (name in SIZES and "sizes" in self.hide)
@@ -139,7 +142,12 @@ def parse(params: dict) -> tuple:
     present = _flag(params, "present", messages)
     hide = _names(params, "hide", CONTROLS + PANELS, messages)
     lock = _names(params, "lock", CONTROLS, messages)
-    return PageState(config, t, present, hide, lock), messages
+    stepping = _last(params.get("stepping", "browser")).strip().lower()
+    if stepping not in STEPPING:
+        messages.append(Message("stepping", f"stepping={stepping!r} is not understood: use stepping=browser or "
+                                            "stepping=server; using stepping=browser."))
+        stepping = "browser"
+    return PageState(config, t, present, hide, lock, stepping), messages
 
 
 def _t(params: dict, T_x: int, messages: list) -> int | None:
@@ -205,6 +213,8 @@ def to_params(state: PageState) -> dict:
         params["hide"] = ",".join(sorted(state.hide))
     if state.lock:
         params["lock"] = ",".join(sorted(state.lock))
+    if state.stepping != "browser":
+        params["stepping"] = state.stepping
     return params
 
 

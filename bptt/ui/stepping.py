@@ -82,10 +82,10 @@ def buttons(trace: Trace, t: int) -> list:
         return f" (t = {target})" if target is not None else ""
 
     return [
-        ("First step", f"⏮ First step{at(steps[0])}", steps[0], "Home", "Where the backward starts"),
+        ("First step", f"⇤ First step{at(steps[0])}", steps[0], "Home", "Where the backward starts"),
         ("Previous step", f"◀ Previous step{at(prev)}", prev, "Left", "Back to the step the loop ran before this one"),
         ("Next step", f"Next step{at(nxt)} ▶", nxt, "Right", f"The step the loop runs next: {way}"),
-        ("Last step", f"Last step{at(steps[-1])} ⏭", steps[-1], "End", "The step the loop runs last"),
+        ("Last step", f"Last step{at(steps[-1])} ⇥", steps[-1], "End", "The step the loop runs last"),
     ]
 
 

@@ -1,0 +1,343 @@
+// The step-through panel drawn in the browser: every step of a classroom-sized run arrives once
+// (bptt/figures/stepper_data.py), and a click, an arrow key or play redraws the heading, the step
+// marks and every heatmap in the same frame with Plotly.react, without asking the server. The step
+// is written into the URL at once (so a link shared now restores it) and told to the server a
+// moment later (so the export and a later rerun agree), which never holds up the redraw.
+
+const SYNC_DELAY_MS = 350; // after the last click: one rerun for a burst of clicks
+const SPEEDS = [0.5, 1, 2, 4]; // steps per second, as on the server's play
+const store = (window.__bpttStepper = window.__bpttStepper || { t: {} }); // the step per run, across remounts
+
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!store.plotly) {
+    store.plotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = url;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error(`could not load ${url}`));
+      document.head.appendChild(script);
+    });
+  }
+  return store.plotly;
+}
+
+function decode(encoded, shape) {
+  const bytes = Uint8Array.from(atob(encoded.bdata), (c) => c.charCodeAt(0));
+  const flat = encoded.dtype === "f8" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
+  const [rows, cols] = shape;
+  const z = [];
+  for (let i = 0; i < rows; i++) z.push(Array.from(flat.subarray(i * cols, (i + 1) * cols)));
+  return z;
+}
+
+function format(v) {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 0.01) return v.toPrecision(2);
+  return v.toExponential(0);
+}
+
+function absMax(z) {
+  let m = 0;
+  for (const row of z) for (const v of row) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
+  return m > 0 ? m : 1;
+}
+
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export default function (component) {
+  const { parentElement, setStateValue } = component;
+  const raw = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
+  const data = { ...raw.payload, ...raw.header };
+  const present = data.present;
+  const font = present ? 18 : 13; // text drawn inside the charts
+  const steps = data.steps;
+  const saved = store.t[data.run];
+  let k = steps.indexOf(saved !== undefined ? saved : data.start);
+  if (k < 0) k = Math.max(0, steps.indexOf(data.start));
+  let playing = null;
+  let syncTimer = null;
+  let disposed = false;
+
+  const root = el("div", "bptt-stepper" + (present ? " bptt-present" : ""));
+  root.setAttribute("data-testid", "bptt-stepper");
+  const sentinel = el("div", "bptt-sentinel");
+  const bar = el("div", "bptt-bar");
+  const heading = el("h3", "bptt-heading");
+  const buttons = el("div", "bptt-buttons");
+  const legend = el("div", "bptt-legend");
+  legend.innerHTML = `<span>−</span><span class="bptt-swatch"></span><span>+</span><span>white is 0; full colour at the title's ±</span>`;
+  const make = (name, title) => {
+    const b = el("button", "bptt-button");
+    b.type = "button";
+    b.dataset.name = name;
+    b.title = title;
+    buttons.appendChild(b);
+    return b;
+  };
+  const first = make("first", "Where the backward starts (Home)");
+  const prev = make("previous", "Back to the step the loop ran before this one (←)");
+  const next = make("next", "The step the loop runs next (→)");
+  const last = make("last", "The step the loop runs last (End)");
+  const play = make("play", "Walk through the loop, one step at a time");
+  const speed = el("select", "bptt-speed");
+  speed.title = "Steps per second";
+  for (const s of SPEEDS) {
+    const o = el("option", "", `${s}/s`);
+    o.value = String(s);
+    if (s === 1) o.selected = true;
+    speed.appendChild(o);
+  }
+  buttons.appendChild(speed);
+  const stepline = el("div", "bptt-stepline");
+  stepline.append(heading, buttons, legend);
+  bar.append(stepline);
+  if (data.note) bar.appendChild(el("div", "bptt-note", data.note));
+  const grid = el("div", "bptt-grid");
+  root.append(sentinel, bar, grid);
+  parentElement.appendChild(root);
+
+  // the panels: a caption (HTML, so long titles wrap instead of overlapping) over a plotly heatmap
+  const panels = [];
+  const rows = [];
+  const readingOf = (p) =>
+    `${p.rows}${p.shape[0] > 1 ? ` 0–${p.shape[0] - 1} ↓` : ""} · ${p.cols}${p.shape[1] > 1 ? ` 0–${p.shape[1] - 1} →` : ""}`;
+  for (const row of data.rows) {
+    const section = el("section", "bptt-row" + (row.first_screen ? " bptt-first" : ""));
+    const rowHeading = el("h4", "bptt-row-heading", row.heading);
+    // how to read rows and columns: once in the row's heading when every panel reads the same
+    const wide = row.panels.filter((p) => p.shape[1] > 1);
+    const shared = wide.length && wide.every((p) => readingOf(p) === readingOf(wide[0])) ? readingOf(wide[0]) : null;
+    if (shared) rowHeading.appendChild(el("span", "bptt-row-reading", ` · rows: ${shared}`));
+    section.appendChild(rowHeading);
+    const line = el("div", "bptt-panels");
+    for (const p of row.panels) {
+      if (p.op) line.appendChild(el("div", "bptt-op", p.op));
+      const figure = el("figure", "bptt-panel");
+      figure.dataset.key = `${p.scope}.${p.key}`;
+      figure.style.flexGrow = String(Math.max(1, Math.min(p.shape[1], 12)));
+      if (p.shape[1] === 1) figure.classList.add("bptt-narrow");
+      const caption = el("figcaption", "bptt-caption");
+      const name = el("span", "bptt-title");
+      const range = el("span", "bptt-range");
+      caption.append(name, range);
+      if (!shared || p.shape[1] > 1 && readingOf(p) !== shared) caption.appendChild(el("div", "bptt-reading", readingOf(p)));
+      const plot = el("div", "bptt-plot");
+      figure.append(caption, plot);
+      line.appendChild(figure);
+      panels.push({ p, name, range, plot, z: p.z.map(() => null), drawn: false });
+    }
+    section.appendChild(line);
+    grid.appendChild(section);
+    rows.push({ section, first: row.first_screen });
+  }
+
+  // the step marks on the timeline, the norm chart and the code listing: the server's stylesheet is
+  // switched off (it names the step the server last heard of), ours names the step shown
+  let marks = document.getElementById("bptt-browser-marks");
+  if (!marks) {
+    marks = document.createElement("style");
+    marks.id = "bptt-browser-marks";
+    document.head.appendChild(marks);
+  }
+  const quiet = () => {
+    for (const s of document.querySelectorAll("style")) {
+      if (s !== marks && !s.disabled && s.textContent.includes("/* current_t:")) s.disabled = true;
+    }
+  };
+  const observer = new MutationObserver(quiet);
+  observer.observe(document.body, { childList: true, subtree: true });
+
+  function plotHeight() {
+    // presenter layout and narrow screens: every first-screen row in the window under the step bar
+    const fit = present || window.innerWidth <= 1280;
+    const maxRows = Math.max(...panels.map((q) => q.p.shape[0]));
+    if (!fit) return Math.max(70, Math.min(240, 26 * maxRows));
+    const firstRows = rows.filter((r) => r.first);
+    const scroller = root.closest('[data-testid="stMain"]') || document.scrollingElement;
+    const offset = grid.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+    const lastRow = firstRows[firstRows.length - 1].section.getBoundingClientRect();
+    const words = lastRow.bottom - grid.getBoundingClientRect().top; // headings and captions, plots at 1 px
+    const room = window.innerHeight - offset - words - 12;
+    return Math.max(36, Math.min(34 * maxRows, Math.floor(room / firstRows.length)));
+  }
+
+  function trace(q, z) {
+    const p = q.p;
+    const zmax = p.zmax !== null ? p.zmax : absMax(z);
+    const width = q.plot.clientWidth || 200;
+    const height = q.height;
+    const texts = z.map((r) => r.map(format));
+    const longest = Math.max(...texts.map((r) => Math.max(...r.map((s) => s.length))));
+    const fits = width / p.shape[1] >= 0.62 * font * longest + 4 && height / p.shape[0] >= font + 4;
+    q.range.textContent = ` · ±${format(zmax)}${p.zmax === null ? " (this step)" : ""}`;
+    const t = {
+      type: "heatmap", z, zmin: -zmax, zmax, colorscale: data.colorscale, showscale: false,
+      hovertemplate: `${p.rows} %{y}<br>${p.cols} %{x}<br>value %{z:.8g}<extra>${p.key}</extra>`,
+    };
+    if (fits) Object.assign(t, { text: texts, texttemplate: "%{text}", textfont: { size: font } });
+    return t;
+  }
+
+  function layout(q) {
+    const p = q.p;
+    const shapes = p.split ? [{ type: "line", xref: "x", yref: "y domain", x0: p.split - 0.5, x1: p.split - 0.5,
+      y0: 0, y1: 1, line: { color: "black", width: 2 } }] : [];
+    return {
+      height: q.height, margin: { l: 0, r: 0, t: 0, b: 0 }, paper_bgcolor: "rgba(0,0,0,0)",
+      xaxis: { visible: false, fixedrange: true }, yaxis: { visible: false, autorange: "reversed", fixedrange: true },
+      hoverlabel: { font: { size: present ? 18 : 14 } }, shapes, font: { size: font },
+      meta: { quantity: p.key, scope: p.scope, t: steps[k] },
+    };
+  }
+
+  const config = { displayModeBar: false, responsive: true };
+
+  function draw() {
+    const t = steps[k];
+    heading.textContent = `◀ ${data.labels[k]}`;
+    const at = (j) => (j >= 0 && j < steps.length ? ` (t = ${steps[j]})` : "");
+    first.textContent = `⇤ First${at(0)}`;
+    prev.textContent = `◀ Previous${at(k - 1)}`;
+    next.textContent = `Next${at(k + 1)} ▶`;
+    last.textContent = `Last${at(steps.length - 1)} ⇥`;
+    first.disabled = k === 0;
+    prev.disabled = k === 0;
+    next.disabled = k === steps.length - 1;
+    last.disabled = k === steps.length - 1;
+    play.textContent = playing ? "⏸ Pause" : "▶ Play";
+    marks.textContent = data.marks[k].replace(/^<style>|<\/style>$/g, "").replace(/^\/\* current_t/, "/* browser_t");
+    quiet();
+    for (const q of panels) {
+      if (!q.z[k]) q.z[k] = decode(q.p.z[k], q.p.shape);
+      q.name.textContent = q.p.titles[k];
+      window.Plotly.react(q.plot, [trace(q, q.z[k])], layout(q), config);
+    }
+    grid.setAttribute("data-bptt-t", String(t));
+    root.setAttribute("data-bptt-t", String(t));
+  }
+
+  function setHeight(h) {
+    for (const q of panels) {
+      q.height = h;
+      q.plot.style.height = `${h}px`;
+    }
+  }
+
+  function sizeAndDraw() {
+    setHeight(1);
+    let h = plotHeight();
+    setHeight(h);
+    draw();
+    const firstRows = rows.filter((r) => r.first);
+    if ((present || window.innerWidth <= 1280) && firstRows.length && !bar.classList.contains("bptt-stuck")) {
+      // one correction: what the drawn charts added to the rows (baselines, wrapped titles) comes off the plots
+      const over = firstRows[firstRows.length - 1].section.getBoundingClientRect().bottom - (window.innerHeight - 6);
+      if (over > 0 && h > 36) {
+        h = Math.max(36, h - Math.ceil(over / firstRows.length));
+        setHeight(h);
+        draw();
+      }
+    }
+  }
+
+  function go(j, fromPlay) {
+    if (j < 0 || j >= steps.length || j === k) return;
+    k = j;
+    if (!fromPlay) stop();
+    store.t[data.run] = steps[k];
+    draw();
+    const url = new URL(window.location.href);
+    if (k === 0) url.searchParams.delete("t");
+    else url.searchParams.set("t", String(steps[k]));
+    window.history.replaceState(window.history.state, "", url);
+    clearTimeout(syncTimer);
+    syncTimer = setTimeout(() => { if (!disposed) setStateValue("t", steps[k]); }, SYNC_DELAY_MS);
+  }
+
+  function stop() {
+    if (playing) clearInterval(playing);
+    playing = null;
+    play.textContent = "▶ Play";
+  }
+
+  function start() {
+    if (k === steps.length - 1) go(0, true);
+    playing = setInterval(() => {
+      if (k >= steps.length - 1) return stop();
+      go(k + 1, true);
+    }, 1000 / Number(speed.value));
+    play.textContent = "⏸ Pause";
+  }
+
+  first.onclick = () => go(0);
+  prev.onclick = () => go(k - 1);
+  next.onclick = () => go(k + 1);
+  last.onclick = () => go(steps.length - 1);
+  play.onclick = () => (playing ? stop() : start());
+  speed.onchange = () => { if (playing) { stop(); start(); } };
+  if (data.locked) for (const b of [first, prev, next, last, play, speed]) b.disabled = true;
+
+  const keys = (e) => {
+    if (data.locked || e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+    const target = e.target;
+    if (target && (target.closest("input, textarea, select, [contenteditable=true]"))) return;
+    const to = { ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: steps.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    go(to);
+  };
+  document.addEventListener("keydown", keys);
+
+  // the step bar stays in view: fixed under streamlit's header once its place has scrolled away
+  const stick = new IntersectionObserver(([entry]) => {
+    const header = document.querySelector('[data-testid="stHeader"]');
+    const top = header && getComputedStyle(header).display !== "none" ? header.getBoundingClientRect().bottom : 0;
+    const stuck = !entry.isIntersecting && entry.boundingClientRect.top < top + 1;
+    bar.classList.toggle("bptt-stuck", stuck);
+    if (stuck) {
+      const box = root.getBoundingClientRect();
+      Object.assign(bar.style, { top: `${top}px`, left: `${box.left}px`, width: `${box.width}px` });
+      sentinel.style.height = `${bar.getBoundingClientRect().height}px`;
+    } else {
+      Object.assign(bar.style, { top: "", left: "", width: "" });
+      sentinel.style.height = "0px";
+    }
+  }, { threshold: [0, 1] });
+  stick.observe(sentinel);
+
+  let resizeTimer = null;
+  const resized = () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => !disposed && sizeAndDraw(), 150); };
+  window.addEventListener("resize", resized);
+
+  loadPlotly(data.plotly).then(() => {
+    if (disposed) return;
+    store.t[data.run] = steps[k];
+    sizeAndDraw();
+    if (steps[k] !== data.start) setStateValue("t", steps[k]); // a remount kept the step the browser shows
+  }).catch((error) => {
+    grid.textContent = `The charts could not load (${error.message}). Reload the page; if it persists, add ` +
+      "stepping=server to the address to step on the server instead.";
+  });
+
+  return () => {
+    disposed = true;
+    stop();
+    clearTimeout(syncTimer);
+    observer.disconnect();
+    stick.disconnect();
+    document.removeEventListener("keydown", keys);
+    window.removeEventListener("resize", resized);
+    for (const q of panels) if (window.Plotly) window.Plotly.purge(q.plot);
+    root.remove();
+  };
+}
