@@ -1,10 +1,13 @@
-"""The script the checker's child process runs: the student's functions on every probe, every step recorded.
+"""The script the checker's child process runs: the student's functions on every probe, sent back on a pipe.
 
-Started only by bptt/check/sandbox.py as `python -I -B harness.py WORKDIR MEMORY_MB CPU_S FILE_MB`.
-It limits itself, imports what it needs, reads WORKDIR/submission.py, job.json and probes.npz,
-drops root, installs the guard, then runs the student's code. Results go to results.npz
-(plain float arrays, read back with allow_pickle=False) and results.json; nothing is pickled.
-What runs on each probe, and what is recorded, is probe_runs.py's.
+Started only by bptt/check/sandbox.py as
+`python -I -S -B harness.py RESULTS_FD TOKEN_FD MEMORY_MB CPU_S FILE_MB [PATH...]`, its job
+(the code, the probes, who to become) as one channel frame on stdin. It limits itself, reads
+the job, imports what it needs, builds the writer of its results from functions captured before
+any student code exists, drops root, installs the guard and loads the student's file. Only then
+does it read this check's token from TOKEN_FD; it runs the probes and writes one frame, token
+first, to RESULTS_FD, the write end of a pipe the parent reads. Nothing is written to a file the
+parent reads back. What runs on each probe, and what is recorded, is probe_runs.py's.
 """
 
 import os
@@ -13,6 +16,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+UNSENDABLE = 86  # exit status when the results could not be written: the parent says so in plain words
 
 
 def limit_self(memory_mb: int, cpu_s: int, file_mb: int) -> None:
@@ -37,21 +41,21 @@ def drop_privileges(uid: int, gid: int) -> None:
 
 
 if __name__ == "__main__":
-    WORKDIR = sys.argv[1]
-    limit_self(*(int(v) for v in sys.argv[2:5]))
-    sys.path[:] = [ROOT] + [p for p in sys.path if os.path.realpath(p or ".") != HERE]
+    RESULTS_FD, TOKEN_FD = int(sys.argv[1]), int(sys.argv[2])
+    limit_self(*(int(v) for v in sys.argv[3:6]))
+    sys.path[:] = [ROOT, *sys.argv[6:]] + [p for p in sys.path if os.path.realpath(p or ".") != HERE]
 
 import faulthandler  # noqa: E402  (the limits come first, on purpose)
 import importlib  # noqa: E402
-import json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from bptt.check import guard  # noqa: E402
-from bptt.check.probe_runs import FILENAME, Results, load_submission, run_probes  # noqa: E402
+from bptt.check import channel, guard  # noqa: E402
+from bptt.check.probe_runs import Results, load_submission, run_probes  # noqa: E402
 
 PRELOAD = ("math", "copy", "random", "itertools", "functools", "collections", "operator", "time", "string", "re",
            "typing", "dataclasses", "warnings", "socket", "ctypes", "encodings.idna")
+JOB_BYTES = 64 << 20  # the parent's job frame: the code (≤ 200 000 characters) and a few kB of probes
 
 
 class CappedText:
@@ -78,9 +82,19 @@ class CappedText:
         return "".join(self.parts)
 
 
-def load_probes(workdir: str, job: dict) -> list:
-    with np.load(os.path.join(workdir, "probes.npz"), allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
+def read_job(fd: int) -> tuple:
+    """(facts, arrays) of the parent's job frame on fd, read to its end."""
+    chunks, size = [], 0
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > JOB_BYTES:
+            raise SystemExit("the job is larger than the checker sends")
+    bounds = channel.Bounds(header_bytes=JOB_BYTES, array_bytes=JOB_BYTES)
+    return channel.decode(b"".join(chunks), channel.NO_TOKEN, bounds)
+
+
+def load_probes(arrays: dict, job: dict) -> list:
     probes = []
     for spec in job["probes"]:
         prefix = spec["prefix"]
@@ -92,35 +106,54 @@ def load_probes(workdir: str, job: dict) -> list:
 
 
 def readable_roots() -> tuple:
-    """Where the student's code may still read: Python's own files and the bptt package, not the app's folder."""
+    """Where the student's code may still read: Python's own files, numpy and the bptt package, not the app's folder."""
     return tuple(p for p in sys.path[1:] if p and os.path.isdir(p)) + (os.path.join(ROOT, "bptt"),)
 
 
+def token_reader(fd: int):
+    """read() -> this check's token, from functions captured now: a later `os.read = ...` cannot answer for it."""
+    read, close, size = os.read, os.close, channel.TOKEN_BYTES
+
+    def token() -> bytes:
+        try:
+            return read(fd, size)
+        except OSError:
+            return b""  # the student's code closed it: the frame then carries no valid token
+        finally:
+            try:
+                close(fd)
+            except OSError:
+                pass
+
+    return token
+
+
 def main() -> None:
-    workdir = WORKDIR
-    with open(os.path.join(workdir, "job.json")) as f:
-        job = json.load(f)
-    with open(os.path.join(workdir, FILENAME), encoding="utf-8") as f:
-        code = f.read()
-    probes = load_probes(workdir, job)
-    for module in PRELOAD:  # once the process is `nobody`, Python's own folder may be out of reach
+    facts, arrays = read_job(0)
+    job, code = facts["job"], facts["code"]
+    probes = load_probes(arrays, job)
+    for module in PRELOAD:  # once the process is not root, Python's own folder may be out of reach
         importlib.import_module(module)
+    # captured before any student code exists: replacing these names later changes nothing here
+    send, token, leave, run = channel.writer(RESULTS_FD), token_reader(TOKEN_FD), os._exit, run_probes
     faulthandler.enable(file=sys.__stderr__)  # a segfault still names the student's line on stderr
-    drop_privileges(job["uid"], job["gid"])
-    guard.install(workdir, readable_roots())
-    stdout = CappedText(job["output_keep"])
+    drop_privileges(facts["uid"], facts["gid"])
+    guard.install(os.getcwd(), readable_roots(), facts["max_files"])
+    stdout = CappedText(facts["output_keep"])
     sys.stdout = sys.stderr = stdout
     results = Results()
     with np.errstate(all="ignore"):
         ns = load_submission(code, results)
+        secret = token()  # only now: whatever the student's module wrote into the pipe cannot carry it
         if ns is not None:
-            run_probes(ns, probes, results, lambda: stdout.total > job["output_limit"])
+            run(ns, probes, results, lambda: stdout.total > facts["output_limit"])
     results.meta["stdout"] = stdout.text()
     results.meta["stdout_chars"] = stdout.total
-    np.savez(os.path.join(workdir, "results.npz"), **results.arrays)
-    with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump(results.meta, f)
-    os._exit(0)  # the student's atexit handlers and threads get no turn after the results
+    try:
+        send(secret, results.meta, results.arrays)
+    except (TypeError, ValueError, OSError, RecursionError, MemoryError):
+        leave(UNSENDABLE)
+    leave(0)  # the student's atexit handlers and threads get no turn after the results
 
 
 if __name__ == "__main__":

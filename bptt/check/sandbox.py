@@ -1,18 +1,28 @@
-"""The separate process a submission runs in, its limits, and reading its results back safely.
+"""The separate process a submission runs in, what keeps it apart, and the one channel its results come back on.
 
-The child gets a fresh temporary folder as its working directory, a minimal environment (none
-of the app's variables), a wall-clock limit enforced here and CPU, memory and file-size limits
-it sets on itself before importing anything (harness.py). As root it drops to `nobody`; it
-then cannot start a single process. Where `unshare -n` works it has no network at all.
-Results come back as an .npz of plain numbers, checked member by member before any array is
-built, and a size-capped JSON file. Nothing from the child is ever unpickled.
+Where bubblewrap works (the default, `isolation()` says which layer is in force), every check
+runs in its own sandbox: a read-only view of only what Python, numpy and the bptt package need,
+a private /tmp of `Limits.disk_mb` as its working folder, its own process, network, IPC and user
+namespaces, killed with the app. When the app runs as root each check also gets its own uid from
+an unused range, so two checks are two users even without bubblewrap. Where bubblewrap is
+missing, the strongest layer left stands in: `unshare -n` (no network) and a private folder on
+disk, else only the process and its limits. Under every layer the child limits its own CPU,
+memory, file size and processes, and an audit hook refuses files, sockets and processes
+(guard.py, the second layer).
+
+The child gets its job as one frame on stdin and sends its results as one frame on a pipe only
+this process reads, with a token it learns after the student's module has loaded (channel.py).
+Nothing the child's folder holds is ever read back.
 """
 
-import errno
+import contextlib
+import fcntl
 import functools
-import json
+import grp
 import os
 import pwd
+import secrets
+import select
 import shlex
 import shutil
 import signal
@@ -21,15 +31,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import channel
+
 HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness.py")
-WRAPPER_VARIABLE = "BPTT_CHECK_WRAPPER"  # e.g. a bubblewrap command line; see docs/CHECK.md
+PACKAGE = os.path.dirname(os.path.dirname(HARNESS))  # the bptt package: the one part of the app a check sees
+WRAPPER_VARIABLE = "BPTT_CHECK_WRAPPER"  # a command line every child starts under; see docs/CHECK.md
+ISOLATION_VARIABLE = "BPTT_CHECK_ISOLATION"  # "unshare" or "limits": use no stronger layer than this
+LEVELS = ("bubblewrap", "unshare", "limits")  # strongest first
+UIDS = range(1_500_000_000, 1_500_000_064)  # one per check running at once when the app is root; unused by anyone
 SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGBUS: "a bus error", signal.SIGILL: "an illegal "
            "instruction", signal.SIGABRT: "an abort", signal.SIGFPE: "a floating-point exception"}
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # what any program on the machine needs
+SANDBOX_TMP = "/tmp"  # the check's working folder inside bubblewrap: a private tmpfs
 
 
 @dataclass(frozen=True)
@@ -39,7 +56,9 @@ class Limits:
     wall_s: float = 10.0  # seconds of real time, sleeping included
     cpu_s: int = 10  # seconds of CPU time
     memory_mb: int = 512  # address space; numpy itself needs ~150 MB, the course's arrays a few kB
-    file_mb: int = 16  # largest file the child may write, results included
+    file_mb: int = 16  # largest file the child may write
+    disk_mb: int = 32  # all the files of one check together (the private /tmp's size under bubblewrap)
+    files: int = 200  # files and folders one check may create
     output_keep: int = 20_000  # characters of the student's printed output shown back
     output_limit: int = 1_000_000  # printing more than this many characters is an error
     results_mb: int = 64  # largest total of result arrays read back
@@ -56,13 +75,52 @@ class Outcome:
     seconds: float = 0.0
 
 
-def sandbox_ids() -> tuple:
-    """(uid, gid) the child runs as when the app runs as root."""
+@dataclass(frozen=True)
+class Isolation:
+    """The layer that keeps checks apart on this machine, in one plain sentence for the page and the CLI."""
+
+    level: str  # "bubblewrap", "unshare", "limits", or "wrapper" (BPTT_CHECK_WRAPPER)
+    description: str
+    command: tuple = ()  # the prefix the child starts under (bubblewrap's options are built per check)
+
+
+def isolation() -> Isolation:
+    """What keeps a check apart here; probed once per setting. isolation().description -> 'Each check runs …'"""
+    return _isolation(os.environ.get(ISOLATION_VARIABLE, "").strip().lower(),
+                      os.environ.get(WRAPPER_VARIABLE, "").strip(), os.getuid() == 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _isolation(ceiling: str, wrapper: str, root: bool) -> Isolation:
+    own = " as its own user" if root else ""
+    reach = "its user may read" if root else "the app's user may read"
+    limits = "Inside, CPU, memory, file and process limits and an audit hook apply."
+    if wrapper:
+        return Isolation("wrapper", f"Each check runs{own} under the administrator's wrapper "
+                         f"({shlex.split(wrapper)[0]}), in a separate process. {limits}", tuple(shlex.split(wrapper)))
+    levels = LEVELS[LEVELS.index(ceiling):] if ceiling in LEVELS else LEVELS
+    if "bubblewrap" in levels and _bubblewrap_works(root):
+        return Isolation("bubblewrap", f"Each check runs{own} in its own bubblewrap sandbox: it sees only Python, "
+                         "numpy and the bptt package, read-only, and a private temporary folder, with no network "
+                         f"and no other process. {limits}", (shutil.which("bwrap"),))
+    missing = "bubblewrap is not available here (install the Debian package bubblewrap). " \
+        if "bubblewrap" in levels else ""
+    if "unshare" in levels and network_isolation():
+        return Isolation("unshare", f"{missing}Each check runs{own} in a separate process with no network; the files "
+                         f"{reach} are kept from it only by an audit hook. {limits}", network_isolation())
+    return Isolation("limits", f"{missing}Each check runs{own} in a separate process; the network and the files "
+                     f"{reach} are kept from it only by an audit hook that determined code can switch off. {limits}")
+
+
+def _bubblewrap_works(root: bool) -> bool:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False
     try:
-        entry = pwd.getpwnam("nobody")
-        return entry.pw_uid, entry.pw_gid
-    except KeyError:
-        return 65534, 65534
+        probe = [bwrap, *bubblewrap_options(Limits(), root), "--", "/usr/bin/true"]
+        return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,6 +136,61 @@ def network_isolation() -> tuple:
     return (unshare, "-n") if ok else ()
 
 
+def interpreter() -> str:
+    """The Python the child runs: the base interpreter itself, so no virtual environment's folder is needed."""
+    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+def numpy_paths() -> tuple:
+    """numpy's package folder and its bundled libraries' folder (numpy.libs), where they exist."""
+    package = os.path.dirname(os.path.realpath(np.__file__))
+    return tuple(p for p in (package, package + ".libs") if os.path.isdir(p))
+
+
+def bubblewrap_options(limits: Limits, root: bool) -> list:
+    """bwrap's options for one check: a read-only view of the system, Python, numpy and bptt; a private /tmp.
+
+    As root, bubblewrap keeps only the rights to change uid, which the harness uses to become the
+    check's own user before any student code runs; otherwise a user namespace, closed behind it.
+    """
+    options = ["--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net",
+               "--unshare-uts", "--unshare-cgroup-try"]
+    if root:
+        options += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        options += ["--unshare-user", "--disable-userns"]
+    binds = []
+    for path in SYSTEM:
+        if os.path.islink(path):
+            options += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            binds.append(path)
+    options += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.disk_mb << 20),
+                "--tmpfs", SANDBOX_TMP]
+    wanted = [os.path.realpath(sys.base_prefix), os.path.dirname(interpreter()), *numpy_paths(), PACKAGE,
+              "/etc/ld.so.cache"]
+    for path in wanted:
+        if os.path.exists(path) and not any(_under(path, b) for b in binds):
+            binds = [b for b in binds if not _under(b, path)] + [path]
+    made = set()
+    for path in sorted(binds):
+        for ancestor in _ancestors(path):
+            if ancestor not in made and not any(_under(ancestor, b) for b in binds):
+                options += ["--perms", "0755", "--dir", ancestor]  # else bubblewrap copies /root's 0700
+                made.add(ancestor)
+        options += ["--ro-bind", path, path]
+    return options + ["--remount-ro", "/", "--chdir", SANDBOX_TMP]
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _ancestors(path: str) -> list:
+    parts = path.strip("/").split("/")[:-1]
+    return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
 def minimal_environment(workdir: str) -> dict:
     """Only what Python and numpy need; none of the app's variables."""
     return {
@@ -86,60 +199,230 @@ def minimal_environment(workdir: str) -> dict:
     }
 
 
-def command(workdir: str, limits: Limits) -> list:
-    python = [sys.executable, "-I", "-B", HARNESS, workdir, str(limits.memory_mb), str(limits.cpu_s),
-              str(limits.file_mb)]
-    wrapper = os.environ.get(WRAPPER_VARIABLE, "").strip()
-    if wrapper:
-        return [part.replace("{workdir}", workdir) for part in shlex.split(wrapper)] + python
-    return [*network_isolation(), *python]
+def command(layer: Isolation, limits: Limits, results_fd: int, token_fd: int, workdir: str) -> list:
+    python = [interpreter(), "-I", "-S", "-B", HARNESS, str(results_fd), str(token_fd), str(limits.memory_mb),
+              str(limits.cpu_s), str(limits.file_mb), os.path.dirname(numpy_paths()[0])]
+    if layer.level == "bubblewrap":
+        return [*layer.command, *bubblewrap_options(limits, os.getuid() == 0), "--", *python]
+    return [part.replace("{workdir}", workdir) for part in layer.command] + python
 
 
 def run(code: str, probe_arrays: dict, job: dict, limits: Limits = Limits()) -> Outcome:
-    """Run the harness on `code` in a fresh folder and read back what it wrote.
+    """Run the harness on `code` in a fresh sandbox and read back the one frame it sends.
 
     outcome = run(source.code, arrays, {"probes": [...]}); outcome.error or outcome.arrays
     """
-    workdir = tempfile.mkdtemp(prefix="bptt-check-")
-    uid, gid = sandbox_ids()
+    layer = isolation()
     started = time.monotonic()
-    try:
-        with open(os.path.join(workdir, "submission.py"), "w", encoding="utf-8") as f:
-            f.write(code)
-        np.savez(os.path.join(workdir, "probes.npz"), **probe_arrays)
-        job = {**job, "uid": uid, "gid": gid, "output_keep": limits.output_keep, "output_limit": limits.output_limit}
-        with open(os.path.join(workdir, "job.json"), "w") as f:
-            json.dump(job, f)
-        if os.getuid() == 0:
-            os.chown(workdir, uid, gid)  # the child, once it is nobody, writes its results here
-        os.chmod(workdir, 0o700)
-        stdout_path, stderr_path = os.path.join(workdir, "stdout.txt"), os.path.join(workdir, "stderr.txt")
-        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-            process = subprocess.Popen(
-                command(workdir, limits), cwd=workdir, env=minimal_environment(workdir), stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err, start_new_session=True, close_fds=True,
-            )
-            timed_out = False
-            try:
-                process.wait(timeout=limits.wall_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                _kill_group(process.pid)
-                process.wait()
-        stderr = _read_text(stderr_path, limits.output_keep)
-        seconds = time.monotonic() - started
-        error = _process_error(process.returncode, timed_out, limits, stderr)
-        if error is None:
-            try:
-                arrays = load_arrays(os.path.join(workdir, "results.npz"), limits.results_mb << 20)
-                meta = load_meta(os.path.join(workdir, "results.json"))
-            except (OSError, ValueError, zipfile.BadZipFile, KeyError, EOFError) as e:
-                return Outcome(error=_unreadable(e), stderr=stderr, seconds=seconds)
-            return Outcome(arrays, meta, None, stderr, seconds)
+    with contextlib.ExitStack() as stack:
+        uid, gid = stack.enter_context(_own_user())
+        workdir = SANDBOX_TMP if layer.level == "bubblewrap" else stack.enter_context(_private_folder(uid, gid))
+        facts = {"job": job, "code": code, "uid": uid, "gid": gid, "max_files": limits.files,
+                 "output_keep": limits.output_keep, "output_limit": limits.output_limit}
+        stdin = _job_file(channel.encode(facts, probe_arrays, channel.NO_TOKEN))
+        stack.callback(os.close, stdin)
+        log = stack.enter_context(tempfile.TemporaryFile())  # the child's stderr: a segfault's line, a crash
+        results_r, results_w = os.pipe()
+        token_r, token_w = os.pipe()
+        stack.callback(_close, results_r, results_w, token_r, token_w)
+        token = secrets.token_bytes(channel.TOKEN_BYTES)
+        os.write(token_w, token)  # 32 bytes: the pipe holds them until the harness asks
+        process = subprocess.Popen(
+            command(layer, limits, results_w, token_r, workdir), cwd=None if layer.level == "bubblewrap" else workdir,
+            env=minimal_environment(workdir), stdin=stdin, stdout=log, stderr=log, pass_fds=(results_w, token_r),
+            start_new_session=True, close_fds=True,
+        )
+        _close(results_w, token_r, token_w)  # the child holds the only write end now: its exit ends the stream
+        try:
+            data, problem = _collect(process, results_r, started + limits.wall_s, _bounds(limits).frame_bytes)
+        finally:
+            _kill_group(process.pid)
+            process.wait()
+            if uid != os.getuid() and layer.level != "bubblewrap":
+                _sweep(uid)
+        log.seek(0)
+        stderr = log.read(limits.output_keep).decode("utf-8", "replace")
+    seconds = time.monotonic() - started
+    returncode = process.returncode
+    if layer.level == "bubblewrap" and returncode > 128:
+        returncode = 128 - returncode  # bubblewrap reports a child killed by signal N as 128 + N
+    error = _process_error(returncode, problem, limits, stderr)
+    if error is not None:
         return Outcome(error=error, stderr=stderr, seconds=seconds)
+    if not data:
+        return Outcome(error={"kind": "runtime", "message": "your code ended the process before the check finished "
+                              "(os._exit(), or a crash in a native library): nothing came back. Remove such calls "
+                              "from your functions.", "line": None}, stderr=stderr, seconds=seconds)
+    try:
+        meta, arrays = channel.decode(data, token, _bounds(limits))
+        _check_harness_facts(meta)
+    except channel.ChannelError as e:
+        return Outcome(error=_unreadable(e), stderr=stderr, seconds=seconds)
+    return Outcome(arrays, meta, None, stderr, seconds)
+
+
+def _bounds(limits: Limits) -> channel.Bounds:
+    return channel.Bounds(array_bytes=limits.results_mb << 20)
+
+
+def _check_harness_facts(meta: dict) -> None:
+    """The two facts the harness itself writes: what the student printed, and how much."""
+    if not isinstance(meta.get("stdout", ""), str) or type(meta.get("stdout_chars", 0)) is not int:
+        raise channel.ChannelError("their printed output is not text")
+
+
+def _collect(process: subprocess.Popen, fd: int, deadline: float, limit: int) -> tuple:
+    """(bytes read from the results pipe, None | "timeout" | "too-large"), reading while the child runs.
+
+    Reading as it arrives keeps a child that sends much from blocking on a full pipe; the limit
+    stops a child that sends more than any honest check could.
+    """
+    chunks, size = [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"", "timeout"
+        if not select.select([fd], [], [], left)[0]:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break  # every write end is closed: the child has ended, or closed it and may still run
+        size += len(chunk)
+        if size > limit:
+            return b"", "too-large"
+        chunks.append(chunk)
+    try:
+        process.wait(timeout=max(deadline - time.monotonic(), 0.001))
+    except subprocess.TimeoutExpired:
+        return b"", "timeout"
+    return b"".join(chunks), None
+
+
+def _job_file(frame: bytes) -> int:
+    """A read-only descriptor of the job, in memory: nothing on disk that another check could find."""
+    try:
+        fd = os.memfd_create("bptt-check-job", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        temporary = tempfile.TemporaryFile()
+        fd = os.dup(temporary.fileno())
+        temporary.close()
+    view = memoryview(frame)
+    while view:
+        view = view[os.write(fd, view):]
+    try:
+        readonly = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
+    os.close(fd)
+    return readonly
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+@contextlib.contextmanager
+def _own_user():
+    """(uid, gid) for one check: as root, a uid of UIDS no other check holds right now; else this process's own."""
+    if os.getuid() != 0:
+        yield os.getuid(), os.getgid()
+        return
+    folder = _slot_folder()
+    for uid in UIDS:
+        if _taken(uid):
+            continue
+        fd = os.open(os.path.join(folder, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            yield uid, uid
+        finally:
+            os.close(fd)
+        return
+    raise RuntimeError(f"all {len(UIDS)} checker user ids are in use; wait for a check to finish")
+
+
+@functools.lru_cache(maxsize=None)
+def _taken(uid: int) -> bool:
+    """True when the machine knows this uid or gid: then it belongs to someone, and a check must not run as it."""
+    for lookup in (pwd.getpwuid, grp.getgrgid):
+        try:
+            lookup(uid)
+            return True
+        except KeyError:
+            pass
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def _slot_folder() -> str:
+    """A folder only root can write, holding one lock per uid in use: checks in other processes see them too."""
+    for folder in ("/run/bptt-check", os.path.join(tempfile.gettempdir(), "bptt-check-uids")):
+        try:
+            os.makedirs(folder, 0o700, exist_ok=True)
+            info = os.lstat(folder)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and not info.st_mode & 0o022:
+            return folder
+    return tempfile.mkdtemp(prefix="bptt-check-uids-")  # this process's checks at least stay apart
+
+
+@contextlib.contextmanager
+def _private_folder(uid: int, gid: int):
+    """A fresh folder on disk that only the check's user may enter, removed whatever the child left in it."""
+    workdir = tempfile.mkdtemp(prefix="bptt-check-")
+    try:
+        if uid != os.getuid():
+            os.chown(workdir, uid, gid)
+        os.chmod(workdir, 0o700)
+        yield workdir
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
+
+
+def remove_tree(path: str) -> None:
+    """Remove a folder the child wrote, even the folders it made unreadable (chmod 000); links are not followed."""
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    for folder, subfolders, _ in os.walk(path):
+        for name in subfolders:  # opened before os.walk goes in, so it can go in
+            inner = os.path.join(folder, name)
+            if not os.path.islink(inner):
+                try:
+                    os.chmod(inner, 0o700)
+                except OSError:
+                    pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _sweep(uid: int) -> None:
+    """What a check's own user left in the machine's shared temporary folders (possible only past the guard)."""
+    for folder in {tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"}:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    remove_tree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _kill_group(pid: int) -> None:
@@ -149,37 +432,15 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def open_regular(path: str):
-    """A binary file object for `path`, only if it is a regular file: never a link or a FIFO the child left.
-
-    The child owns the folder: it could replace results.json with a link to a file only the app may read.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block the parent
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise ValueError(f"{os.path.basename(path)} is a link, not a regular file") from None
-        raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ValueError(f"{os.path.basename(path)} is not a regular file")
-    return os.fdopen(fd, "rb")
-
-
-def _read_text(path: str, limit: int) -> str:
-    try:
-        with open_regular(path) as f:
-            return f.read(limit).decode("utf-8", "replace")
-    except (OSError, ValueError):
-        return ""
-
-
-def _process_error(returncode: int, timed_out: bool, limits: Limits, stderr: str) -> dict | None:
+def _process_error(returncode: int, problem: str | None, limits: Limits, stderr: str) -> dict | None:
     """The error of a child that did not finish normally, in the report's terms; None when it did."""
     line = _faulthandler_line(stderr)
-    if timed_out:
+    if problem == "timeout":
         return {"kind": "timeout", "message": f"your code ran longer than the {limits.wall_s:g} s allowed: look for a "
                 "loop that never ends, or a sleep.", "line": line}
+    if problem == "too-large":
+        return {"kind": "output", "message": f"your code's process sent back more than the {limits.results_mb} MB "
+                "of results any check needs; the checker stopped reading.", "line": line}
     if returncode == -signal.SIGXCPU:
         return {"kind": "timeout", "message": f"your code used more than {limits.cpu_s} s of CPU time: look for a "
                 "loop that never ends.", "line": line}
@@ -192,6 +453,9 @@ def _process_error(returncode: int, timed_out: bool, limits: Limits, stderr: str
         name = SIGNALS.get(-returncode, f"signal {-returncode}")
         return {"kind": "runtime", "message": f"the process running your code crashed with {name}. This happens "
                 "with ctypes, with unlimited recursion, or with a bug in a native library.", "line": line}
+    if returncode == 86:  # harness.UNSENDABLE
+        return {"kind": "output", "message": "what your code returned or left behind could not be sent back as "
+                "plain numbers and text (was a module the checker uses replaced?).", "line": line}
     if returncode != 0:
         if "MemoryError" in stderr:
             return {"kind": "memory", "message": f"your code ran out of memory (the limit is {limits.memory_mb} MB).",
@@ -212,52 +476,7 @@ def _faulthandler_line(stderr: str) -> int | None:
     return None
 
 
-def _unreadable(e: Exception) -> dict:
-    if isinstance(e, FileNotFoundError):
-        return {"kind": "runtime", "message": "your code ended the process before the check finished (os._exit(), "
-                "or a crash in a native library): nothing came back. Remove such calls from your functions.",
-                "line": None}
-    message = f"the results that came back could not be read safely ({type(e).__name__}: {str(e)[:200]})."
-    return {"kind": "output", "message": message, "line": None}
-
-
-def load_arrays(path: str, max_bytes: int) -> dict:
-    """Every member of an .npz as a float64 array, each header checked before its data is read.
-
-    A member must be a plain .npy of numbers (no object dtype, so no pickles), its declared size
-    must fit the bytes actually stored, and the total must stay under max_bytes.
-    """
-    arrays, total = {}, 0
-    with open_regular(path) as raw, zipfile.ZipFile(raw) as archive:
-        for info in archive.infolist():
-            if not info.filename.endswith(".npy"):
-                raise ValueError(f"unexpected member {info.filename!r}")
-            total += info.file_size
-            if total > max_bytes:
-                raise ValueError("the results are larger than allowed")
-            with archive.open(info) as f:
-                version = np.lib.format.read_magic(f)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
-                shape, fortran, dtype = read_header(f, max_header_size=10_000)
-                if dtype.hasobject or dtype.kind not in "biuf":
-                    raise ValueError(f"{info.filename} holds {dtype}, not plain numbers")
-                count = int(np.prod(shape, dtype=np.int64))
-                if count * dtype.itemsize > info.file_size:
-                    raise ValueError(f"{info.filename} declares more data than it holds")
-                data = f.read(count * dtype.itemsize)
-            array = np.frombuffer(data, dtype=dtype, count=count)
-            array = array.reshape(shape, order="F" if fortran else "C").astype(np.float64)
-            arrays[info.filename[: -len(".npy")]] = array
-    return arrays
-
-
-def load_meta(path: str, max_bytes: int = 8 << 20) -> dict:
-    with open_regular(path) as f:
-        data = f.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValueError("results.json is larger than allowed")
-    meta = json.loads(data.decode("utf-8"))
-    if not isinstance(meta, dict):
-        raise ValueError("results.json does not hold an object")
-    return meta
+def _unreadable(e: channel.ChannelError) -> dict:
+    return {"kind": "output", "message": f"the results that came back from the process running your code were "
+            f"refused: {e}. Code that writes to the checker's own channel, or replaces the modules it uses, gets "
+            "this error instead of a verdict.", "line": None}
