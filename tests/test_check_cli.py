@@ -21,14 +21,21 @@ def bptt_check(*args):
     (SUBMISSIONS / "missing_da_t_forum.txt", 1),
     (SUBMISSIONS / "missing_da_t_notebook.ipynb", 1),
     (SUBMISSIONS / "bugs" / "no-transpose-wax.py", 2),
+    (SUBMISSIONS / "bugs" / "dtanh-a-prev.py", 1),
     (SUBMISSIONS / "hostile" / "sys_exit.py", 2),
 ])
 def test_json_is_one_object_and_the_status_follows_the_verdict(path, status):
     out = bptt_check(path, "--json")
     assert out.returncode == status, out.stderr
     result = json.loads(out.stdout)  # raises if anything but one JSON document was printed
-    assert list(result)[:5] == ["ok", "functions", "first_divergence", "bugs", "error"]
+    assert list(result) == ["ok", "functions", "first_divergence", "bugs", "error", "notes", "summary", "blame"]
     assert result["ok"] is (status == 0)
+    assert result["summary"] and all(isinstance(sentence, str) for sentence in result["summary"])
+    d = result["first_divergence"]
+    assert d is None or (d["scope"] in ("input", "step", "total", "final") and d["quantity"] != "line")
+    b = result["blame"]
+    assert b is None or (set(b) == {"part", "function", "t", "term"} and b["part"] in ("cell", "loop", "forward"))
+    assert (b is None) is (status == 0 or result["error"] is not None and result["functions"] == {})
     assert (result["error"] is not None) is (status == 2)
     if result["error"]:
         assert result["error"]["kind"] in ("syntax", "indentation", "missing-function", "runtime", "shape",
@@ -66,3 +73,20 @@ def test_an_unreadable_notebook_is_one_json_object_and_status_2(content, words, 
 def test_a_missing_file_is_status_2():
     out = bptt_check(ROOT / "no-such-file.py")
     assert out.returncode == 2 and "cannot read" in out.stdout
+
+
+def test_the_text_report_says_the_obvious_and_the_part_to_blame():
+    out = bptt_check(SUBMISSIONS / "bugs" / "missing-da-t.py")
+    assert out.returncode == 1
+    assert "* Every gradient you return is exactly 0" in out.stdout
+    assert "The mistake is in your loop in rnn_backward, not in rnn_cell_backward" in out.stdout
+
+
+def test_a_name_error_is_a_runtime_error_naming_the_name(tmp_path):
+    path = tmp_path / "name_error.py"
+    path.write_text("import numpy as np\n\ndef rnn_cell_backward(da_next, cache):\n    a_next, a_prev, xt, parameters = cache\n"
+                    "    dz = da_next * (1 - a_next ** 2)\n    return {'dxt': np.dot(Wax.T, dz)}\n")
+    out = bptt_check(path, "--json")
+    assert out.returncode == 2
+    error = json.loads(out.stdout)["error"]
+    assert error["kind"] == "runtime" and "Wax" in error["message"] and error["line"] == 6

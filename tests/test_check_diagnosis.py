@@ -337,3 +337,168 @@ def test_every_correct_spelling_of_the_loop_passes(name):
     assert report.exit_code == 0, report.to_text()
     assert result["ok"] and result["first_divergence"] is None and result["bugs"] == [] and result["blame"] is None
     assert result["summary"] and "matches the reference" in result["summary"][0]
+
+
+# --- Bugs in new disguises: named, at the line that makes the wrong value ----------------------------------------
+
+def disguise(name: str, old: str, new: str) -> str:
+    code = CORRECT_SPELLINGS[name]
+    assert old in code, (name, old)
+    return code.replace(old, new, 1)
+
+
+DISGUISED = {  # name: (code, catalog id, text of the line it must point at, missing_line)
+    "missing-da-t in a while loop": (
+        disguise("while", "rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])", "rnn_cell_backward(da_prevt, caches[t])"),
+        "missing-da-t", "rnn_cell_backward(da_prevt, caches[t])", False),
+    "dtanh-a-prev with np.multiply and np.square": (
+        disguise("cell-with-matmul-multiply-square", "1 - np.square(a_next)", "1 - np.square(a_prev)"),
+        "dtanh-a-prev", "dz = np.multiply(da_next, 1 - np.square(a_prev))", False),
+    "tanh-twice with np.square": (
+        disguise("while", "dtanh = (1 - a_next ** 2) * da_next", "dtanh = da_next * (1 - np.square(np.tanh(a_next)))"),
+        "tanh-twice", "np.square(np.tanh(a_next))", False),
+    "dc_prevt reset at the top of the loop": (
+        disguise("lstm-while-and-t-minus-1", "    while t > 0:\n", "    while t > 0:\n        dc_prevt = np.zeros((n_a, m))\n"),
+        "lstm-dc-not-carried", "dc_prevt = np.zeros((n_a, m))", False),
+    "overwrite in a dict of totals": (
+        disguise("grads-in-a-dict", "grads[key] += g[key]", "grads[key] = g[key]"),
+        "overwrite-not-accumulate", "grads[key] = g[key]", False),
+    "wrong cache with range(T_x, 0, -1)": (
+        disguise("range-down-t-minus-1", "caches[t - 1])", "caches[t - 2])"),
+        "wrong-cache", "caches[t - 2]", False),
+    "forward order in a while loop": (
+        disguise("while", "    t = T_x - 1\n    while t >= 0:", "    t = 0\n    while t < T_x:").replace("        t -= 1", "        t += 1"),
+        "forward-order", "while t < T_x:", False),
+    "dWaa transposed with the operands swapped": (
+        disguise("while", "dWaa = np.dot(dtanh, a_prev.T)", "dWaa = np.dot(a_prev, dtanh.T)"),
+        "dwaa-transposed", "dWaa = np.dot(a_prev, dtanh.T)", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DISGUISED))
+def test_a_catalog_bug_in_a_new_disguise_is_named_at_its_line(name):
+    code, bug_id, text, missing = DISGUISED[name]
+    report = report_of(code)
+    result = report.to_json()
+    assert report.exit_code == 1, report.to_text()
+    assert result["bugs"] and result["bugs"][0]["id"] == bug_id, report.to_text()
+    line = result["bugs"][0]["line"]
+    assert line is not None and text in code.split("\n")[line - 1], (line, report.to_text())
+    assert result["bugs"][0]["missing_line"] is missing
+    assert result["first_divergence"]["scope"] in ("input", "step", "total", "final")
+
+
+def test_the_part_to_blame_is_found_by_substitution():
+    loop_bug = report_of(DISGUISED["missing-da-t in a while loop"][0]).to_json()
+    assert loop_bug["blame"] == {"part": "loop", "function": "rnn_backward", "t": 3, "term": "da_next"}
+    assert "rnn_cell_backward" in loop_bug["functions"] and loop_bug["functions"]["rnn_cell_backward"]["ok"]
+    cell_bug = report_of(DISGUISED["dtanh-a-prev with np.multiply and np.square"][0]).to_json()
+    assert cell_bug["blame"] == {"part": "cell", "function": "rnn_cell_backward", "t": 3, "term": "dz"}
+    reset = report_of(DISGUISED["dc_prevt reset at the top of the loop"][0]).to_json()
+    assert reset["blame"]["part"] == "loop" and reset["blame"]["term"] == "dc_next"
+
+
+def test_a_clip_after_the_loop_is_after_the_loop_not_its_last_step():
+    code = disguise("while", '    return {"dx"', '    np.clip(dWax, -0.5, 0.5, out=dWax)\n    return {"dx"')
+    result = report_of(code).to_json()
+    d = result["first_divergence"]
+    assert (d["t"], d["quantity"], d["scope"]) == (None, "dWax", "final")
+    assert result["blame"]["term"] == "after the loop"
+    assert not any(b["id"] in {bug.id for bug in BUGS} for b in result["bugs"])  # not a catalog bug
+
+
+def test_a_wrong_dx_shape_in_the_loop_names_no_cell_bug():
+    """The cell matched alone, so no bug of the cell may be named (today's no-transpose-wax was one)."""
+    code = disguise("while", "dx = np.zeros((n_x, m, T_x))", "dx = np.zeros(da.shape)")
+    report = report_of(code)
+    result = report.to_json()
+    assert report.exit_code == 2 and result["error"]["kind"] == "shape"
+    assert "dx = np.zeros(da.shape)" in code.split("\n")[result["error"]["line"] - 2] or \
+        "dx[:, :, t]" in code.split("\n")[result["error"]["line"] - 1]
+    assert result["functions"]["rnn_cell_backward"]["ok"] is True
+    assert result["bugs"] == []
+
+
+# --- Error kinds follow what happened ------------------------------------------------------------------------------
+
+def test_a_name_error_on_a_variable_is_runtime_and_names_the_name_and_its_line():
+    code = disguise("while", '    Wax = parameters["Wax"]\n', "")
+    report = report_of(code)
+    error = report.to_json()["error"]
+    assert error["kind"] == "runtime" and "Wax" in error["message"]
+    assert "Wax.T" in code.split("\n")[error["line"] - 1]
+    text = report.to_text()
+    assert "function is missing" not in text.lower() and "t = None" not in text
+    assert "After every step matched" not in text
+
+
+@pytest.mark.parametrize("returned, words", [("None", "NoneType"), ("dx, da_prevt", "tuple")])
+def test_a_wrong_return_type_is_an_output_error_with_no_step_blamed(returned, words):
+    code = disguise("while", '    return {"dx": dx, "da0": da_prevt, "dWax": dWax, "dWaa": dWaa, "dba": dba}',
+                    f"    return {returned}")
+    report = report_of(code)
+    result = report.to_json()
+    assert report.exit_code == 2 and result["error"]["kind"] == "output" and words in result["error"]["message"]
+    d = result["first_divergence"]
+    assert d is None or (d["scope"] in ("input", "step", "total", "final") and d["quantity"] != "line")
+    assert "raised an exception" not in report.to_text() and "t = None" not in report.to_text()
+
+
+def test_a_missing_key_is_an_output_error():
+    code = disguise("while", '"da0": da_prevt, ', "")
+    result = report_of(code).to_json()
+    assert result["error"]["kind"] == "output" and "da0" in result["error"]["message"] and result["ok"] is False
+
+
+# --- The obvious first ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("old, new, words", [
+    ("dtanh = (1 - a_next ** 2) * da_next", "dtanh = (1 - a_next ** 2) * da_next * 0",
+     "Every gradient you return is exactly 0"),
+    ("dba = np.sum(dtanh, axis=1, keepdims=True)", "dba = np.sum(dtanh, axis=1, keepdims=True) + np.zeros((1, Waa.shape[0]))",
+     "Your dba has shape (5, 5); the reference's has shape (5, 1)."),
+    ("dWaa = np.dot(dtanh, a_prev.T)", "dWaa = np.dot(a_prev, dtanh.T)", "Your dWaa is the reference's transposed."),
+    ("dWax = np.dot(dtanh, xt.T)", "dWax = np.dot(dtanh, xt.T) / xt.shape[1]", "(divided by m)"),
+    ("dxt = np.dot(Wax.T, dtanh)", "dxt = -np.dot(Wax.T, dtanh)", "Your dx is the reference's with its sign flipped."),
+], ids=["all-zero", "dba-shape", "dwaa-transposed", "divided-by-m", "sign"])
+def test_the_summary_says_the_obvious_first(old, new, words):
+    result = report_of(disguise("while", old, new)).to_json()
+    assert result["ok"] is False
+    assert words in result["summary"][0], result["summary"]
+
+
+# --- Missing evidence is a failure, never a pass -------------------------------------------------------------------
+
+def forged(monkeypatch, meta_of):
+    """Run the real child, then hand the parent what a forger would: the meta changed by meta_of."""
+    from bptt.check import sandbox
+
+    real = sandbox.run
+
+    def run(code, arrays, job, limits=sandbox.Limits()):
+        outcome = real(code, arrays, job, limits)
+        return sandbox.Outcome(outcome.arrays, meta_of(outcome.meta, outcome.arrays), outcome.error)
+
+    monkeypatch.setattr(sandbox, "run", run)
+    return check(from_text(DISGUISED["missing-da-t in a while loop"][0]))
+
+
+@pytest.mark.parametrize("forge, words", [
+    (lambda meta, arrays: {**meta, "probes": []}, "probe 1"),
+    (lambda meta, arrays: {**meta, "probes": meta["probes"][:2]}, "probe 3"),
+    (lambda meta, arrays: {**meta, "probes": [{} for _ in meta["probes"]]}, "probe 1"),
+    (lambda meta, arrays: {**meta, "probes": ["ok"] * len(meta["probes"])}, "records"),
+    (lambda meta, arrays: [arrays.clear(), meta][1], "never came back"),
+], ids=["no-records", "records-stop-early", "empty-records", "records-of-another-type", "no-arrays"])
+def test_a_probe_without_its_evidence_is_an_output_error_never_a_pass(monkeypatch, forge, words):
+    report = forged(monkeypatch, forge)
+    result = report.to_json()
+    assert report.exit_code == 2 and result["ok"] is False
+    assert result["error"]["kind"] == "output" and words in result["error"]["message"], result["error"]
+
+
+def test_one_probe_is_drawn_fresh_for_every_check():
+    first, second = (check(from_text(CORRECT_SPELLINGS["while"])) for _ in range(2))
+    fresh = [next(p for p, _, _ in r.runs["rnn_backward"] if p.name == "drawn for this check") for r in (first, second)]
+    assert not np.array_equal(fresh[0].da, fresh[1].da)
+    assert first.ok and second.ok

@@ -92,7 +92,7 @@ def _cell_blame(evs: list, name: str) -> dict:
             wrong = [k for k in keys if k not in got or differs(got[k], reference[t][k])]
             if wrong:
                 return {"part": "cell", "function": name, "t": t, "term": cell_term(ev.probe.cell, wrong)}
-    return {"part": "cell", "function": name, "t": None, "term": "in the loop"}  # right alone, wrong in context
+    return {"part": "cell", "function": name, "t": None, "term": "in context"}  # right alone, wrong in context
 
 
 def cell_term(cell: str, wrong: list) -> str:

@@ -85,6 +85,7 @@ def loop_run(arrays: dict, record: dict, prefix: str, probe: Probe) -> LoopRun:
     calls = record.get("calls", [])
     if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
         raise Malformed("a backward's record of its calls is not a list of calls")
+    arrays, prefix = arrays_under(arrays, prefix), ""  # one pass over every array, then only this run's
     returned = returned_arrays(arrays, record, prefix + "ret.")
     snapshots = [arrays_under(arrays, f"{prefix}call{k}.tot.") for k in range(len(calls))]
     trusted = {key for key in (snapshots[0] if snapshots else {}) if all(key in snap for snap in snapshots)}

@@ -183,6 +183,7 @@ def _fatal(record: dict) -> bool:
 
 def _probe_evidence(i: int, probe: Probe, record: dict, arrays: dict, defined: list) -> Evidence:
     cell, ev = probe.cell, Evidence(probe)
+    arrays = {f"p{i}.{name}": value for name, value in compare.arrays_under(arrays, f"p{i}.").items()}
     wants = {f"{cell}_backward": ["whole"] + (["loop"] if f"{cell}_cell_backward" in defined else []),
              f"{cell}_cell_backward": ["cell_backward", "refloop"],
              f"{cell}_forward": ["forward"], f"{cell}_cell_forward": ["cell_forward"]}

@@ -78,9 +78,11 @@ class Report:
                        f"{self.error['message']}")
         for name, f in self.functions.items():
             bad = [f"{k} (max abs error {_number(v['max_abs_error'])})" for k, v in f["outputs"].items() if not v["ok"]]
+            raised = self.error is not None and all(v["max_abs_error"] is None and not v["ok"]
+                                                    for v in f["outputs"].values())
             if f["ok"]:
                 verdict = "matches the reference"
-            elif bad:
+            elif bad and not raised:
                 verdict = "differs: " + ", ".join(bad)
             else:
                 verdict = "raised an error (above)" if self.error is not None else "could not be compared"

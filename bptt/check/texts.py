@@ -21,7 +21,7 @@ TERM_WORDS = {
     "dft": "the forget gate's gradient dft", "dit": "the update gate's gradient dit",
     "dcct": "the candidate's gradient dcct", "dot": "the output gate's gradient dot",
     "concat": "the stack [a_prev; xt] the weight gradients are taken against",
-    "in the loop": "nothing when tested alone, but its results differ inside the course's loop "
+    "in context": "nothing when tested alone, but its results differ inside the course's loop "
                    "(does it change its inputs in place?)",
 }
 WHERE = re.compile(r" \((?:in |line |cell |at the step|on the ).*\)(, while running \w+)?$")  # _error_of's suffix
@@ -154,7 +154,7 @@ def blame_sentence(blame: dict) -> str:
     if part == "cell":
         if term is None:
             return f"The mistake is in {function}: it raises{at}, on the course's own inputs."
-        if term == "in the loop":
+        if term == "in context":
             return f"Your {function} is right alone but {TERM_WORDS[term]}."
         return f"The mistake is in {function}: {TERM_WORDS.get(term, term)} goes wrong{at}, on the course's own inputs."
     if part == "loop":
