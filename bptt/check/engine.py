@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..catalog import bugs_for
+from ..catalog import BY_ID, bugs_for
 from ..variants import lstm_forward_with
 from . import blame, compare, diagnose, sandbox, texts
 from .compare import Finding, Malformed, Raised
@@ -426,6 +426,9 @@ def _mutant(source: Source, evidence: list, defined: list, proven: set) -> list:
         if all(r is None for r in returned):
             continue
         mutant = mutants.nearest(cell, returned, [ev.probe for ev in evs], exclude=tuple(proven))
+        if mutant is not None and mutant.catalog_id in BY_ID:  # behaves like a catalog bug: the catalog names it
+            bug = BY_ID[mutant.catalog_id]
+            return [MatchedBug(bug, *diagnose.locate(bug, source.code), "whole")]
         if mutant is not None:
             line, missing = diagnose.locate_mutant(mutant, source.code)
             return [MatchedBug(diagnose.as_bug(mutant), line, missing, "mutant")]
