@@ -148,8 +148,9 @@ BUGS = (
         wrong="dz = da_next * (1 - np.tanh(a_next)**2)",
         right="dz = da_next * (1 - a_next**2)",
         why=(
-            "a_next is already tanh(z), so tanh'(z) = 1 - a_next**2. Writing np.tanh(a_next) takes tanh of "
-            "a value that is already a tanh, which shrinks it and makes every gradient slightly too large."
+            "The cache holds a_next, which is already tanh(z), and tanh's derivative can be written from that "
+            "value as it is. Writing np.tanh(a_next) takes tanh of a value that is already a tanh, which shrinks "
+            "it and makes every gradient slightly too large."
         ),
         symptom="No error, right shapes, all gradients a little off (too large in magnitude).",
         hint="What does the cache hold in a_next: z, or tanh(z)?",
@@ -165,8 +166,8 @@ BUGS = (
         wrong="dz = da_next * (1 - a_prev**2)",
         right="dz = da_next * (1 - a_next**2)",
         why=(
-            "The tanh being differentiated is the one that produced a_next, so its derivative is 1 - a_next**2. "
-            "a_prev sits in the same cache and has the same shape, so using it raises nothing."
+            "The tanh being differentiated is this step's, the one whose output is a_next; a_prev is the "
+            "previous step's output. It sits in the same cache and has the same shape, so using it raises nothing."
         ),
         symptom="No error, right shapes, every gradient wrong from the first step on.",
         hint="Which activation did this step's tanh produce: the one coming in, or the one going out?",
@@ -182,8 +183,8 @@ BUGS = (
         wrong="da_prev = np.dot(Waa, dz)",
         right="da_prev = np.dot(Waa.T, dz)",
         why=(
-            "The forward computes Waa·a_prev, so the gradient flows back through Waa.T. Waa is square, so "
-            "forgetting the transpose still gives an (n_a, m) result and nothing raises."
+            "The forward computes Waa·a_prev, and the chain rule sends the gradient back through that matrix "
+            "transposed. Waa is square, so forgetting the transpose still gives an (n_a, m) result and nothing raises."
         ),
         symptom="Silent: the last step's dxt is right, but the gradient carried back in time is wrong.",
         hint="In the forward, a_prev is multiplied by Waa. What does the chain rule do to that matrix on the way back?",
@@ -199,8 +200,8 @@ BUGS = (
         wrong="dWaa = np.dot(a_prev, dz.T)",
         right="dWaa = np.dot(dz, a_prev.T)",
         why=(
-            "Row i of Waa produces unit i of z, so dWaa[i, j] = sum over the batch of dz[i] * a_prev[j]. "
-            "Swapping the operands gives the transpose, which has the same (n_a, n_a) shape."
+            "Row i of Waa produces unit i of z, so row i of dWaa comes from row i of dz, and a_prev indexes its "
+            "columns. Swapping the operands gives the transpose, which has the same (n_a, n_a) shape."
         ),
         symptom="Only dWaa is wrong, and it is exactly the transpose of the right one.",
         hint="dWaa must have the shape of Waa, with rows indexed like z. Check which operand should come first.",
@@ -216,8 +217,8 @@ BUGS = (
         wrong="dxt = np.dot(Wax, dz)",
         right="dxt = np.dot(Wax.T, dz)",
         why=(
-            "The forward computes Wax·xt, so the gradient reaches xt through Wax.T. Wax is (n_a, n_x), "
-            "so without the transpose the shapes do not line up and numpy raises."
+            "The forward computes Wax·xt, so the gradient reaches xt through that matrix transposed. Wax is "
+            "(n_a, n_x), so without the transpose the shapes do not line up and numpy raises."
         ),
         symptom="ValueError: shapes (n_a,n_x) and (n_a,m) not aligned, at the first step.",
         hint="Read the shapes in the error: which matrix, transposed, turns an (n_a, m) gradient into (n_x, m)?",
@@ -371,8 +372,9 @@ BUGS = (
         wrong="dc = dc_next + ot * (1 - c_next ** 2) * da_next",
         right="dc = dc_next + ot * (1 - np.tanh(c_next) ** 2) * da_next",
         why=(
-            "In the RNN, a_next is already a tanh, so 1 - a_next**2 is its derivative. In the LSTM, c_next is "
-            "not: a_next = ot * tanh(c_next), so the derivative needs tanh(c_next) itself."
+            "In the RNN, a_next is already the output of a tanh, so the derivative can be written from it directly. "
+            "In the LSTM, c_next is the input of a tanh, not its output (a_next is ot times the tanh of c_next), "
+            "so writing the derivative from c_next directly evaluates it at the wrong value."
         ),
         symptom="No error, right shapes, every gradient off; the error grows where |c_next| is large.",
         hint="Is c_next the output of a tanh, or its input?",

@@ -661,7 +661,7 @@ def _node_changes(node: ast.AST, groups: tuple):
     elif _is_call(node, "dot") and len(node.args) == 2:
         a, b = node.args
         yield "swapped-args", f"swapped-dot-{_label(node)}", \
-            f"the two operands of the matrix product of {_piece(a)} and {_piece(b)} are swapped in {{where}}", \
+            "the two operands of the matrix product are swapped in {where}", \
             call(node.func, [b, a], [])
         yield "transpose", f"transposed-product-{_label(node)}", "the matrix product in {where} comes out transposed", \
             call(node.func, [_transposed(b), _transposed(a)], [])
