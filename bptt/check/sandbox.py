@@ -234,7 +234,8 @@ def run(code: str, probe_arrays: dict, job: dict, limits: Limits = Limits()) -> 
         )
         _close(results_w, token_r, token_w)  # the child holds the only write end now: its exit ends the stream
         try:
-            data, problem = _collect(process, results_r, started + limits.wall_s, _bounds(limits).frame_bytes)
+            data, problem = _collect(process, results_r, started + limits.wall_s, _bounds(limits).frame_bytes,
+                                     None if layer.level == "bubblewrap" else workdir, limits)
         finally:
             _kill_group(process.pid)
             process.wait()
@@ -271,18 +272,22 @@ def _check_harness_facts(meta: dict) -> None:
         raise channel.ChannelError("their printed output is not text")
 
 
-def _collect(process: subprocess.Popen, fd: int, deadline: float, limit: int) -> tuple:
-    """(bytes read from the results pipe, None | "timeout" | "too-large"), reading while the child runs.
+def _collect(process: subprocess.Popen, fd: int, deadline: float, limit: int, folder: str | None,
+             limits: Limits) -> tuple:
+    """(bytes read from the results pipe, None | "timeout" | "too-large" | "disk"), reading while the child runs.
 
     Reading as it arrives keeps a child that sends much from blocking on a full pipe; the limit
-    stops a child that sends more than any honest check could.
+    stops a child that sends more than any honest check could. A folder on disk (no bubblewrap,
+    so no size-limited tmpfs) is measured ten times a second against the disk quota.
     """
     chunks, size = [], 0
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return b"", "timeout"
-        if not select.select([fd], [], [], left)[0]:
+        if folder is not None and _over_quota(folder, limits):
+            return b"", "disk"
+        if not select.select([fd], [], [], min(left, 0.1) if folder is not None else left)[0]:
             continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
@@ -296,6 +301,25 @@ def _collect(process: subprocess.Popen, fd: int, deadline: float, limit: int) ->
     except subprocess.TimeoutExpired:
         return b"", "timeout"
     return b"".join(chunks), None
+
+
+def _over_quota(folder: str, limits: Limits) -> bool:
+    """True once the folder holds more than disk_mb or more than `files` entries; stops counting there."""
+    entries, size, pending = 0, 0, [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    info = entry.stat(follow_symlinks=False)
+                    size += info.st_blocks * 512
+                    if entries > limits.files or size > limits.disk_mb << 20:
+                        return True
+                    if stat.S_ISDIR(info.st_mode):
+                        pending.append(entry.path)
+        except OSError:
+            continue
+    return False
 
 
 def _job_file(frame: bytes) -> int:
@@ -438,6 +462,9 @@ def _process_error(returncode: int, problem: str | None, limits: Limits, stderr:
     if problem == "timeout":
         return {"kind": "timeout", "message": f"your code ran longer than the {limits.wall_s:g} s allowed: look for a "
                 "loop that never ends, or a sleep.", "line": line}
+    if problem == "disk":
+        return {"kind": "output", "message": f"your code wrote more than the {limits.disk_mb} MB or the "
+                f"{limits.files} files a check may leave in its folder.", "line": line}
     if problem == "too-large":
         return {"kind": "output", "message": f"your code's process sent back more than the {limits.results_mb} MB "
                 "of results any check needs; the checker stopped reading.", "line": line}
