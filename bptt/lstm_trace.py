@@ -1,9 +1,12 @@
-"""The LSTM's backward loop, traced: it keeps what enters each cell and derives the rest."""
+"""The LSTM's backward loop, traced: it keeps the two gradients carried into each cell and derives the rest."""
+
+from dataclasses import replace
 
 import numpy as np
 
+from .fast_lstm import lstm_backward_in_blocks
 from .lstm import GATES
-from .trace import StepError, Trace, stack
+from .trace import Step, StepError, Trace, checkpoints_on_blocks, stack
 from .variants import LSTMCode
 
 BIASES = tuple("db" + g for g in GATES)  # dbf, dbi, dbc, dbo
@@ -40,7 +43,12 @@ def lstm_cell_gradients(code: LSTMCode, da_next, dc_next, cache: tuple) -> dict:
 
 
 class LSTMTrace(Trace):
-    """A traced lstm_backward. Stored: da_next and dc_next (T_x, n_a, m) and dx."""
+    """A traced lstm_backward. Stored: what the loop carried into each step, da_prevt and dc_prevt (T_x, n_a, m), and dx.
+
+    Everything a step shows is derived from those two vectors and the forward cache: da_next is
+    the loop's own line applied to da[:,:,t] and da_prevt, dc_next is dc_prevt, and the cell's
+    gate gradients, da_prev, dc_prev, dxt and weight gradients are the cell rebuilt on them.
+    """
 
     cell = "lstm"
     input_keys = ("da_next", "dc_next")
@@ -48,42 +56,58 @@ class LSTMTrace(Trace):
     total_keys = ("dx",) + tuple(k for pair in zip(WEIGHTS, BIASES) for k in pair)
     final_keys = ("dx", "da0") + tuple(k for pair in zip(WEIGHTS, BIASES) for k in pair)
 
-    def __init__(self, code: LSTMCode, da_next: np.ndarray, dc_next: np.ndarray, **state):
+    def __init__(self, code: LSTMCode, da_carried: np.ndarray, dc_carried: np.ndarray, **state):
         self.code = code
-        self.da_next = da_next  # (T_x, n_a, m): what the loop handed each cell as da_next
-        self.dc_next = dc_next  # (T_x, n_a, m): and as dc_next
+        self.da_carried = da_carried  # (T_x, n_a, m): da_prevt as the loop held it when it ran step t
+        self.dc_carried = dc_carried  # (T_x, n_a, m): and dc_prevt, which the cell receives as dc_next
         super().__init__(accumulate=True, **state)
 
     def _stored_vectors(self) -> list:
-        return [self.da_next, self.dc_next]
+        return [self.da_carried, self.dc_carried]
 
-    def _cell(self, k: int) -> dict:
-        t = self.order[k]
-        return lstm_cell_gradients(self.code, self.da_next[t], self.dc_next[t], self.cell_caches[t])
+    @staticmethod
+    def _memory_terms(n_x: int, n_a: int, m: int) -> tuple:
+        """(vectors stored per step, weight and bias entries, entries of one shown step's vectors): see nbytes_bound."""
+        # da_prevt, dc_prevt; four gates' dW and db; da_next, four gate gradients, dc, da_prev, dc_prev and dxt
+        return 2, 4 * (n_a * n_a + n_a * n_x + n_a), 8 * n_a * m + n_x * m
 
-    def _step_vectors(self, k: int) -> tuple:
+    def _inputs(self, k: int) -> dict:
         t = self.order[k]
-        g = self._cell(k)
-        zeros = np.zeros_like(g["dc"])
-        previous = self._cell(k - 1) if k else None
-        da_prevt = previous["da_prev"] if previous and self.code.carry_da else zeros
-        dc_prevt = previous["dc_prev"] if previous and self.code.carry_dc else zeros
-        inputs = {
-            "da_t": self.da[:, :, t], "da_prevt": da_prevt, "da_next": self.da_next[t],
-            "dc_prevt": dc_prevt, "dc_next": self.dc_next[t],
+        da_t, da_prevt, dc_prevt = self.da[:, :, t], self.da_carried[t], self.dc_carried[t]
+        return {
+            "da_t": da_t, "da_prevt": da_prevt, "da_next": self.code.da_next(da_t, da_prevt),
+            "dc_prevt": dc_prevt, "dc_next": dc_prevt,
         }
+
+    def _step_vectors(self, k: int, near: Step | None = None) -> tuple:
+        inputs = self._inputs(k)
+        g = lstm_cell_gradients(self.code, inputs["da_next"], inputs["dc_next"], self.cell_caches[self.order[k]])
         outputs = {key: g[key] for key in ("dft", "dit", "dcct", "dot", "dc", "dxt", "da_prev", "dc_prev")}
         return inputs, outputs
+
+    @np.errstate(all="ignore")
+    def norms(self, key: str) -> np.ndarray:
+        """As Trace.norms; what entered a cell is read from the stored vectors, without rebuilding the cell."""
+        if key not in ("da_t", "da_prevt", "da_next", "dc_prevt", "dc_next"):
+            return super().norms(key)
+        values = np.full(self.T_x, np.nan)
+        for k, t in enumerate(self.order):
+            values[t] = np.linalg.norm(self._inputs(k)[key])
+        return values
 
     def _matrix_contributions(self, k0: int, k1: int) -> dict:
         ts = self.order[k0:k1]
         caches = [self.cell_caches[t] for t in ts]
         stacked_cache = tuple(stack([c[i] for c in caches]) for i in range(9)) + (caches[0][9],)
-        g = lstm_cell_gradients(
-            self.code, stack([self.da_next[t] for t in ts]), stack([self.dc_next[t] for t in ts]), stacked_cache
-        )
+        da_next = self.code.da_next(stack([self.da[:, :, t] for t in ts]), stack([self.da_carried[t] for t in ts]))
+        g = lstm_cell_gradients(self.code, da_next, stack([self.dc_carried[t] for t in ts]), stacked_cache)
         weights = {name: np.dot(dg, g["concat"].T) for name, dg in zip(WEIGHTS, g["gates"])}
         return weights | {name: g[name] for name in BIASES}
+
+
+def runs_the_course_backward(code: LSTMCode) -> bool:
+    """True when every piece lstm_backward uses is the course's (c0 belongs to the forward)."""
+    return replace(code, c0=LSTMCode().c0) == LSTMCode()
 
 
 def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LSTMTrace:
@@ -91,17 +115,20 @@ def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LS
 
     trace = trace_lstm(da, caches); trace.gradients()["dWf"]  # same as lstm_backward(da, caches)
     """
+    if runs_the_course_backward(code):
+        return _trace_course_code(da, caches, code)
     cell_caches, x = caches
     n_a, m, T_x = da.shape
     n_x = cell_caches[0][8].shape[0]
-    da_next_all = np.zeros((T_x, n_a, m))
-    dc_next_all = np.zeros((T_x, n_a, m))
+    da_carried = np.zeros((T_x, n_a, m))
+    dc_carried = np.zeros((T_x, n_a, m))
     dx = np.zeros((n_x, m, T_x))
     da_prevt = np.zeros((n_a, m))
     dc_prevt = np.zeros((n_a, m))
     order, error = [], None
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
         for t in reversed(range(T_x)):
+            carried = da_prevt, dc_prevt
             quantity = "da_next"
             try:
                 da_next = code.da_next(da[:, :, t], da_prevt)  # (n_a, m)
@@ -117,11 +144,30 @@ def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LS
             except (ValueError, IndexError, TypeError) as e:
                 error = StepError(t, quantity, type(e).__name__, str(e))
                 break
-            da_next_all[t] = da_next
-            dc_next_all[t] = dc_next
+            da_carried[t], dc_carried[t] = carried
             order.append(t)
     da0 = da_prevt
     return LSTMTrace(
-        code, da_next_all, dc_next_all, da=da, cell_caches=cell_caches, dx=dx, order=order, error=error,
+        code, da_carried, dc_carried, da=da, cell_caches=cell_caches, dx=dx, order=order, error=error,
         da0=da0,
+    )
+
+
+def _trace_course_code(da: np.ndarray, caches: tuple, code: LSTMCode) -> LSTMTrace:
+    """The course's backward, traced at the speed of lstm_backward_fast.
+
+    It runs the same blocked backward, which writes what it carries into each step straight into
+    the trace's two stored arrays and hands over the running totals at the checkpoints. A bug's
+    variant takes the line-by-line loop instead, so that it fails at the step and line where the
+    student's notebook fails.
+    """
+    cell_caches = caches[0]
+    n_a, m, T_x = da.shape
+    carried = np.empty((T_x, n_a, m)), np.empty((T_x, n_a, m))
+    bounds, checkpoints, keep = checkpoints_on_blocks(T_x, m, WEIGHTS + BIASES)
+    with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
+        grads = lstm_backward_in_blocks(da, caches, bounds, carried, keep)
+    return LSTMTrace(
+        code, *carried, da=da, cell_caches=cell_caches, dx=grads["dx"], order=range(T_x - 1, -1, -1),
+        error=None, da0=grads["da0"], checkpoints=checkpoints,
     )

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .fast import backward_in_blocks, block_bounds
-from .trace import N_CHECKPOINTS, StepError, Trace, checkpoint_ends, stack
+from .fast import backward_in_blocks
+from .trace import Step, StepError, Trace, checkpoints_on_blocks, stack
 from .variants import RNNCode
 
 
@@ -29,18 +29,25 @@ class RNNTrace(Trace):
     def _stored_vectors(self) -> list:
         return [self.dz]
 
-    def _step_vectors(self, k: int) -> tuple:
+    @staticmethod
+    def _memory_terms(n_x: int, n_a: int, m: int) -> tuple:
+        """(vectors stored per step, weight and bias entries, entries of one shown step's vectors): see nbytes_bound."""
+        return 1, n_a * n_a + n_a * n_x + n_a, 3 * n_a * m  # dz; dWaa, dWax, dba; da_prevt, da_next, da_prev
+
+    def _step_vectors(self, k: int, near: Step | None = None) -> tuple:
         code, t = self.code, self.order[k]
-        a_next, a_prev, xt, _ = self._cache(t)
         dz = self.dz[t]  # (n_a, m)
-        # the carried gradient is what the previous step's cell returned as da_prev
-        da_prevt = code.da_prev(self.Waa, self.dz[self.order[k - 1]]) if k else np.zeros_like(dz)
+        # the carried gradient is what the previous step's cell returned as da_prev: the neighbour has it at hand
+        if near is not None and near.position == k - 1:
+            da_prevt = near.outputs["da_prev"]
+        else:
+            da_prevt = code.da_prev(self.Waa, self.dz[self.order[k - 1]]) if k else np.zeros_like(dz)
         da_t = self.da[:, :, t]
         inputs = {"da_t": da_t, "da_prevt": da_prevt, "da_next": code.da_next(da_t, da_prevt)}
         outputs = {
             "dz": dz,
             "dxt": self.dx[:, :, t],
-            "da_prev": code.da_prev(self.Waa, dz),
+            "da_prev": near.inputs["da_prevt"] if near is not None and near.position == k + 1 else code.da_prev(self.Waa, dz),
         }
         return inputs, outputs
 
@@ -117,17 +124,8 @@ def _trace_course_code(da: np.ndarray, caches: tuple) -> RNNTrace:
     # the blocked backward's own layout, (n_a, T_x, m), read by the trace as (T_x, n_a, m); rows padded by
     # one cache line, since a row length of a multiple of 4 KiB maps every row to the same cache sets
     dz_all = np.empty((n_a, T_x * m + 8))[:, : T_x * m].reshape(n_a, T_x, m)
-    # checkpoints where the fast backward's blocks end anyway, unless there are more blocks than checkpoints
-    blocks = block_bounds(T_x, m)
-    ends = tuple(T_x - t0 for t0 in blocks[1:]) if len(blocks) - 1 <= N_CHECKPOINTS else checkpoint_ends(T_x)
-    checkpoints = [(0, None)]
-
-    def keep(t0: int, totals: dict) -> None:
-        if T_x - t0 in ends:
-            checkpoints.append((T_x - t0, {key: total.copy() for key, total in totals.items()}))
-
+    bounds, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
-        bounds = block_bounds(T_x, m, also=[T_x - end for end in ends])
         grads = backward_in_blocks(da, caches, bounds, dz_all, keep)
     return RNNTrace(
         RNNCode(), dz_all.transpose(1, 0, 2), da=da, cell_caches=cell_caches, dx=grads["dx"],

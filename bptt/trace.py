@@ -3,16 +3,22 @@
 Store vectors, derive matrices. A trace keeps, per step, only the (n_a, m) vectors the
 loop produced, plus a handful of running totals at checkpoints. A step's weight
 gradients are one small matmul of those vectors with the forward cache, and the running
-totals after any step are the nearest checkpoint plus the few steps since it. Memory is
-O(T_x·n_a·m + n_a²), never T_x copies of an (n_a, n_a) matrix.
+totals after any step are the nearest checkpoint plus the few steps since it, or, one
+step away from the step shown last, that step's totals plus or minus one step. Memory is
+O(T_x·n_a·m + n_a²), never T_x copies of an (n_a, n_a) matrix: see `Trace.nbytes`.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Iterator
+from functools import partial
+from typing import Callable, Iterator
 
 import numpy as np
 
+from .fast import block_bounds
+
 N_CHECKPOINTS = 8  # running totals are kept after this many evenly spaced steps
+MAX_MOVES = 32  # one-step moves in a row whose totals come from the neighbour's, before an exact sum again
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,32 @@ class Step:
     position: int  # 0 for the first step the loop runs (t = T_x-1 in correct code)
     inputs: dict  # what the loop hands to the cell: da_t (= da[:,:,t]), da_prevt, da_next, ...
     outputs: dict  # what the cell computes: dz or the gate gradients, dxt, da_prev, dWax, ...
-    totals: dict  # the loop's running totals after this step: dx, dWax, ...
+    totals: Mapping  # the loop's running totals after this step: dx, dWax, ... (read-only arrays)
+
+
+class Totals(Mapping):
+    """A step's running totals. dx is as large as the whole input, so it is built when first read, not before.
+
+    Totals(lambda: dx_so_far, {"dWaa": dWaa})["dx"]  # dx_so_far, built now
+    """
+
+    def __init__(self, dx: Callable[[], np.ndarray], matrices: dict):
+        self._dx = dx
+        self._built = None
+        self.matrices = matrices  # the weight and bias totals, already computed
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key != "dx":
+            return self.matrices[key]
+        if self._built is None:
+            self._built = self._dx()
+        return self._built
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("dx", *self.matrices))
+
+    def __len__(self) -> int:
+        return 1 + len(self.matrices)
 
 
 @dataclass(frozen=True)
@@ -72,9 +103,10 @@ def differs(a: np.ndarray, b: np.ndarray, rtol: float = 1e-7, atol: float = 1e-1
 class Trace:
     """The part shared by the RNN and LSTM traces: stepping, running totals, comparison.
 
-    A subclass provides `_step_vectors(k)` (inputs and outputs of the step at position k)
-    and `_matrix_contributions(k0, k1)` (the weight and bias gradients that positions
-    k0..k1-1 add, summed, as one matmul over the stacked vectors).
+    A subclass provides `_step_vectors(k, near)` (inputs and outputs of the step at position
+    k; near is the Step at position k - 1 or k + 1 when one is at hand, or None), and
+    `_matrix_contributions(k0, k1)` (the weight and bias gradients that positions k0..k1-1
+    add, summed, as one matmul over the stacked vectors).
     """
 
     cell: str  # "rnn" or "lstm"
@@ -94,6 +126,10 @@ class Trace:
         self.position = {t: k for k, t in enumerate(self.order)}
         # a backward that already summed its blocks hands its totals in instead of having them recomputed
         self._checkpoints = self._make_checkpoints() if checkpoints is None else checkpoints
+        for _, totals in self._checkpoints:  # shared with every step that ends on one: nobody may write to them
+            for total in (totals or {}).values():
+                total.flags.writeable = False
+        self._near = None  # (the Step built last, one-step moves since its totals were summed exactly)
 
     @property
     def T_x(self) -> int:
@@ -122,6 +158,24 @@ class Trace:
         since = self._matrix_contributions(end, k + 1)
         return since if base is None else {key: base[key] + since[key] for key in since}
 
+    def _totals_near(self, k: int, own: dict, near: "Step | None", moves: int) -> tuple:
+        """Running totals after position k, and how many one-step moves they are from an exact sum.
+
+        One step from `near`, they are near's totals plus this step's share (moving on) or minus
+        near's share (moving back): one step's matmul instead of re-summing up to T_x/8 steps.
+        """
+        if not self.accumulate:
+            return own, 0
+        if near is not None and moves < MAX_MOVES and not any(end == k + 1 for end, _ in self._checkpoints):
+            if near.position == k - 1:
+                moved = {key: near.totals[key] + own[key] for key in own}
+            else:
+                moved = {key: near.totals[key] - near.outputs[key] for key in own}
+            # a finite sum means every entry is finite, so no Inf or NaN went into the step: else sum exactly
+            if all(np.isfinite(total.sum()) for total in moved.values()):
+                return moved, moves + 1
+        return self._matrix_totals(k), 0
+
     def _dx_after(self, k: int) -> np.ndarray:
         """dx as the loop holds it after position k: columns not yet reached are still zero."""
         done = np.zeros(self.T_x, dtype=bool)
@@ -137,25 +191,35 @@ class Trace:
         if t not in self.position:
             raise KeyError(f"step t={t} was not run (T_x={self.T_x}, error: {self.error})")
         k = self.position[t]
-        inputs, outputs = self._step_vectors(k)
-        outputs.update(self._matrix_contributions(k, k + 1))
-        totals = {"dx": self._dx_after(k), **self._matrix_totals(k)}
-        return Step(t, k, inputs, outputs, totals)
+        near, moves = self._near or (None, 0)  # read once: another session's thread may replace it meanwhile
+        if near is not None and near.position == k:
+            return near
+        if near is not None and abs(near.position - k) != 1:
+            near, moves = None, 0
+        inputs, outputs = self._step_vectors(k, near)
+        own = self._matrix_contributions(k, k + 1)
+        outputs.update(own)
+        matrices, moves = self._totals_near(k, own, near, moves)
+        for array in (*own.values(), *matrices.values()):  # the next step's totals are derived from these
+            array.flags.writeable = False
+        step = Step(t, k, inputs, outputs, Totals(partial(self._dx_after, k), matrices))
+        self._near = (step, moves)
+        return step
 
     def steps(self) -> Iterator[Step]:
         """Every step, in the order the loop ran them, with running totals kept incrementally."""
-        running, dx = None, np.zeros_like(self.dx)
+        running, previous = None, None
         for k, t in enumerate(self.order):
             with np.errstate(all="ignore"):  # not around the yield: that would leak into the caller
-                inputs, outputs = self._step_vectors(k)
+                inputs, outputs = self._step_vectors(k, previous)
                 contribution = self._matrix_contributions(k, k + 1)
                 outputs.update(contribution)
                 if running is None or not self.accumulate:
                     running = contribution
                 else:
                     running = {key: running[key] + contribution[key] for key in contribution}
-            dx[:, :, t] = self.dx[:, :, t]
-            yield Step(t, k, inputs, outputs, {"dx": dx.copy(), **running})
+            previous = Step(t, k, inputs, outputs, Totals(partial(self._dx_after, k), running))
+            yield previous
 
     def gradients(self) -> dict:
         """What the backward returns, under the course's keys; raises if the loop raised."""
@@ -171,18 +235,39 @@ class Trace:
 
         trace.norms("da_prevt")  # (T_x,), the gradient carried into each step
         """
-        values = np.full(self.T_x, np.nan)
+        values, previous = np.full(self.T_x, np.nan), None
         for k, t in enumerate(self.order):
-            inputs, outputs = self._step_vectors(k)
+            inputs, outputs = self._step_vectors(k, previous)
             values[t] = np.linalg.norm({**inputs, **outputs}[key])
+            previous = Step(t, k, inputs, outputs, {})
         return values
 
     @property
     def nbytes(self) -> int:
-        """Bytes this trace holds beyond its inputs (the forward caches and da)."""
+        """Bytes this trace holds beyond its inputs (the forward caches and da): its per-step vectors,
+        dx and da0, the checkpoints' totals, and the step shown last (its vectors, shares and totals).
+        Never more than `nbytes_bound`."""
         stored = [self.dx, self.da0, *self._stored_vectors()]
         stored += [m for _, totals in self._checkpoints if totals for m in totals.values()]
+        if self._near is not None:
+            near, kept = self._near[0], {id(a) for a in stored}
+            shown = [*near.inputs.values(), *near.outputs.values(), *near.totals.matrices.values()]
+            stored += [a for a in shown if a.base is None and id(a) not in kept]  # views cost nothing more
         return int(sum(a.nbytes for a in stored))
+
+    @property
+    def nbytes_bound(self) -> int:
+        """What nbytes may reach: 8·[(v·n_a + n_x)·m·T_x + n_a·m + (N_CHECKPOINTS + 2)·P + S] bytes.
+
+        v: the (n_a, m) vectors stored per step (RNN: dz, 1; LSTM: da_prevt and dc_prevt, 2);
+        n_x·m·T_x: dx; n_a·m: da0; P: the weight and bias entries, one set per checkpoint plus the
+        shown step's share and totals (RNN: n_a² + n_a·n_x + n_a; LSTM: 4·(n_a² + n_a·n_x + n_a));
+        S: the shown step's vectors (RNN: 3·n_a·m; LSTM: 8·n_a·m + n_x·m).
+        """
+        n_a, m, T_x = self.da.shape
+        n_x = self.dx.shape[0]
+        v, P, S = self._memory_terms(n_x, n_a, m)
+        return 8 * ((v * n_a + n_x) * m * T_x + n_a * m + (N_CHECKPOINTS + 2) * P + S)
 
     def first_divergence(self, reference: "Trace") -> Divergence | None:
         """The earliest place, in backward order, where this run departs from `reference`.
@@ -221,6 +306,23 @@ def checkpoint_ends(positions: int) -> tuple:
     checkpoint_ends(100) -> (12, 25, 37, 50, 62, 75, 87, 100)
     """
     return tuple(int(k) for k in np.unique(np.linspace(0, positions, N_CHECKPOINTS + 1).astype(int))[1:])
+
+
+def checkpoints_on_blocks(T_x: int, m: int, keys: tuple) -> tuple:
+    """For a blocked backward: its block bounds, the checkpoint list it fills, and the on_block that fills it.
+
+    The checkpoints fall where the blocks end anyway, unless there are more blocks than checkpoints.
+    bounds, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
+    """
+    blocks = block_bounds(T_x, m)
+    ends = tuple(T_x - t0 for t0 in blocks[1:]) if len(blocks) - 1 <= N_CHECKPOINTS else checkpoint_ends(T_x)
+    checkpoints = [(0, None)]
+
+    def keep(t0: int, totals: dict) -> None:
+        if T_x - t0 in ends:
+            checkpoints.append((T_x - t0, {key: totals[key].copy() for key in keys}))
+
+    return block_bounds(T_x, m, also=[T_x - end for end in ends]), checkpoints, keep
 
 
 def stack(arrays: list) -> np.ndarray:

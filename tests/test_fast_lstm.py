@@ -1,6 +1,7 @@
-"""The fast LSTM backward: the course's numbers to rounding, whatever the sizes and the block layout."""
+"""The fast LSTM backward and the trace on it: the course's numbers to rounding, whatever the sizes and blocks."""
 
 import tracemalloc
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import bptt.fast
-from bptt import lstm_backward, lstm_cell_backward, lstm_forward, numerical_gradients
+import bptt.lstm_trace
+from bptt import LSTMCode, lstm_backward, lstm_cell_backward, lstm_forward, numerical_gradients, trace_lstm
 from bptt.fast_lstm import lstm_backward_fast, lstm_backward_in_blocks
 from helpers import random_case
 
@@ -106,3 +108,38 @@ def test_blocks_of_one_step_each_still_cover_the_sequence():
     caches = lstm_forward(x, a0, parameters)[3]
     got = lstm_backward_in_blocks(da, caches, [4, 3, 2, 1, 0])
     assert_course_numbers(got, lstm_backward(da, caches))
+
+
+@pytest.mark.parametrize("block_columns", [1, 12, bptt.fast.BLOCK_COLUMNS])  # more blocks than checkpoints, fewer
+@pytest.mark.parametrize("n_x, n_a, m, T_x", [(3, 5, 4, 17), (6, 2, 1, 2), (2, 2, 3, 1), (2, 3, 2, 40)])
+def test_traced_course_code_runs_on_the_kernel_and_matches_the_course_cell_at_every_step(
+    monkeypatch, block_columns, n_x, n_a, m, T_x
+):
+    """The correct code is traced on the fast kernel; each step's rebuilt vectors and matrices are the course cell's,
+    and the running totals the course loop's. An equal but distinct code object takes the line-by-line loop."""
+    monkeypatch.setattr(bptt.fast, "BLOCK_COLUMNS", block_columns)
+    x, a0, parameters, da = random_case("lstm", n_x, n_a, m, T_x, seed=3)
+    caches = lstm_forward(x, a0, parameters)[3]
+    calls = []
+    kernel = bptt.lstm_trace.lstm_backward_in_blocks
+    monkeypatch.setattr(bptt.lstm_trace, "lstm_backward_in_blocks", lambda *args: calls.append(1) or kernel(*args))
+    fast = trace_lstm(da, caches)
+    assert calls == [1]
+    assert fast.nbytes <= fast.nbytes_bound
+    da_prevt, dc_prevt, running = np.zeros((n_a, m)), np.zeros((n_a, m)), None
+    for step in fast.steps():
+        t = step.t
+        np.testing.assert_allclose(step.inputs["da_prevt"], da_prevt, rtol=1e-12, atol=1e-14, err_msg=f"t={t}")
+        np.testing.assert_allclose(step.inputs["dc_next"], dc_prevt, rtol=1e-12, atol=1e-14, err_msg=f"t={t}")
+        cell = lstm_cell_backward(da[:, :, t] + da_prevt, dc_prevt, caches[0][t])
+        for key, value in cell.items():
+            np.testing.assert_allclose(step.outputs[key], value, rtol=1e-11, atol=1e-13, err_msg=f"{key} at t={t}")
+        shares = {key: value for key, value in cell.items() if key.startswith(("dW", "db"))}
+        running = shares if running is None else {key: running[key] + shares[key] for key in shares}
+        for key, value in running.items():
+            np.testing.assert_allclose(fast.step(t).totals[key], value, rtol=1e-11, atol=1e-13, err_msg=f"{key} at t={t}")
+        da_prevt, dc_prevt = cell["da_prev"], cell["dc_prev"]
+    assert_course_numbers(fast.gradients(), lstm_backward(da, caches))
+    same_code = replace(LSTMCode(), da_next=lambda da_t, da_prevt: da_t + da_prevt)
+    loop = trace_lstm(da, caches, same_code)
+    assert fast.first_divergence(loop) is None and loop.first_divergence(fast) is None

@@ -1,5 +1,7 @@
 """The traced backward: consistent at every step, equal to the course's code, small in memory."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ from bptt import (
     LSTMCode, RNNCode, lstm_backward, lstm_cell_backward, lstm_forward, rnn_backward, rnn_cell_backward,
     rnn_forward, trace_lstm, trace_rnn,
 )
-from bptt.trace import N_CHECKPOINTS, differs, max_abs_error
+from bptt.trace import MAX_MOVES, differs, max_abs_error
 from helpers import random_case
 
 SHAPES = [(3, 5, 4, 6), (2, 3, 1, 1), (4, 2, 3, 12), (1, 1, 1, 3), (5, 5, 2, 20)]
@@ -93,14 +95,123 @@ def test_asking_for_a_step_that_did_not_run_says_so():
         trace.step(7)
 
 
-@pytest.mark.parametrize("n_x, n_a, m, T_x", [(16, 32, 8, 60), (8, 16, 4, 200)])
-def test_rnn_trace_memory_stays_within_the_budget(n_x, n_a, m, T_x):
-    """dz and dx, plus a fixed number of checkpoints: never T_x copies of an (n_a, n_a) matrix."""
-    trace, _, _ = traced("rnn", n_x, n_a, m, T_x)
-    vectors = (n_a + n_x) * m * T_x * 8
-    checkpoints = N_CHECKPOINTS * (n_a * n_a + n_a * n_x + n_a) * 8
-    assert trace.nbytes <= vectors + checkpoints + n_a * m * 8
-    assert trace.nbytes < T_x * n_a * n_a * 8
+MEMORY_SIZES = [(16, 40, 8, 60), (48, 16, 4, 120), (5, 40, 3, 90), (64, 8, 2, 30)]  # n_x ≠ n_a/2; n_x > n_a twice
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("n_x, n_a, m, T_x", MEMORY_SIZES)
+def test_trace_memory_meets_its_stated_bound_as_counted_and_as_measured(cell, n_x, n_a, m, T_x):
+    """The bound counts the per-step vectors, dx, da0, the checkpoints and the step shown last; tracemalloc,
+    which sees every allocation the trace keeps, agrees. It is never T_x copies of the weight gradients."""
+    x, a0, parameters, da = random_case(cell, n_x, n_a, m, T_x)
+    caches = rnn_forward(x, a0, parameters)[2] if cell == "rnn" else lstm_forward(x, a0, parameters)[3]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        trace = trace_rnn(da, caches) if cell == "rnn" else trace_lstm(da, caches)
+        for t in (T_x - 2, T_x - 3, T_x // 2):  # a jump and one-step moves: the shown step is kept
+            trace.step(t)
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    python_objects = 200 * T_x + 20_000  # the order tuple, the position dict, the Step and its dicts
+    assert trace.nbytes <= trace.nbytes_bound
+    assert retained <= trace.nbytes_bound + python_objects, f"retained {retained:,} B, bound {trace.nbytes_bound:,} B"
+    weights = n_a * n_a + n_a * n_x + n_a if cell == "rnn" else 4 * (n_a * n_a + n_a * n_x + n_a)
+    assert trace.nbytes_bound < T_x * weights * 8
+
+
+def test_the_memory_bound_is_tight_enough_to_catch_a_matrix_per_step():
+    """The check above can fail: a trace that also kept one (n_a, n_a) matrix per step would be over."""
+    trace, _, _ = traced("rnn", 16, 40, 8, 60)
+    assert trace.nbytes + 60 * 40 * 40 * 8 > trace.nbytes_bound
+
+
+def course_running_totals(cell: str, da: np.ndarray, caches: tuple) -> dict:
+    """t -> the course loop's running weight and bias totals after step t, summed from the course's cell."""
+    n_a, m, T_x = da.shape
+    da_prevt, dc_prevt, running, after = np.zeros((n_a, m)), np.zeros((n_a, m)), None, {}
+    for t in reversed(range(T_x)):
+        if cell == "rnn":
+            g = rnn_cell_backward(da[:, :, t] + da_prevt, caches[0][t])
+        else:
+            g = lstm_cell_backward(da[:, :, t] + da_prevt, dc_prevt, caches[0][t])
+            dc_prevt = g["dc_prev"]
+        da_prevt = g["da_prev"]
+        shares = {key: value for key, value in g.items() if key.startswith(("dW", "db"))}
+        running = shares if running is None else {key: running[key] + shares[key] for key in shares}
+        after[t] = running
+    return after
+
+
+def walk(kind: str, T_x: int) -> list:
+    """Forward time indices to visit: one-step moves, with a jump or two."""
+    rng = np.random.default_rng(4)
+    if kind == "on":
+        return list(range(T_x - 1, -1, -1))
+    if kind == "back":
+        return list(range(T_x))
+    if kind == "to-and-fro":  # more moves in a row than MAX_MOVES, none of them on a checkpoint
+        return [T_x // 2 + (i % 2) for i in range(3 * MAX_MOVES)]
+    ts, t = [], T_x // 2
+    for _ in range(4 * T_x):
+        t = int(np.clip(t + rng.choice([-1, 1]) if rng.random() > 0.05 else rng.integers(T_x), 0, T_x - 1))
+        ts.append(t)
+    return ts
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("kind", ["on", "back", "to-and-fro", "random"])
+def test_stepping_by_one_gives_the_course_totals_and_what_a_fresh_trace_computes(cell, kind):
+    n_x, n_a, m, T_x = 3, 5, 2, 41
+    x, a0, parameters, da = random_case(cell, n_x, n_a, m, T_x, seed=8)
+    caches = rnn_forward(x, a0, parameters)[2] if cell == "rnn" else lstm_forward(x, a0, parameters)[3]
+    make = trace_rnn if cell == "rnn" else trace_lstm
+    trace, course = make(da, caches), course_running_totals(cell, da, caches)
+    for t in walk(kind, T_x):
+        step, fresh = trace.step(t), make(da, caches).step(t)  # a fresh trace has no neighbour to start from
+        for key, value in course[t].items():
+            np.testing.assert_allclose(step.totals[key], value, rtol=1e-10, atol=1e-12, err_msg=f"{key} at t={t}")
+            np.testing.assert_allclose(step.totals[key], fresh.totals[key], rtol=1e-11, atol=1e-13)
+        for part in ("inputs", "outputs"):
+            for key, value in getattr(fresh, part).items():
+                np.testing.assert_allclose(getattr(step, part)[key], value, rtol=1e-12, atol=1e-14, err_msg=key)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_one_step_move_does_not_sum_again_from_a_checkpoint(cell, monkeypatch):
+    trace, _, _ = traced(cell, 3, 4, 2, 40)
+    trace.step(21)
+    sums = []
+    monkeypatch.setattr(trace, "_matrix_totals", lambda k: sums.append(k))
+    for t in (20, 19, 20, 21, 22):  # no checkpoint ends on any of these
+        trace.step(t)
+    assert sums == []
+
+
+def test_stepping_through_inf_and_nan_gives_what_a_fresh_trace_computes():
+    """Inf - Inf is NaN: where a total is not finite, the move falls back to the exact sum."""
+    x, a0, parameters, da = random_case("rnn", 2, 3, 1, 30, seed=2)
+    da[:, :, 17] = np.inf
+    caches = rnn_forward(x, a0, parameters)[2]
+    trace = trace_rnn(da, caches)
+    for t in list(range(29, -1, -1)) + list(range(30)):
+        step, fresh = trace.step(t), trace_rnn(da, caches).step(t)
+        for key in ("dWax", "dWaa", "dba"):
+            assert max_abs_error(step.totals[key], fresh.totals[key]) <= 1e-12 * (1 + np.nanmax(np.abs(
+                np.where(np.isfinite(fresh.totals[key]), fresh.totals[key], 0)))), f"{key} at t={t}"
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_step_shown_cannot_be_written_to(cell):
+    """The next step's totals are derived from this one's: writing into them would corrupt it, so numpy refuses."""
+    trace, _, _ = traced(cell, 3, 4, 2, 12)
+    step = trace.step(5)
+    weight = "dWaa" if cell == "rnn" else "dWf"
+    with pytest.raises(ValueError, match="read-only"):
+        step.totals[weight][0, 0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        step.outputs[weight] += 1.0
 
 
 def test_inf_and_nan_flow_into_the_trace_instead_of_raising():
