@@ -118,7 +118,7 @@ def test_the_file_is_what_the_table_says(name, capsys):
             defined = {f for f in COURSE_FUNCTIONS if f"def {f}(" in code_of(path)}
             assert not defined
             return
-        assert set(run.raised) == set(PROBES[row.cell]), "a broken file must fail on every input"
+        assert "course" in run.raised, "a broken file must fail on the course's own example"
         exc, line = run.raised["course"]
         expected_type = {"syntax": ("SyntaxError",), "indentation": ("IndentationError", "TabError"),
                          "output": ("output",), "shape": ("ValueError",)}
@@ -184,8 +184,9 @@ def contract_problems(status, result: dict) -> list[str]:
 def score(name: str, answer: dict) -> dict:
     """One file's marks: None where a mark does not apply to the file."""
     row, result, status = ROWS[name], answer["json"], answer["status"]
-    marks = {"verdict": False, "false alarms (bad)": None, "localized": None, "named": None, "false_name": None,
-             "bug_line": None, "blame": None, "obvious": None, "contract broken (bad)": [answer["problem"]] if answer["problem"] else [], "said": ""}
+    marks = {"verdict": False, "false_alarm": None, "localized": None, "named": None, "false_name": None,
+             "bug_line": None, "blame": None, "obvious": None,
+             "contract": [answer["problem"]] if answer["problem"] else [], "said": ""}
     if row.kind == "correct":
         marks["false_alarm"] = True
     if row.first is not None or (row.error and row.error[1] is not None):
