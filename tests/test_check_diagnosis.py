@@ -369,6 +369,9 @@ DISGUISED = {  # name: (code, catalog id, text of the line it must point at, mis
     "forward order in a while loop": (
         disguise("while", "    t = T_x - 1\n    while t >= 0:", "    t = 0\n    while t < T_x:").replace("        t -= 1", "        t += 1"),
         "forward-order", "while t < T_x:", False),
+    "missing-da-prev through a helper": (
+        disguise("helpers-and-prints", "one_step(da[:, :, t], da_prevt, caches[t])", "one_step(da[:, :, t], 0, caches[t])"),
+        "missing-da-prev", "one_step(da[:, :, t], 0, caches[t])", False),  # the call that hands in 0, not the helper's
     "dWaa transposed with the operands swapped": (
         disguise("while", "dWaa = np.dot(dtanh, a_prev.T)", "dWaa = np.dot(a_prev, dtanh.T)"),
         "dwaa-transposed", "dWaa = np.dot(a_prev, dtanh.T)", False),

@@ -1,8 +1,10 @@
 """Check a student's own rnn_backward / lstm_backward (and cells, forwards): where and why it goes wrong.
 
-The student's code runs in a separate, limited process (sandbox.py, harness.py); every step of
-their loop is recorded and compared with the reference trace; catalog bugs are recognised by
-behaviour (diagnose.py).
+The student's code runs in a separate, limited process (sandbox.py, harness.py, probe_runs.py).
+The parent judges from what the functions returned on every probe (compare.py); the recorded
+steps of their loop say where a difference starts, substitution says whether the cell or the
+loop is wrong (blame.py), catalog bugs and generated mutants are recognised by behaviour
+(diagnose.py, mutants.py), and texts.py says the obvious first.
 
     from bptt.check import check, from_file
     report = check(from_file("homework.py", open("homework.py", "rb").read()))

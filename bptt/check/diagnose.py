@@ -16,10 +16,7 @@ from ..catalog import Bug
 from ..trace import differs
 from . import compare
 
-try:  # bounded and thread-safe, for code from anyone (the source helper's)
-    from .source import parse
-except ImportError:
-    parse = ast.parse
+from .source import parse  # bounded and thread-safe: the parent never parses a student's code with ast.parse
 
 
 def same_run(run, variant, probe, line_text, allow_final: bool = False) -> bool:
@@ -84,9 +81,9 @@ def locate(bug, code: str) -> tuple:
             return line, False
     called = re.search(r"(\w+_cell_backward)\(", right)
     if called:
-        calls = _calls(function, called.group(1))
-        if calls:
-            return calls[0].lineno, False
+        line = _passing_call(code, function, called.group(1))
+        if line:
+            return line, False
     target = re.match(r"\s*(\w+)\s*[+\-*/]?=", right)
     if target:
         line = _computing(function, target.group(1), lines, wrong)
@@ -146,6 +143,23 @@ def _function(code: str, name: str):
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+def _passing_call(code: str, function, cell: str) -> int | None:
+    """The line where the loop hands the cell its arguments: the cell's call, or the call of a helper that calls it."""
+    calls = _calls(function, cell)
+    helpers = [n for n in ast.walk(function) if isinstance(n, ast.FunctionDef) and n is not function]
+    if calls:
+        inside = next((h for h in helpers if h.lineno <= calls[0].lineno <= (h.end_lineno or h.lineno)), None)
+        if inside is None:
+            return calls[0].lineno
+        outer = [c for c in _calls(function, inside.name) if not inside.lineno <= c.lineno <= (inside.end_lineno or 0)]
+        return (outer or calls)[0].lineno
+    tree = parse(code)
+    calling = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and _calls(n, cell)}
+    via = sorted((n for n in ast.walk(function) if isinstance(n, ast.Call) and _name(n.func) in calling),
+                 key=lambda n: n.lineno)
+    return via[0].lineno if via else None
 
 
 def _calls(function, name: str) -> list:
