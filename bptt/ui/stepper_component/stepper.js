@@ -193,14 +193,31 @@ export default function (component) {
     const shapes = p.split ? [{ type: "line", xref: "x", yref: "y domain", x0: p.split - 0.5, x1: p.split - 0.5,
       y0: 0, y1: 1, line: { color: "black", width: 2 } }] : [];
     return {
-      height: q.height, margin: { l: 0, r: 0, t: 0, b: 0 }, paper_bgcolor: "rgba(0,0,0,0)",
+      height: q.height, width: q.plot.clientWidth || undefined, margin: { l: 0, r: 0, t: 0, b: 0 },
+      paper_bgcolor: "rgba(0,0,0,0)",
       xaxis: { visible: false, fixedrange: true }, yaxis: { visible: false, autorange: "reversed", fixedrange: true },
       hoverlabel: { font: { size: present ? 18 : 14 } }, shapes, font: { size: font },
       meta: { quantity: p.key, scope: p.scope, t: steps[k] },
     };
   }
 
-  const config = { displayModeBar: false, responsive: true };
+  const config = { displayModeBar: false };
+
+  function paint(q) {
+    if (!q.z[k]) q.z[k] = decode(q.p.z[k], q.p.shape);
+    window.Plotly.react(q.plot, [trace(q, q.z[k])], layout(q), config);
+    q.drawn = true;
+    q.stale = false;
+  }
+
+  const seen = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const q = panels.find((each) => each.plot === entry.target);
+      if (!q) continue;
+      q.visible = entry.isIntersecting;
+      if (q.visible && q.stale && !disposed) paint(q);
+    }
+  }, { rootMargin: "100px" });
 
   function draw() {
     const t = steps[k];
@@ -218,9 +235,9 @@ export default function (component) {
     marks.textContent = data.marks[k].replace(/^<style>|<\/style>$/g, "").replace(/^\/\* current_t/, "/* browser_t");
     quiet();
     for (const q of panels) {
-      if (!q.z[k]) q.z[k] = decode(q.p.z[k], q.p.shape);
       q.name.textContent = q.p.titles[k];
-      window.Plotly.react(q.plot, [trace(q, q.z[k])], layout(q), config);
+      if (q.visible || !q.drawn) paint(q);
+      else q.stale = true; // off the screen: drawn when it scrolls into view
     }
     grid.setAttribute("data-bptt-t", String(t));
     root.setAttribute("data-bptt-t", String(t));
@@ -323,6 +340,7 @@ export default function (component) {
     if (disposed) return;
     store.t[data.run] = steps[k];
     sizeAndDraw();
+    for (const q of panels) seen.observe(q.plot);
     if (steps[k] !== data.start) setStateValue("t", steps[k]); // a remount kept the step the browser shows
   }).catch((error) => {
     grid.textContent = `The charts could not load (${error.message}). Reload the page; if it persists, add ` +
@@ -335,6 +353,7 @@ export default function (component) {
     clearTimeout(syncTimer);
     observer.disconnect();
     stick.disconnect();
+    seen.disconnect();
     document.removeEventListener("keydown", keys);
     window.removeEventListener("resize", resized);
     for (const q of panels) if (window.Plotly) window.Plotly.purge(q.plot);
