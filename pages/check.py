@@ -104,7 +104,13 @@ def show_verdict(report) -> None:
         else:
             lead, *rest = said or ["Your code runs, but its results differ from the reference."]
             st.warning("\n\n".join([f"**{lead}**", *rest]), icon=":material/search:")
-        st.caption("The details are below your code.")
+        if report.bugs:
+            bug, line = report.bugs[0].bug, report.bugs[0].line
+            where = f", {report.source.where(line)}" if isinstance(line, int) else ""
+            st.markdown(f"Likely bug: **{bug.title}** (in {bug.function}{where}). Why it happens and a hint are "
+                        "below your code.")
+        else:
+            st.caption("The details are below your code.")
 
 
 def show_details(report) -> None:

@@ -86,8 +86,10 @@ def test_the_famous_bug_says_the_summary_names_the_bug_and_the_step():
     report = at.session_state[K + "report"]
     text = said(at)
     lead = verdict(at)
-    assert lead.startswith(f"**{report.summary[0]}**") if report.summary else "differ from the reference" in lead
-    assert text.index(lead) < text.index("Likely bug: Forgot to add da[:,:,t]")  # the verdict comes first
+    assert "exactly 0" in report.summary[0] and lead.startswith(f"**{report.summary[0]}**")  # the obvious, first
+    assert "rnn_backward" in lead and "t = 3" in lead  # where the mistake lives, and the step
+    named = "Likely bug: **Forgot to add da[:,:,t]** (in rnn_backward, line 41)"
+    assert text.index(lead) < text.index(named) < text.index("Likely bug: Forgot to add da[:,:,t]")
     assert "41 >         gradients = rnn_cell_backward(da_prevt, caches[t])  # ← here" in text
     assert "At t = 3 (T_x = 4; the loop runs t = 3 down to 0)" in text and "as da_next differs" in text
     assert "Hint." in text
