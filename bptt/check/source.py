@@ -24,7 +24,7 @@ COURSE_FUNCTIONS = (
 SKIPPED = "__skipped_imports__"  # the list, in the namespace the code runs in, of imports that failed
 MAX_CHARS = 200_000  # a whole course notebook's code is ~30 000 characters
 MAX_LINES = 20_000  # ... and ~800 lines; an abstract syntax tree costs ~1 kB a line
-MAX_LINE_CHARS = 10_000  # course lines are under 150 characters; Python 3.11 reads a long f-string in quadratic time
+MAX_LINE_CHARS = 4_000  # course lines are under 250 characters; Python 3.11 reads an f-string in quadratic time
 MAX_BRACKETS = 200  # Python's own limit on nested brackets
 MAX_BLOCKS = 100  # Python's own limit on indentation levels
 MAX_NOTEBOOK_BYTES = 5 * MAX_CHARS  # the course notebook with its outputs is ~100 kB; parsing more is wasted work
@@ -137,6 +137,8 @@ def _check_bounds(code: str, filename: str) -> None:
     def refuse(message: str, line: int):
         raise Refused(message, (filename, line, 1, ""))
 
+    if len(code) <= MAX_BRACKETS and "\0" not in code:  # too short to nest too deeply: one line of a paste
+        return
     if "\0" in code:
         refuse("the code contains a null character (\\0); paste it as text.", code.count("\n", 0, code.index("\0")) + 1)
     lines = code.split("\n")
@@ -411,7 +413,7 @@ def prose_lines(lines: list) -> list:
         elif NUMPY_PRINT.search(body):
             labels[i] = "text"
         elif CODE_SHAPE.match(body):
-            group = _statement_length(lines, i, 100)
+            group = _statement_length(lines, i, len(lines))
             labels[i : i + group] = ["code"] * group
         elif (group := _statement_length(lines, i, 20)) > 1 and _parse_line("\n".join(lines[i : i + group])):
             labels[i : i + group] = ["code"] * group
@@ -435,7 +437,7 @@ def prose_lines(lines: list) -> list:
 
 def _parse_line(text: str) -> ast.Module | None:
     """The line's tree, with `pass` as the body of a block it opens; None when it does not parse."""
-    for candidate in (text, text + "\n pass") if text.rstrip().endswith(":") else (text,):
+    for candidate in (text + "\n pass", text) if text.rstrip().endswith(":") else (text,):
         try:
             return parse(candidate)
         except SyntaxError:
@@ -551,15 +553,15 @@ def problem_of(code: str) -> Problem | None:
 
 
 def _parsed(code: str) -> tuple:
-    """(tree, None) or (None, the problem)."""
+    """(tree, None, False), or (None, the problem, True when the code was refused as absurd rather than wrong)."""
     try:
-        return parse(code), None
+        return parse(code), None, False
     except Refused as e:
-        return None, Problem("syntax", e.msg, e.lineno)
+        return None, Problem("syntax", e.msg, e.lineno), True
     except IndentationError as e:  # a subclass of SyntaxError: test it first
-        return None, Problem("indentation", f"IndentationError: {e.msg}", e.lineno)
+        return None, Problem("indentation", f"IndentationError: {e.msg}", e.lineno), False
     except SyntaxError as e:
-        return None, Problem("syntax", f"SyntaxError: {e.msg}", e.lineno)
+        return None, Problem("syntax", f"SyntaxError: {e.msg}", e.lineno), False
 
 
 def defined_functions(code: str | ast.Module) -> tuple:
@@ -631,22 +633,16 @@ def from_text(text: str, reindent_lost: bool = True) -> Source:
     raw, notes, left = _clean(text)
     lines = [_expand_tabs(line, 4) for line in raw]
     code = "\n".join(lines)
-    try:
-        _check_bounds(code, "submission.py")
-    except Refused as e:  # no paste cleaning makes such code readable: say so before any more work
-        return Source(code=code, original=text, notes=tuple(notes), error=Problem("syntax", e.msg, e.lineno))
-    tree, problem = _parsed(code)
-    if problem is not None:
-        prose = prose_lines(lines)
-        if prose:
-            for n in prose:
-                lines[n] = _drop(left, "text", n + 1)
-            code = "\n".join(lines)
-            tree, problem = _parsed(code)
+    tree, problem, refused = _parsed(code)
+    if problem is not None and not refused and (prose := prose_lines(lines)):
+        for n in prose:
+            lines[n] = _drop(left, "text", n + 1)
+        code = "\n".join(lines)
+        tree, problem, refused = _parsed(code)
     width = 4
     if problem is not None and _tabbed(raw):  # tabs mixed with spaces may have been written 8 columns wide
         wide = "\n".join("" if not lines[n] else _expand_tabs(row, 8) for n, row in enumerate(raw))
-        wide_tree, wide_problem = _parsed(wide)
+        wide_tree, wide_problem, _ = _parsed(wide)
         if wide_problem is None:
             code, tree, problem, width = wide, wide_tree, None, 8
     if _tabbed(raw):
@@ -655,7 +651,7 @@ def from_text(text: str, reindent_lost: bool = True) -> Source:
     reindented = False
     if problem is not None and problem.kind == "indentation" and lost_indentation(code):
         candidate = reindent(code) if reindent_lost else None
-        rebuilt, later = _parsed(candidate) if candidate is not None else (None, problem)
+        rebuilt, later, _ = _parsed(candidate) if candidate is not None else (None, problem, False)
         if later is None or (later.kind == "syntax" and _fails_alone(candidate, later)):
             code, tree, problem, reindented = candidate, rebuilt, later, True
             notes.append("The indentation was lost (as happens when code is pasted into a forum). It was "
@@ -712,7 +708,7 @@ def from_notebook(raw: str | bytes) -> Source:
     if len(code) > MAX_CHARS:
         return Source(code="", original=code[:MAX_CHARS], error=_too_long(len(code)))
     notes = (f"Read {len(kept)} code cell(s) with definitions from the notebook; test cells were left out.",)
-    tree, problem = _parsed(code)
+    tree, problem, _ = _parsed(code)
     return _finish(Source(code=code, original=code, notes=notes, cells=tuple(cells), error=problem), tree)
 
 
