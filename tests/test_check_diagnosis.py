@@ -372,6 +372,12 @@ DISGUISED = {  # name: (code, catalog id, text of the line it must point at, mis
     "missing-da-prev through a helper": (
         disguise("helpers-and-prints", "one_step(da[:, :, t], da_prevt, caches[t])", "one_step(da[:, :, t], 0, caches[t])"),
         "missing-da-prev", "one_step(da[:, :, t], 0, caches[t])", False),  # the call that hands in 0, not the helper's
+    "lstm-tanh-c with the gates in a dict": (
+        disguise("lstm-carry-then-accumulate", "(1 - tanh_c ** 2)", "(1 - c_next ** 2)"),
+        "lstm-tanh-c", "dc = dc_next + da_next * ot * (1 - c_next ** 2)", False),
+    "lstm-no-carry in a while loop": (
+        disguise("lstm-while-and-t-minus-1", '        da_prevt, dc_prevt = gradients["da_prev"], gradients["dc_prev"]\n', ""),
+        "lstm-no-carry", "lstm_cell_backward(da[:, :, t - 1] + da_prevt, dc_prevt, caches[t - 1])", True),
     "dWaa transposed with the operands swapped": (
         disguise("while", "dWaa = np.dot(dtanh, a_prev.T)", "dWaa = np.dot(a_prev, dtanh.T)"),
         "dwaa-transposed", "dWaa = np.dot(a_prev, dtanh.T)", False),
@@ -505,3 +511,14 @@ def test_one_probe_is_drawn_fresh_for_every_check():
     fresh = [next(p for p, _, _ in r.runs["rnn_backward"] if p.name == "drawn for this check") for r in (first, second)]
     assert not np.array_equal(fresh[0].da, fresh[1].da)
     assert first.ok and second.ok
+
+
+def test_a_bug_outside_the_catalog_is_named_only_by_a_mutant_that_behaves_exactly_alike():
+    code = disguise("while", "dxt = np.dot(Wax.T, dtanh)", "dxt = np.dot(Wax.T, da_next)")
+    report = report_of(code)
+    result = report.to_json()
+    assert [b["id"] for b in result["bugs"] if b["id"] in {bug.id for bug in BUGS}] == []
+    assert len(result["bugs"]) == 1 and "/" in result["bugs"][0]["id"]  # a generated mutant, not a catalog bug
+    assert "dxt = np.dot(Wax.T, da_next)" in code.split("\n")[result["bugs"][0]["line"] - 1]
+    assert "np.dot(Wax.T, dz)" not in result["bugs"][0]["why"] + result["bugs"][0]["hint"]  # no fix given away
+    assert "Behaves exactly like this mistake" in report.to_text()

@@ -134,8 +134,8 @@ def _loop_blame(evs: list, name: str, with_course_cell: bool, place) -> dict:
 
 def loop_term(d) -> str:
     """What a loop's first divergence is about: the input it hands the cell, the cache, a running total, after the loop."""
-    if d.detail.get("raised"):
-        return d.quantity
+    if d.detail.get("raised") or d.detail.get("no_calls"):
+        return d.quantity  # the line that raised, or a loop that computes the cell itself: only the quantity is known
     if d.detail.get("missing_step"):
         return "order"
     if "cache" in d.detail or d.scope == "step":
