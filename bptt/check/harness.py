@@ -54,7 +54,7 @@ from bptt.check import channel, guard  # noqa: E402
 from bptt.check.probe_runs import Results, load_submission, run_probes  # noqa: E402
 
 PRELOAD = ("math", "copy", "random", "itertools", "functools", "collections", "operator", "time", "string", "re",
-           "typing", "dataclasses", "warnings", "socket", "ctypes", "encodings.idna")
+           "typing", "dataclasses", "warnings", "socket", "ctypes", "encodings.idna", "zipfile")
 JOB_BYTES = 64 << 20  # the parent's job frame: the code (≤ 200 000 characters) and a few kB of probes
 
 

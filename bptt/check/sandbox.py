@@ -223,16 +223,18 @@ def run(code: str, probe_arrays: dict, job: dict, limits: Limits = Limits()) -> 
         stack.callback(os.close, stdin)
         log = stack.enter_context(tempfile.TemporaryFile())  # the child's stderr: a segfault's line, a crash
         results_r, results_w = os.pipe()
+        stack.callback(os.close, results_r)
         token_r, token_w = os.pipe()
-        stack.callback(_close, results_r, results_w, token_r, token_w)
         token = secrets.token_bytes(channel.TOKEN_BYTES)
-        os.write(token_w, token)  # 32 bytes: the pipe holds them until the harness asks
-        process = subprocess.Popen(
-            command(layer, limits, results_w, token_r, workdir), cwd=None if layer.level == "bubblewrap" else workdir,
-            env=minimal_environment(workdir), stdin=stdin, stdout=log, stderr=log, pass_fds=(results_w, token_r),
-            start_new_session=True, close_fds=True,
-        )
-        _close(results_w, token_r, token_w)  # the child holds the only write end now: its exit ends the stream
+        try:
+            os.write(token_w, token)  # 32 bytes: the pipe holds them until the harness asks
+            process = subprocess.Popen(
+                command(layer, limits, results_w, token_r, workdir), cwd=None if layer.level == "bubblewrap" else
+                workdir, env=minimal_environment(workdir), stdin=stdin, stdout=log, stderr=log,
+                pass_fds=(results_w, token_r), start_new_session=True, close_fds=True,
+            )
+        finally:  # closed once, here: another thread may be handed the same numbers the moment they are free
+            _close(results_w, token_r, token_w)  # the child holds the only write end now: its exit ends the stream
         try:
             data, problem = _collect(process, results_r, started + limits.wall_s, _bounds(limits).frame_bytes,
                                      None if layer.level == "bubblewrap" else workdir, limits)
@@ -330,16 +332,13 @@ def _job_file(frame: bytes) -> int:
         temporary = tempfile.TemporaryFile()
         fd = os.dup(temporary.fileno())
         temporary.close()
-    view = memoryview(frame)
-    while view:
-        view = view[os.write(fd, view):]
     try:
-        readonly = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        os.lseek(fd, 0, os.SEEK_SET)
-        return fd
-    os.close(fd)
-    return readonly
+        view = memoryview(frame)
+        while view:
+            view = view[os.write(fd, view):]
+        return os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)  # the child cannot write its job
+    finally:
+        os.close(fd)
 
 
 def _close(*fds: int) -> None:
