@@ -367,13 +367,9 @@ class _Catalog:
 
     def match(self, mutant: Mutant) -> str | None:
         first = _outputs(mutant, self.probes[0])
-        wrong = None if isinstance(first, Raised) else \
-            tuple(k for k in self.want[0] if not same_gradients({k: first[k]}, {k: self.want[0][k]}))
         for bug in self.bugs:
             if (bug.raises or None) != (first.type if isinstance(first, Raised) else None):
                 continue  # the catalog says what the bug raises: a different exception, or none, cannot be it
-            if wrong is not None and set(wrong) != set(bug.wrong_keys):
-                continue  # the catalog says which returned gradients the bug gets wrong (n_x != n_a, T_x >= 2)
             if all(_same(self.run(bug, i), _outputs(mutant, p)) for i, p in enumerate(self.probes)):
                 return bug.id
         return None
@@ -447,9 +443,10 @@ class _Maker:
         touched = sorted({n for e in change.edits for n in range(e[0], e[2] + 1)})
         inserted = [line.strip() for e in change.edits if e[1] == e[3] == 0 and e[0] == e[2]
                     for line in e[4].split("\n") if line.strip()]
-        changed = [line for line in self._source(fn, change.edits).split("\n")]
         right = [self.lines[n - 1].decode().strip() for n in touched if not inserted]
-        wrong = inserted or [changed[n - 1].strip() for n in touched if changed[n - 1].strip() not in ("", "pass")]
+        changed = _splice(self.lines, touched[0], 0, touched[-1], None, change.edits).split("\n")
+        wrong = inserted or [changed[n - touched[0]].strip() for n in touched
+                             if changed[n - touched[0]].strip() not in ("", "pass")]
         base = f"{change.function}/{change.quantity}/{change.label}"
         mutant_id, n = base, 2
         while mutant_id in seen:
@@ -522,10 +519,11 @@ def _span(node: ast.AST, text: str) -> tuple:
 
 
 def _names(node: ast.AST) -> list:
-    """The variables an expression reads, in order, without np and without repeats."""
+    """The variables an expression reads, in order, without np, repeats, or the bounds of slices (n_a)."""
+    in_slices = {id(n) for s in ast.walk(node) if isinstance(s, ast.Slice) for n in ast.walk(s)}
     out = []
     for n in ast.walk(node):
-        if isinstance(n, ast.Name) and n.id != "np" and n.id not in out:
+        if isinstance(n, ast.Name) and n.id != "np" and n.id not in out and id(n) not in in_slices:
             out.append(n.id)
     return out
 
@@ -537,15 +535,17 @@ def _short(node: ast.AST) -> bool:
     return isinstance(node, ast.Name)
 
 
-def _piece(node: ast.AST) -> str:
+def _piece(node: ast.AST, noun: str = "") -> str:
     """How a description names a piece: literally when it is short, by its variables otherwise.
 
-    Naming a long piece literally would print the corrected formula (issue 10: texts never do).
+    _piece(da_t, "term") -> 'the term da[:, :, t]'; _piece(one_minus_a_next_squared, "factor") -> 'the factor
+    with a_next'. Naming a long piece literally would print the corrected formula, which no text does.
     """
-    if _short(node):
-        return _src(node)
+    head = f"the {noun} " if noun else ""
+    if _short(node) or isinstance(node, ast.Constant):
+        return head + _src(node)
     names = _names(node)
-    return "the part with " + _and(names) if names else "a constant"
+    return (f"the {noun or 'part'} with " + _and(names)) if names else head + _src(node)
 
 
 def _and(words: list) -> str:
@@ -634,17 +634,21 @@ def _node_changes(node: ast.AST, groups: tuple):
     call = lambda func, args, keywords: ast.Call(func, args, keywords)  # noqa: E731
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
         left, right = node.left, node.right
-        yield "dropped-term", f"dropped-{_label(right)}", f"{_piece(right)} is missing from the sum in {{where}}", left
-        kept = right if isinstance(node.op, ast.Add) else ast.UnaryOp(ast.USub(), right)
-        yield "dropped-term", f"dropped-{_label(left)}", f"{_piece(left)} is missing from the sum in {{where}}", kept
+        yield "dropped-term", f"no-term-{_label(right)}", \
+            f"{_piece(right, 'term')} is missing from the sum in {{where}}", left
+        if not _chained(left, (ast.Add, ast.Sub)):  # a + b + c: dropping (a + b) is two terms, a is dropped below
+            kept = right if isinstance(node.op, ast.Add) else ast.UnaryOp(ast.USub(), right)
+            yield "dropped-term", f"no-term-{_label(left)}", \
+                f"{_piece(left, 'term')} is missing from the sum in {{where}}", kept
         flipped = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
-        yield "sign", f"sign-{_label(right)}", f"the sign of {_piece(right)} is flipped in {{where}}", \
+        yield "sign", f"sign-{_label(right)}", f"the sign of {_piece(right, 'term')} is flipped in {{where}}", \
             ast.BinOp(left, flipped, right)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        yield "dropped-factor", f"dropped-{_label(node.right)}", \
-            f"the factor {_piece(node.right)} is missing from the product in {{where}}", node.left
-        yield "dropped-factor", f"dropped-{_label(node.left)}", \
-            f"the factor {_piece(node.left)} is missing from the product in {{where}}", node.right
+        yield "dropped-factor", f"no-factor-{_label(node.right)}", \
+            f"{_piece(node.right, 'factor')} is missing from the product in {{where}}", node.left
+        if not _chained(node.left, (ast.Mult,)):
+            yield "dropped-factor", f"no-factor-{_label(node.left)}", \
+                f"{_piece(node.left, 'factor')} is missing from the product in {{where}}", node.right
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         yield "power", f"no-square-{_label(node.left)}", f"the square on {_piece(node.left)} is missing in {{where}}", \
             node.left
@@ -670,7 +674,7 @@ def _node_changes(node: ast.AST, groups: tuple):
                 args = [ast.Attribute(x, "T", ast.Load()) if j == k else x for j, x in enumerate((a, b))]
                 yield "transpose", f"extra-transpose-{_label(arg)}", \
                     f"{_piece(arg)} is transposed in {{where}}, and it should not be", call(node.func, args, [])
-            yield "dropped-factor", f"dropped-{_label(arg)}", \
+            yield "dropped-factor", f"no-product-{_label(arg)}", \
                 f"the matrix product with {_piece(arg)} is missing in {{where}}", (b, a)[k]
     elif _is_call(node, "sum"):
         keywords = [kw.arg for kw in node.keywords]
@@ -707,6 +711,10 @@ def _node_changes(node: ast.AST, groups: tuple):
             for other in sorted(group - {node.id}) if node.id in group else ():
                 yield "wrong-variable", f"{other}-for-{node.id}", \
                     f"{other} is used instead of {node.id} in {{where}}", other
+
+
+def _chained(node: ast.AST, ops: tuple) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ops)
 
 
 def _transposed(node: ast.expr) -> ast.expr:
