@@ -298,3 +298,32 @@ def test_the_checker_meets_the_issue_targets_on_the_corpus(checked):
 def test_the_checker_on_one_file(checked, name):
     m = score(name, checked[name])
     assert m["verdict"] and not m["false_alarm"] and not m["false_name"] and not m["contract"], m
+
+
+def _answer(status, ok, fd=None, bugs=(), error=None, blame=None):
+    return {"status": status, "problem": None, "json": {
+        "ok": ok, "functions": {}, "first_divergence": fd, "bugs": [{"id": b, "line": None} for b in bugs],
+        "error": error, "notes": [], "summary": [], "blame": blame}}
+
+
+@pytest.mark.parametrize("name, answer, bad", [
+    ("ok_rnn_range_desc.py", _answer(1, False, {"function": "rnn_backward", "t": 3, "T_x": 4, "quantity": "da_next",
+                                                "scope": "input"}), {"verdict", "false_alarm"}),
+    ("ok_rnn_two_loops.py", _answer(0, True, bugs=("missing-da-t",)), {"false_alarm", "false_name"}),
+    ("paste_famous_post.txt", _answer(1, False, {"function": "rnn_backward", "t": 2, "T_x": 4, "quantity": "da_next",
+                                                 "scope": "input"}, bugs=("missing-da-prev",)), {"localized", "named"}),
+    ("out_dz_sign.py", _answer(1, False, {"function": "rnn_backward", "t": 3, "T_x": 4, "quantity": "dxt",
+                                          "scope": "step"}, bugs=("tanh-twice",)), {"false_name"}),
+    ("err_name_wax.py", _answer(2, False, error={"kind": "missing-function", "message": "", "line": None}),
+     {"verdict", "localized"}),
+    ("err_returns_none.py", _answer(2, False, {"function": "rnn_backward", "t": None, "T_x": 4, "quantity": "line",
+                                               "scope": "error"}, error={"kind": "output", "message": "", "line": None}),
+     {"contract"}),
+    ("bug_da0_not_set.py", _answer(1, True, bugs=("da0-not-set",)), {"verdict", "localized", "contract"}),
+])
+def test_the_score_takes_marks_off_a_wrong_answer(name, answer, bad):
+    m = score(name, answer)
+    lost = {k for k in ("verdict", "localized", "named") if m[k] is False}
+    lost |= {k for k in ("false_alarm", "false_name") if m[k] is True}
+    lost |= {"contract"} if m["contract"] else set()
+    assert lost == bad, m
