@@ -113,6 +113,7 @@ ROWS = {
     "nb_correct_lstm.ipynb": correct("lstm", "notebook, course layout"),
     "paste_fenced_correct.txt": correct("rnn", "two ``` fences with prose between", twin="fenced.py"),
     "paste_mangled_docstring_correct.txt": correct("rnn", 'docstring mangled to "“” … “”"', twin="mangled_docstring.py"),
+    "paste_in_markers_correct.txt": correct("lstm", "a notebook copied as text: In [7]: / Out[8]: markers", twin="in_markers.py"),
     "paste_prompts_correct.txt": correct("rnn", ">>> and ... prompts, cell only", twin="prompts.py"),
     # ---- catalog bugs in new disguises ----
     "bug_missing_da_t_compact.py": diverges("rnn", "catalog", DA_T, "missing-da-t",
@@ -218,7 +219,18 @@ ROWS = {
                                         note="a later cell redefines the cell: the later definition is the one that runs"),
     "paste_with_traceback.txt": broken("rnn", SHAPE, ("dxt = Wax.dot(dz)",), "no-transpose-wax", kind="catalog",
                                        twin="with_traceback.py", note="the code, then the notebook's traceback"),
+    "paste_flat_two_functions.txt": diverges("rnn", "catalog", DA_PREV, "missing-da-prev",
+                                             ("rnn_cell_backward(da[:, :, t-1], caches[t-1])",), twin="flat_two_functions.py",
+                                             note="two functions, indentation lost, “”\" docstring, t-1 spelling"),
+    "paste_prompts_loop.txt": diverges("rnn", "catalog", DA_T, "forward-order", ("while t < T_x:",), twin="prompts_loop.py",
+                                       note=">>> and ... around a whole while loop, then the REPL's output"),
+    "nb_cell_magic_time.ipynb": diverges("rnn", "catalog", (RNN_CELL, "T_x-1", ("dWaa",), ("step",)), "dwaa-transposed",
+                                         note="%%time on top of the graded cell: Jupyter still runs the cell"),
     # ---- outside the catalog: nothing from the catalog may be named ----
+    "out_lstm_da_not_carried.py": diverges("lstm", "outside", (LSTM, "T_x-2", ("da_next",), ("input",)),
+                                           note="dc carried, da not: neither lstm-no-carry nor lstm-dc-not-carried"),
+    "out_dx_after_loop.py": diverges("rnn", "outside", (RNN, None, ("dx",), ("final",)), bug_line=("    dx[:, :, t] = dxt",),
+                                     note="dx stored once, after the loop"),
     "out_lstm_da0_not_set.py": diverges("lstm", "outside", (LSTM, None, ("da0",), ("final",)),
                                         note="da0 left at zeros in the LSTM: da0-not-set is an RNN bug"),
     "out_lstm_dft_missing_ft.py": diverges("lstm", "outside", (LSTM_CELL, "T_x-1", ("dxt",), ("step",)),
@@ -289,5 +301,6 @@ ROWS = {
     "err_name_dxt.py": broken("rnn", ("runtime",), ("dx[:, :, t] = dxt",)),
     "err_lstm_unpack.py": broken("lstm", ("runtime",), ("= cache",), note="a ValueError that is not about shapes"),
     "err_undefined_helper.py": broken("rnn", ("runtime",), ("tanh_backward(da_next, a_next)",)),
+    "nb_py2_print.ipynb": broken("rnn", ("syntax",), None, note='print "t =", t in the graded cell'),
     "err_no_course_function.py": broken("rnn", ("missing-function",), None),
 }
