@@ -272,7 +272,8 @@ def page() -> None:
     st.caption("Paste or upload your own rnn_backward / lstm_backward (and cells, forwards). It runs on several "
                "inputs; every step of your loop is compared with the reference, and known mistakes are named "
                "with a hint, never the solution.")
-    st.caption(f":material/shield: {words.isolation()}")
+    line, whole = words.isolation()
+    st.caption(f":material/shield: {line}", help=whole if whole != line else None)
     if dropped_values():
         st.warning("This page received a choice it could not read, so it used the default instead.",
                    icon=":material/warning:")

@@ -10,13 +10,13 @@ nothing raised.
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..check import sandbox
 from ..check.source import MAX_CHARS, MAX_NOTEBOOK_BYTES, Source, from_file, from_text
 
 SCOPES = ("input", "step", "total", "final")  # the report's contract; anything else is not drawn
 MAX_UPLOAD_BYTES = 4 * MAX_CHARS  # 200 000 characters are at most 800 000 bytes of UTF-8
+FALLBACK = "Your code runs in a separate process with time, memory and output limits, never in this app."
 HERE = "  # ← here"
 MISSING_HERE = "  # ← the line is missing after this one"
 
@@ -228,18 +228,20 @@ def read_paste(text) -> Submission:
     return Submission(from_text(text))
 
 
-@lru_cache(maxsize=1)
-def isolation() -> str:
-    """One quiet line on how the student's code is kept apart, from the sandbox when it can say."""
+def isolation() -> tuple:
+    """(one quiet line, the whole description) of how the student's code is kept apart, from the sandbox.
+
+    isolation()[0] -> 'Each check runs in its own bubblewrap sandbox: ...'
+    """
     describe = getattr(sandbox, "isolation", None)
     try:
         said = describe() if callable(describe) else None
     except Exception:  # a probe of the system failed: fall back to what always holds
         said = None
-    if isinstance(said, str) and said.strip():
-        return said.strip()
-    for attribute in ("summary", "description", "text"):
-        value = getattr(said, attribute, None) if not isinstance(said, dict) else said.get(attribute)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return "Your code runs in a separate process with time, memory and output limits, never in this app."
+    text = said if isinstance(said, str) else getattr(said, "description", None)
+    if not isinstance(text, str) or not text.strip():
+        return FALLBACK, FALLBACK
+    text = " ".join(text.split())
+    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)
+    line = next((s for s in sentences if s.startswith("Each check")), sentences[0])
+    return line, text
