@@ -153,7 +153,7 @@ PASTED = {
     "repl_prompts.txt": (("rnn_backward",), "    for t in reversed(range(T_x)):", None, None,
                          ((25, 25, "output"), (27, 27, "output"))),
     "tabs_8_columns.py": (("rnn_backward",), "        dx[:, :, t] = dxt", None, None, ()),
-    "tabs_4_columns.py": (("rnn_cell_backward",), "    dtanh = (1 - a_next ** 2) * da_next", None, None, ()),
+    "tabs_4_columns.py": (("rnn_backward",), "        dx[:, :, t] = dxt", None, None, ()),
     "line_numbers.txt": (("rnn_cell_backward",), "    dtanh = (1 - a_next ** 2) * da_next", None, None, ()),
     "unclosed_fence.txt": (("rnn_backward",), "    da0 = da_prevt", None, None, ((1, 1, "text"),)),
     "jupyter_traceback.txt": (("rnn_backward",), "        gradients = rnn_cell_backward(da + da_prevt, caches[t])",
@@ -186,7 +186,7 @@ def test_a_paste_keeps_its_code_and_only_its_code(name):
         assert not any(row.strip() for row in rows[first - 1 : last])
         assert all(pasted[n].strip() for n in range(first - 1, last) if n + 1 in (first, last))
     for why in {why for _, _, why in left_out}:  # the student is told which lines were not read as code
-        first = next(f"{a}" if a == b else f"{a}-{b}" for a, b, w in left_out if w == why)
+        first = next(f"{a}-{b}" if b > a else f"{a}" for a, b, w in left_out if w == why)
         assert any(note.startswith("Left out line") and first in note for note in source.notes), source.notes
 
 
@@ -209,8 +209,8 @@ def test_a_python_2_print_is_a_syntax_error_with_pythons_message_not_lost_indent
     ("\u201c\u201d", '"\u201c\u201d"'), ('"""', "\u201d"), ("''", "'''"), ('""""', '""'),
 ])
 def test_a_mangled_docstring_becomes_a_docstring(opening, closing):
-    text = (f"def rnn_backward(da, caches):\n    {opening}\n    Arguments:\n    da -- it's the gradient\n    {closing}\n"
-            "    return {}")
+    text = (f"def rnn_backward(da, caches):\n    {opening}\n    Arguments:\n    da -- it's the gradient\n"
+            f"    {closing}\n    return {{}}")
     source = from_text(text)
     assert source.error is None, source.error
     assert ast.get_docstring(parse(source.code).body[0]) == "Arguments:\nda -- it's the gradient"

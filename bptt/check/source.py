@@ -153,7 +153,7 @@ def _check_bounds(code: str, filename: str) -> None:
     depth, levels = 0, [0]
     for number, line in enumerate(bare.split("\n"), start=1):
         body = line.lstrip()
-        if body and depth == 0 and not body.startswith("\\"):
+        if body and depth == 0:
             width = len(line[: len(line) - len(body)].expandtabs(8))
             while width < levels[-1]:
                 levels.pop()
@@ -283,12 +283,13 @@ def _unprompt(lines: list, notes: list, left: dict) -> list:
             printed = True
         elif printed and line.strip():
             out.append(_drop(left, "output", number))
-        else:
+        else:  # a blank line ends what a >>> prompt printed; an Out[n]: lasts until the next In [n]:
             out.append(line)
             printed = printed and ipython
     for start, end in zip(cells, cells[1:] + [len(out)]):
         if not DEFINES.search("\n".join(out[start:end])):
-            out[start:end] = [_drop(left, "cell", i + 1) if row.strip() else row for i, row in enumerate(out[start:end], start)]
+            out[start:end] = [_drop(left, "cell", i + 1) if row.strip() else row
+                              for i, row in enumerate(out[start:end], start)]
     notes.append("Removed the >>> prompts." if repl else "Removed the In [n]: prompts of a notebook copy.")
     return out
 
@@ -591,11 +592,8 @@ def keep_definitions(tree: ast.Module) -> tuple:
                 ast.Attribute(ast.Name(SKIPPED, ast.Load()), "append", ast.Load()), [ast.Constant(module)], []))
             handler = ast.ExceptHandler(type=ast.Name("ImportError", ast.Load()), name=None, body=[skipped])
             wrapped = ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[])
-            body.append(_located(wrapped, node))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            body.append(node)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and not _calls(node.value) \
-                and all(isinstance(t, ast.Name) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+            body.append(ast.fix_missing_locations(ast.copy_location(wrapped, node)))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or _defines_a_name(node):
             body.append(node)
         else:
             dropped += 1
@@ -603,12 +601,11 @@ def keep_definitions(tree: ast.Module) -> tuple:
     return ast.fix_missing_locations(tree), dropped
 
 
-def _located(new: ast.AST, old: ast.AST) -> ast.AST:
-    """`new` and every node in it at `old`'s place, so errors in it point at the student's line."""
-    for node in ast.walk(new):
-        if "lineno" in node._attributes and not hasattr(node, "lineno"):
-            ast.copy_location(node, old)
-    return new
+def _defines_a_name(node: ast.stmt) -> bool:
+    """`EPS = 1e-8` or `f = lambda x: x`: a plain name given a value that calls nothing now."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None or _calls(node.value):
+        return False
+    return all(isinstance(t, ast.Name) for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
 
 
 def _calls(node: ast.AST) -> bool:
@@ -630,6 +627,10 @@ def from_text(text: str, reindent_lost: bool = True) -> Source:
         return Source(code="", original=text[:MAX_CHARS], error=_too_long(len(text)))
     if text.count("\n") >= MAX_LINES:
         return Source(code="", original=text, error=_too_long(len(text), text.count("\n") + 1))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    tree, problem, refused = _parsed(text)
+    if problem is None or refused:  # Python as it is is left alone, even with a ``` or a >>> in a string
+        return _finish(Source(code=text if tree else "", original=text, error=problem), tree)
     raw, notes, left = _clean(text)
     lines = [_expand_tabs(line, 4) for line in raw]
     code = "\n".join(lines)
@@ -670,6 +671,8 @@ def _fails_alone(code: str, problem: Problem) -> bool:
     rows = code.split("\n")
     return problem.line is not None and 0 < problem.line <= len(rows) and \
         _parse_line(rows[problem.line - 1].strip()) is None
+
+
 def from_notebook(raw: str | bytes) -> Source:
     """The function definitions of a Jupyter notebook; test cells, prints and magics are left out."""
     import nbformat  # only notebooks need it
@@ -697,8 +700,10 @@ def from_notebook(raw: str | bytes) -> Source:
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
-        text, _ = normalise(str(cell.get("source", "")))
-        text = "\n".join("" if row.lstrip().startswith(("%", "!")) else row for row in text.split("\n"))
+        text = "\n".join("" if row.lstrip().startswith(("%", "!")) else row
+                         for row in str(cell.get("source", "")).split("\n"))
+        if problem_of(text) is not None:  # pasted into the cell from somewhere: curly quotes, prompts
+            text = normalise(text)[0]
         if not re.search(r"^\s*(def |import |from \S+ import )", text, re.M):
             continue
         kept.append(text)
