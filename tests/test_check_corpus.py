@@ -108,6 +108,8 @@ def test_the_file_is_what_the_table_says(name, capsys):
     elif row.exit == 1:
         assert not run.raised, run.raised
         assert max(run.errors.values()) > 1e-6, "a bug file must differ from the reference"
+        if row.first is None:
+            return
         functions, t, quantities, scopes = row.first
         scope, quantity, got_t = run.first["course"]
         assert scope in scopes and quantity in quantities, run.first["course"]

@@ -12,7 +12,8 @@ Fields:
   no catalog id may be named; a generated mutant may), "broken" (cannot be run to the end).
 - exit, ok: the exit status and `ok` of the JSON.
 - first: (functions, t, quantities, scopes): each a tuple of acceptable answers. t is an expression
-  in T_x ("T_x-1", "0"), or None for scope "final" (t is not scored there). None: not scored.
+  in T_x ("T_x-1", "0"), or None for scope "final" (t is not scored there). None: not scored (a
+  step the loop never calls has no agreed name yet).
 - bug: the catalog id that must come first in `bugs`; None for none.
 - allow: catalog ids that may be named without counting as a false name (a behaviourally identical
   spelling of a catalog bug whose catalog text is only half right).
@@ -242,6 +243,8 @@ ROWS = {
                                              note="every step and total right; dx filled in reverse after the loop"),
     "out_clip_carry_in_loop.py": diverges("rnn", "outside", DA_PREV, bug_line=("np.clip(da_prevt, -1, 1, out=da_prevt)",),
                                           note="the carry clipped in place inside the loop"),
+    "out_truncated_bptt.py": diverges("rnn", "outside", None, bug_line=("for t in reversed(range(max(0, T_x - K), T_x)):",),
+                                      note="right on sequences of 5 steps or fewer: only a longer probe shows it"),
     "out_da0_from_da.py": diverges("rnn", "outside", (RNN, None, ("da0",), ("final",)), bug_line=("da0 = da[:, :, 0]",)),
 
     "out_dwaa_a_next.py": diverges("rnn", "outside", (RNN_CELL, "T_x-1", ("dWaa",), ("step",)), bug_line=("a_next.T",)),
