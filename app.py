@@ -9,8 +9,10 @@ import streamlit as st
 
 from bptt.ui.memory import collect_at_most_every, freeze_once
 from bptt.ui.network import disable_nagle_once
+from bptt.ui.widget_values import forgive_odd_widget_values_once
 
 disable_nagle_once()  # every click's messages leave at once, not 40 ms apart (bptt/ui/network.py)
+forgive_odd_widget_values_once()  # a widget value no browser would send reads as none, on every page
 
 # The favicon travels inside the page as an SVG data URL: a Material icon would be fetched from Google's font
 # server, which an offline classroom (and the browser tests' no-outside-requests check) does not have, and an

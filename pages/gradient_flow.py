@@ -9,9 +9,11 @@ from bptt.flow import telling_step
 from bptt.scenarios import SCENARIOS
 from bptt.ui.entry import through_app
 from bptt.ui.teaching import (
+    between,
     cached_flows,
     chart,
     debugger_link,
+    keep_readable,
     page_state,
     presenter,
     show_messages,
@@ -41,11 +43,22 @@ for key, value in (("flow_scenario", config.scenario), ("flow_scale", float(conf
     if st.session_state.get(f"{key}_from_url") != value:
         st.session_state[key] = st.session_state[f"{key}_from_url"] = value
 
+keep_readable("flow_scenario", lambda v: v in PRESETS, config.scenario)
+keep_readable("flow_scale", between(*SCALE), float(config.scale))
+keep_readable("flow_T_x", between(*T_RANGE, whole=True), config.T_x)
+
+
+def on_preset() -> None:
+    chosen = st.session_state.get("flow_scenario")
+    if chosen in PRESETS:  # anything else is put back by keep_readable before it is read
+        st.session_state.flow_scale = SCENARIOS[chosen].defaults.scale
+
+
 controls = st.columns([2, 3, 3])
 with controls[0]:
     scenario = config.scenario if state.hidden("scenario") else st.radio(
         "Preset", list(PRESETS), format_func=PRESETS.get, key="flow_scenario", disabled=state.locked("scenario"),
-        on_change=lambda: st.session_state.update(flow_scale=SCENARIOS[st.session_state.flow_scenario].defaults.scale),
+        on_change=on_preset,
     )
 with controls[1]:
     scale = config.scale if state.hidden("scale") else st.slider(

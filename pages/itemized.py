@@ -10,9 +10,11 @@ from bptt.itemize import LSTM_KEYS, RNN_KEYS
 from bptt.ui.cache import cached_run
 from bptt.ui.entry import through_app
 from bptt.ui.teaching import (
+    between,
     cached_itemized,
     chart,
     debugger_link,
+    keep_readable,
     page_state,
     presenter,
     show_messages,
@@ -50,6 +52,7 @@ except ValueError as e:
     st.stop()
 
 chart(fractions_chart(itemized, keys), state, "fractions")
+keep_readable("itemized_grad", lambda v: v in keys, key)
 choice = st.selectbox("Gradient", keys, index=keys.index(key), key="itemized_grad",
                       help="The gradient shown per source and per step below.")
 if choice != key:
@@ -62,6 +65,7 @@ with right:
     chart(reach_chart(itemized, key), state, "reach")
 
 T_x = itemized.T_x
+keep_readable("itemized_source", between(0, T_x - 1, whole=True), T_x - 1)
 source = st.slider("Source: the loss at t =", 0, T_x - 1, T_x - 1, key="itemized_source") if T_x > 1 else 0
 share, total = itemized.shares[key][source], cached_run(config).trace.gradients()[key]
 zmax = float(np.max(np.abs(total[np.isfinite(total)]), initial=0.0)) or None

@@ -19,6 +19,7 @@ from bptt.ui.cache import (
 )
 from bptt.ui.controls import P
 from bptt.ui.entry import through_app
+from bptt.ui.teaching import odd_values
 
 through_app()
 
@@ -93,10 +94,14 @@ state, messages = controls.resolve()
 if state.present:
     panels.presenter_css()
 panels.layout_css(state.present)
+odd = controls.odd_widgets(state)
 config = controls.sidebar(state)
 with st.container(key="bptt-messages"):  # stays above the step in the projector layout
     for message in messages:
         st.warning(f"URL parameter `{message.param}`: {message.text}", icon=":material/warning:")
+    for text in odd_values() + [f"The control `{name}` received a value it cannot hold; it keeps the run's value."
+                                for name in odd]:
+        st.warning(text, icon=":material/warning:")
 st.title("Step through backprop through time")
 controls.famous_toggle(state)
 try:

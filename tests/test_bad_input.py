@@ -11,6 +11,7 @@ import math
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -117,6 +118,12 @@ def said(at: AppTest) -> str:
                      for e in at.get(kind))
 
 
+def stepped(at: AppTest) -> bool:
+    """The step panel is there: the server's heading, or the browser stepper holding every step."""
+    server = any("Step " in s.value and "t = " in s.value for s in at.subheader)
+    return server or any(e.proto.component_name == "bptt_browser_stepper" for e in at.get("bidi_component"))
+
+
 def no_traceback(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert "Traceback (most recent call last)" not in said(at)
@@ -138,8 +145,7 @@ def test_any_link_renders_or_names_what_was_wrong(case):
     warnings = "\n".join(w.value for w in at.warning)
     for name in wrong:
         assert f"`{name}`" in warnings or f"{name}=" in warnings, (name, params, warnings)
-    rendered = any("Step " in s.value and "t = " in s.value for s in at.subheader)
-    assert rendered or at.error, "neither the step panel nor a message explaining why not"
+    assert stepped(at) or at.error, "neither the step panel nor a message explaining why not"
     scenario = params.get("scenario")
     if scenario in SCENARIOS and not SCENARIOS[scenario].fixed:
         for name in SIZES:
@@ -178,7 +184,7 @@ def test_any_sidebar_values_render_or_are_refused(values):
         assert low <= shown <= high, (name, value, shown)  # never a run outside the limits
         if low <= value <= high:
             assert shown == value, (name, value, shown)
-    assert any("Step " in s.value for s in at.subheader) or at.error
+    assert stepped(at) or at.error
 
 
 @settings(max_examples=max(4, EXAMPLES // 3), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -192,3 +198,59 @@ def test_the_other_pages_take_the_same_bad_links(case, page, own):
     warnings = "\n".join(w.value for w in at.warning)
     for name in wrong:
         assert f"{name}=" in warnings or f"`{name}`" in warnings, (name, params, warnings)
+
+
+# ---- widget values no browser would send: a websocket client can put any value in any widget's message ---------
+
+ODD_VALUES = ("../../etc", 99, -1, 10**12, float("nan"), float("inf"), "", [7, 8])
+PAGES = (None, "pages/gradient_flow.py", "pages/itemized.py", "pages/gallery.py", "pages/lesson.py")
+
+
+def send_odd(at: AppTest, value, only: str | None = None) -> AppTest:
+    """Rerun with every widget's value (or only those whose id ends with `only`) replaced by `value`."""
+    honest = at._tree.get_widget_states
+
+    def odd():
+        states = honest()
+        for state in states.widgets:
+            if only is not None and not state.id.endswith(only):
+                continue
+            if isinstance(value, str):
+                state.string_value = value
+            elif isinstance(value, float):
+                state.double_value = value
+            elif isinstance(value, list):
+                state.int_array_value.data[:] = value
+            else:
+                state.int_value = value
+        return states
+
+    at._tree.get_widget_states = odd
+    at.run()
+    at._tree.get_widget_states = honest
+    return at
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+@pytest.mark.parametrize("page", PAGES)
+def test_odd_widget_values_from_a_non_browser_client_get_words_not_exceptions(page, value):
+    at = open_page({"scenario": "classroom"} if page is None else {}, page)
+    send_odd(at, value)
+    no_traceback(at)
+    assert at.title or at.error, "the page drew nothing and said nothing"
+
+
+@pytest.mark.parametrize("value", [99, -1, "../../etc", float("nan")])
+@pytest.mark.parametrize("widget", ["stepper:cell", "stepper:scenario", "stepper:n_a", "stepper:scale", "stepper:bug"])
+def test_an_odd_value_for_one_stepper_control_is_named_and_the_page_keeps_its_run(widget, value):
+    at = open_page({"scenario": "classroom"})
+    send_odd(at, value, only=widget)
+    no_traceback(at)
+    assert at.title[0].value == TITLE
+    assert stepped(at)
+    name = widget.split(":")[1]
+    if name in ("n_a", "scale") and isinstance(value, float):  # streamlit itself clamps a NaN into the input's range
+        low, high = LIMITS.get(name, SCALE_RANGE)
+        assert low <= at.number_input(key=widget).value <= high
+    else:
+        assert "could not read" in said(at) or "cannot hold" in said(at), said(at)

@@ -46,8 +46,38 @@ def resolve() -> tuple:
     return saved, messages if parsed == saved.config else []
 
 
+def _readable(name: str, value) -> bool:
+    """Whether a widget's value is one its control can hold (a client that is not a browser can send anything)."""
+    if name == "cell":
+        return value in ("rnn", "lstm")
+    if name == "scenario":
+        return isinstance(value, str) and value in SCENARIOS
+    if name == "bug":
+        return value == NONE or (isinstance(value, str) and value in BY_ID)
+    if name == "famous":
+        return isinstance(value, bool)
+    if name == "scale":
+        low, high = SCALE_RANGE
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+    low, high = LIMITS[name]  # seed and the sizes: whole numbers within their limits (NaN fails every comparison)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high and value == int(value)
+
+
+def odd_widgets(state: PageState) -> list:
+    """Put back the session's value of every control holding one it cannot hold; the names of those reset."""
+    ss = st.session_state
+    reset = []
+    for name, value in _widget_values(state).items():
+        if P + name in ss and not _readable(name, ss[P + name]):
+            ss[P + name] = value
+            reset.append(name)
+    return reset
+
+
 def _on_cell() -> None:
     ss = st.session_state
+    if not _readable("cell", ss.get(P + "cell")) or not _readable("bug", ss.get(P + "bug")):
+        return  # odd_widgets() puts the value back before anything reads it
     bug = BY_ID.get(ss[P + "bug"])
     if bug is not None and bug.cell != ss[P + "cell"]:
         ss[P + "bug"], ss[P + "famous"] = NONE, False
@@ -55,6 +85,8 @@ def _on_cell() -> None:
 
 def _on_scenario() -> None:
     ss = st.session_state
+    if not _readable("scenario", ss.get(P + "scenario")):
+        return
     d = SCENARIOS[ss[P + "scenario"]].defaults
     for name in ("seed", *SIZES):
         ss[P + name] = getattr(d, name)
@@ -62,11 +94,13 @@ def _on_scenario() -> None:
 
 
 def _on_bug() -> None:
-    st.session_state[P + "famous"] = st.session_state[P + "bug"] == FAMOUS
+    st.session_state[P + "famous"] = st.session_state.get(P + "bug") == FAMOUS
 
 
 def _on_famous() -> None:
     ss = st.session_state
+    if not _readable("famous", ss.get(P + "famous")):
+        return
     ss[P + "bug"] = FAMOUS if ss[P + "famous"] else NONE
     if ss[P + "famous"]:
         ss[P + "cell"] = "rnn"

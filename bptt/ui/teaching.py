@@ -18,6 +18,7 @@ from ..symptoms import measure
 from .cache import cached_run
 from .panels import presenter_css
 from .state import PageState, parse, to_params
+from .widget_values import dropped_values
 
 STEPPER = "pages/stepper.py"  # the step-through debugger, the app's default page ("/")
 PRESENT_FONT = 18  # plotly font size in the presenter layout
@@ -36,9 +37,33 @@ def page_state(own: tuple = (), defaults: dict | None = None) -> tuple:
 
 
 def show_messages(messages: list) -> None:
-    """Every problem with the URL, in words, above the page: what was wrong and what the page did instead."""
-    for text in messages:
+    """Every problem with the URL or a widget's value, in words, above the page: what was wrong and what the page
+    did instead."""
+    for text in messages + odd_values():
         st.warning(text, icon=":material/warning:")
+
+
+def odd_values() -> list:
+    """A sentence per widget whose value this session sent could not be read (a client that is not a browser)."""
+    return [f"The control `{key.split(':')[-1]}` received a value it could not read; it was reset to its default."
+            for key in dict.fromkeys(dropped_values())]
+
+
+def keep_readable(key: str, readable, fallback) -> None:
+    """Before a widget is drawn: a value it cannot hold (sent by a client that is not a browser) becomes `fallback`,
+    and the page says so, instead of an exception deep in the page."""
+    ss = st.session_state
+    if key in ss and not readable(ss[key]):
+        ss[key] = fallback
+        st.warning(f"The control `{key}` received a value it cannot hold; it was reset.", icon=":material/warning:")
+
+
+def between(low: float, high: float, whole: bool = False):
+    """A test for keep_readable: a number from low to high (a whole one if asked); NaN, text and lists fail."""
+    def readable(value) -> bool:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return number and low <= value <= high and (not whole or value == int(value))
+    return readable
 
 
 def presenter(state: PageState) -> None:
