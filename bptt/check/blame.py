@@ -5,7 +5,8 @@ the course's inputs ("cell") and inside the course's loop ("refloop"). A part th
 everywhere when paired with the course's other part is proven right; the blame goes to the
 part that is not, at the first step it goes wrong, and to the term the wrong outputs point at.
 
-    blame(evidence, defined, proven, divergence, place)  # {"part": "cell", "function": "rnn_cell_backward", "t": 3, "term": "dz"}
+    blame(evidence, defined, proven, divergence, place)
+    # {"part": "cell", "function": "rnn_cell_backward", "t": 3, "term": "dz"}
 """
 
 from ..trace import differs
@@ -47,8 +48,8 @@ def _cell_right(ev) -> bool:
 
 
 def _run_right(run, probe) -> bool:
-    return run.error is None and run.returned is not None and diagnose.same_arrays(run.returned,
-                                                                                 compare.cached_trace(probe, None).gradients())
+    want = compare.cached_trace(probe, None).gradients()
+    return run.error is None and run.returned is not None and diagnose.same_arrays(run.returned, want)
 
 
 def _forward_right(ev) -> bool:
@@ -133,7 +134,7 @@ def _loop_blame(evs: list, name: str, with_course_cell: bool, place) -> dict:
 
 
 def loop_term(d) -> str:
-    """What a loop's first divergence is about: the input it hands the cell, the cache, a running total, after the loop."""
+    """What a loop's first divergence is about: the input it hands the cell, the cache, a total, after the loop."""
     if d.detail.get("raised") or d.detail.get("no_calls"):
         return d.quantity  # the line that raised, or a loop that computes the cell itself: only the quantity is known
     if d.detail.get("missing_step"):

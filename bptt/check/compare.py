@@ -256,7 +256,7 @@ class Raised(dict):
 
 
 def student_cell_outputs(arrays: dict, record: dict, prefix: str, T_x: int) -> list:
-    """The student's cell backward at every t: a dict of outputs, or Raised facts; Malformed when evidence is missing."""
+    """The student's cell backward at every t: a dict of outputs or Raised facts; Malformed when evidence is missing."""
     steps = record.get("steps") if isinstance(record, dict) else None
     if not isinstance(steps, list) or len(steps) != T_x or not all(isinstance(step, dict) for step in steps):
         raise Malformed("the record of your cell does not hold one result per step")

@@ -123,7 +123,10 @@ def locate_mutant(mutant, code: str) -> tuple:
 
 
 def line_computing(code: str, function_name: str, quantity: str) -> int | None:
-    """The student's line in `function_name` that computes the course quantity. line_computing(code, "rnn_cell_backward", "dxt") -> 12"""
+    """The student's line in `function_name` that computes the course quantity.
+
+    line_computing(code, "rnn_cell_backward", "dxt") -> 12
+    """
     function = _function(code, function_name)
     return None if function is None else _computing(function, quantity, code.split("\n"), [])
 
@@ -195,7 +198,8 @@ def _missing_line(function, right: str) -> tuple:
         if not calls:
             return None, True
         call = min(calls, key=lambda n: n.lineno)
-        positions = [1] if '"dc_prev"' in right and '"da_prev"' not in right else [0, 1] if '"dc_prev"' in right else [0]
+        carries = [name for name in ('"da_prev"', '"dc_prev"') if name in right]  # da_next is argument 0, dc_next 1
+        positions = [('"da_prev"', '"dc_prev"').index(name) for name in carries]
         for position in positions:
             if position >= len(call.args) - 1:
                 continue
@@ -245,9 +249,10 @@ def _overwrite(function, quantity: str) -> int | None:
         if quantity in names and quantity not in _names_in(node.value):
             return node.lineno
         target = node.targets[0]
-        if isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Tuple) and \
-                not _names_in(target.value) & _names_in(node.value) and isinstance(node.value, (ast.Subscript, ast.Name)):
-            return node.lineno  # grads[key] = g[key]
+        plain = isinstance(node.value, (ast.Subscript, ast.Name))  # grads[key] = g[key], no sum
+        if isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Tuple) and plain and \
+                not _names_in(target.value) & _names_in(node.value):
+            return node.lineno
     return None
 
 
