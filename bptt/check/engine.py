@@ -426,7 +426,8 @@ def _mutant(source: Source, evidence: list, defined: list, proven: set) -> list:
         if all(r is None for r in returned):
             continue
         mutant = mutants.nearest(cell, returned, [ev.probe for ev in evs], exclude=tuple(proven))
-        if mutant is not None and mutant.catalog_id in BY_ID:  # behaves like a catalog bug: the catalog names it
+        if mutant is not None and mutant.catalog_id in BY_ID and BY_ID[mutant.catalog_id].function not in proven:
+            # it behaves like a catalog bug whose function this run did not prove right: the catalog names it
             bug = BY_ID[mutant.catalog_id]
             return [MatchedBug(bug, *diagnose.locate(bug, source.code), "whole")]
         if mutant is not None:
