@@ -88,10 +88,11 @@ def test_keep_definitions_drops_test_code_and_guards_imports():
     tree, dropped = keep_definitions(ast.parse(
         "import numpy as np\nfrom rnn_utils import *\nnp.random.seed(1)\nEPS = 1e-8\nx = np.zeros(3)\n"
         "print(x)\ndef rnn_backward(da, caches):\n    return {}\nif __name__ == '__main__':\n    rnn_backward(1, 2)\n"
+        'gradients["dx"][1][2] = -2.07\n'  # a pasted expected output
     ))
     namespace = {"__skipped_imports__": []}
     exec(compile(tree, "submission.py", "exec"), namespace)
-    assert dropped == 4  # the seed, x = np.zeros(3), the print, the __main__ block
+    assert dropped == 5  # the seed, x = np.zeros(3), the print, the __main__ block, the expected output
     assert namespace["__skipped_imports__"] == ["rnn_utils"]
     assert namespace["EPS"] == 1e-8 and "x" not in namespace
     assert [n.lineno for n in tree.body][-1] == 7  # line numbers are the student's
@@ -135,6 +136,9 @@ PASTED = {
     "stackoverflow_fenced.md": (("rnn_cell_backward",), "    dxt = np.dot(Wax, dtanh)", None, None,
                                 ((1, 1, "text"), (3, 3, "text"), (22, 22, "text"), (25, 28, "traceback"),
                                  (31, 31, "text"), (33, 33, "text"))),
+    "stackoverflow_indented_block.md": (("rnn_cell_backward",), "    dxt = np.dot(Wax, dtanh)", None, None,
+                                        ((3, 3, "text"), (20, 20, "text"), (22, 25, "traceback"), (27, 27, "text"),
+                                         (29, 29, "text"))),
     "coursera_reply.txt": (("rnn_cell_backward", "rnn_backward"), '        dWax += gradients["dWax"]', None, None,
                            ((1, 2, "text"), (15, 15, "text"), (36, 37, "text"), (39, 40, "text"), (42, 42, "text"))),
     "discord_inline_fence.txt": (("lstm_cell_backward",), "    dc_prev = dc_next * ft + ot * (1 - np.square(np.tanh("
@@ -188,6 +192,13 @@ def test_a_paste_keeps_its_code_and_only_its_code(name):
     for why in {why for _, _, why in left_out}:  # the student is told which lines were not read as code
         first = next(f"{a}-{b}" if b > a else f"{a}" for a, b, w in left_out if w == why)
         assert any(note.startswith("Left out line") and first in note for note in source.notes), source.notes
+
+
+def test_python_that_parses_is_left_as_it_is():
+    code = ('def rnn_backward(da, caches):\n    """Prints\n```\n>>> x\n> quoted\n```"""\n'
+            '    print("\u201chi\u201d")\n    return {}\n')
+    source = from_text(code)
+    assert source.error is None and source.code == code and source.notes == ()
 
 
 def test_the_famous_post_as_posted_is_the_clean_file_with_its_prose_left_out():

@@ -304,7 +304,7 @@ def _untraceback(lines: list, notes: list, left: dict) -> list:
             inside = False
         if inside:
             out.append(_drop(left, "traceback", number))
-            inside = not (EXCEPTION_LINE.match(line) and not TRACEBACK.search(line))
+            inside = not (EXCEPTION_LINE.match(line.strip()) and not TRACEBACK.search(line))
         else:
             out.append(line)
     return out
@@ -640,6 +640,12 @@ def from_text(text: str, reindent_lost: bool = True) -> Source:
             lines[n] = _drop(left, "text", n + 1)
         code = "\n".join(lines)
         tree, problem, refused = _parsed(code)
+    margin = min((_indent(line) for line in lines if line.strip() and not line.lstrip().startswith("#")), default=0)
+    if problem is not None and problem.kind == "indentation" and margin:  # a Markdown code block, indented 4
+        lines = [line[margin:] if _indent(line) >= margin else line.lstrip() for line in lines]
+        code = "\n".join(lines)
+        tree, problem, refused = _parsed(code)
+        notes.append(f"Removed the {margin} spaces of indentation that every line had (a Markdown code block).")
     width = 4
     if problem is not None and _tabbed(raw):  # tabs mixed with spaces may have been written 8 columns wide
         wide = "\n".join("" if not lines[n] else _expand_tabs(row, 8) for n, row in enumerate(raw))
