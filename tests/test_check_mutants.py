@@ -214,7 +214,7 @@ def test_the_hand_written_students_are_right_when_nothing_is_changed():
      "runs over axis 0"),
     ("rnn", lambda: rnn_student(dba="np.sum(dtanh, axis=0)")["rnn_backward"], "axis", "dba", "runs over axis 0"),
     ("rnn", lambda: rnn_student(after="for g in (dx, da_prevt, dWax, dWaa, dba):\n        np.clip(g, -5, 5, out=g)")
-     ["rnn_backward"], "clip", "gradients", "every gradient is clipped to [-5, 5] after the loop"),
+     ["rnn_backward"], "clip", "dx", "every gradient is clipped to [-5, 5] after the loop"),
     ("lstm", lambda: lstm_backward_with(lstm_student(dcct="dc_next * it * (1 - cct ** 2)")["lstm_cell_backward"]),
      "wrong-variable", "dcct", "dc_next is used instead of dc in the dcct line of lstm_cell_backward"),
     ("lstm", lambda: lstm_backward_with(lstm_student(dft="dc * c_next * ft * (1 - ft)")["lstm_cell_backward"]),
@@ -264,8 +264,8 @@ def test_the_dwaa_mutant_computes_what_its_description_says():
 
 
 @pytest.mark.parametrize("mutant_id, scale", [
-    ("rnn_backward/weights/all-divided-after-loop", "m"),
-    ("rnn_backward/weights/all-halved-after-loop", 0.5),
+    ("rnn_backward/dWax/all-divided-after-loop", "m"),
+    ("rnn_backward/dWax/all-halved-after-loop", 0.5),
 ])
 def test_a_scale_after_the_loop_scales_the_weights_only(mutant_id, scale):
     mutant = by_id("rnn", mutant_id)
@@ -277,7 +277,7 @@ def test_a_scale_after_the_loop_scales_the_weights_only(mutant_id, scale):
 
 
 def test_overwriting_the_totals_keeps_the_share_of_step_zero_alone():
-    mutant = by_id("rnn", "rnn_backward/weights/overwrite-all")
+    mutant = by_id("rnn", "rnn_backward/dWax/overwrite-all")
     for probe in probes_for("rnn"):
         caches = reference_caches(probe)
         got, want = mutant.backward(probe.da, caches), rnn.rnn_backward(probe.da, caches)

@@ -16,6 +16,8 @@ a mutant that behaves like a catalog bug carries its id, so that the catalog bug
 import ast
 import inspect
 import math
+import re
+import threading
 import types
 import weakref
 from dataclasses import dataclass, field
@@ -48,6 +50,8 @@ CLIPS = (5, 1)  # the course's later clip(gradients, maxValue=5), and a tighter 
 RTOL = 1e-9  # two spellings of the same arithmetic differ by ~1e-15 relative
 ATOL = 1e-12  # the floor for entries near zero, added to RTOL times the array's largest entry
 SHAPE_ERRORS = ("ValueError", "IndexError")  # what a student sees from a shape or an index mistake
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_GENERATING = threading.Lock()  # two checks at once wait for one generation instead of doing it twice
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class Mutant:
     right: str  # the same line(s) in the reference, exactly; "" when a line is only added
     catalog_id: str | None = None  # the catalog bug that behaves exactly like this mutant on every probe
     same_as: tuple = field(default=())  # ids of mutants of the same function that behave identically
+    quantities: tuple = ()  # every quantity a change of several lines touches (quantity is the first), else ()
 
     @property
     def raises(self) -> tuple:
@@ -94,14 +99,28 @@ class _Change:
     edits: tuple  # (line, col, end_line, end_col, text) in the module's source; col in UTF-8 bytes
     line: int
     statement: ast.stmt | None = None  # an expression change: the statement whose value it rewrites
+    hook: tuple | None = None  # a statement change run without recompiling: (site, targets, values), see _Maker
+    quantities: tuple = ()  # every quantity a change of several lines touches; quantity is the first
 
 
 def mutants_for(cell: str) -> tuple:
-    """Every kept mutant of one cell type, simplest first. Generated once per process.
+    """Every kept mutant of one cell type, simplest first. Generated once per process (a few tenths of a second).
 
-    [m.id for m in mutants_for("rnn")][0] -> 'rnn_cell_backward/dxt/no-transpose-Wax'
+    next(m.id for m in mutants_for("rnn") if m.catalog_id == "dwaa-transposed")
+    # 'rnn_cell_backward/dWaa/transposed-product-dz-a_prev'
     """
-    return _mutants(cell)
+    with _GENERATING:
+        return _mutants(cell)
+
+
+def warm(cells=("rnn", "lstm")) -> threading.Thread:
+    """Generate the mutants in a background thread, e.g. while the submission runs in its child process.
+
+    warm(["rnn"]).join()
+    """
+    thread = threading.Thread(target=lambda: [mutants_for(cell) for cell in cells], name="mutants", daemon=True)
+    thread.start()
+    return thread
 
 
 def nearest(cell: str, returned: list, probes, exclude=()) -> Mutant | None:
@@ -115,7 +134,7 @@ def nearest(cell: str, returned: list, probes, exclude=()) -> Mutant | None:
     """
     if len(returned) != len(probes) or all(r is None for r in returned):
         return None
-    candidates = [m for m in _mutants(cell) if m.function not in exclude]
+    candidates = [m for m in mutants_for(cell) if m.function not in exclude]
     for i in _cheap_first(probes, returned):
         got = returned[i]
         summary = _summary(got) if isinstance(got, dict) else None
@@ -134,7 +153,7 @@ def nearest_cell(cell: str, returned: list, probes) -> Mutant | None:
     """
     if len(returned) != len(probes) or not any(s is not None for steps in returned if steps for s in steps):
         return None
-    candidates = [m for m in _mutants(cell) if m.cell_backward is not None]
+    candidates = [m for m in mutants_for(cell) if m.cell_backward is not None]
     for i in _cheap_first(probes, [None if not s or all(x is None for x in s) else s for s in returned]):
         steps = returned[i]
         if steps is None or len(steps) != probes[i].T_x:
@@ -262,7 +281,7 @@ def _cheap_first(probes, returned: list) -> list:
     """Probe indices in the order to filter by: numbers before exceptions, then cached, then small."""
     def cost(i):
         p = probes[i]
-        return (returned[i] is None, p not in _OUTPUTS, p.T_x * p.da.shape[0] * p.da.shape[1])
+        return (returned[i] is None, p not in _OUTPUTS, _screening_order(p))
     return sorted(range(len(probes)), key=cost)
 
 
@@ -309,17 +328,15 @@ def _mutants(cell: str) -> tuple:
         mutant = maker.build(change, seen)
         if mutant is None:
             continue
-        outs = []
-        for p, w in zip(probes, want):
-            outs.append(_outputs(mutant, p))
-            if not isinstance(outs[-1], Raised) and not _same(outs[-1], w):
-                break  # its numbers differ from the reference's: kept, without running the other probes
-        if len(outs) == len(probes) and all(_same(o, w) for o, w in zip(outs, want)):
-            continue  # the reference on every probe: nothing a student could be told
-        if len(outs) == len(probes) and all(isinstance(o, Raised) for o in outs) and \
-                not all(o.type in SHAPE_ERRORS for o in outs):
-            continue  # always raises, and not with a shape error a student would recognise
-        key = (mutant.function, _fingerprint(outs[0]))
+        first = _outputs(mutant, probes[0])
+        if isinstance(first, Raised) and first.type not in SHAPE_ERRORS:
+            outs = [first] + [_outputs(mutant, p) for p in probes[1:]]
+            if all(isinstance(o, Raised) for o in outs):
+                continue  # always raises, and not always with a shape error a student would recognise
+        elif not isinstance(first, Raised) and _same(first, want[0]):
+            if all(_same(_outputs(mutant, p), w) for p, w in zip(probes[1:], want[1:])):
+                continue  # the reference on every probe: nothing a student could be told
+        key = (mutant.function, _fingerprint(first))
         twin = next((k for k in by_print.get(key, ()) if _behaves_like(k, mutant, probes)), None)
         if twin is not None:
             kept[kept.index(twin)] = merged = _with(twin, same_as=twin.same_as + (mutant.id,))
@@ -332,9 +349,12 @@ def _mutants(cell: str) -> tuple:
 
 
 def _screening_order(probe: Probe) -> tuple:
-    """Probes that tell mistakes apart first (m > 1, n_x != n_a hide no transpose), then the cheapest."""
+    """Probes that tell mistakes apart first (m > 1, n_x != n_a hide no transpose), then the quickest.
+
+    On arrays this small a run costs about the same per step whatever the sizes: T_x decides.
+    """
     n_a, m, T_x = probe.da.shape
-    return (m == 1 or probe.x.shape[0] == n_a, T_x * n_a * m)
+    return (m == 1 or probe.x.shape[0] == n_a, T_x, n_a * m)
 
 
 def _behaves_like(a: Mutant, b: Mutant, probes) -> bool:
@@ -413,24 +433,42 @@ class _Maker:
         exec(compile(text, f"<mutant of {function}>", "exec"), ns)  # noqa: S102 - our own transformed reference
         return ns[function].__code__
 
-    def _skeleton(self, function: str, stmt: ast.stmt) -> tuple:
-        """The function with stmt's value replaced by __hook(<every name bound before it>), compiled once."""
-        key = (function, stmt.lineno)
+    def _skeleton(self, function: str, site: tuple, targets: tuple = ()) -> tuple:
+        """The function with a call of __hook(name=name, ...), every name bound there, at a site; compiled once.
+
+        ("value", stmt): the statement's value is the call. ("stmt", line): the statement at line becomes
+        `target = __hook(...)`. ("before", line, indent): `(targets,) = __hook(...)` is inserted before line.
+        """
+        key = (function, site, targets)
         if key not in self.skeletons:
             fn = self.defs[function]
-            names = _bound_before(fn, stmt)
-            call = f"__hook({', '.join(names)})"
-            self.skeletons[key] = (self._compiled(function, self._source(fn, (_span(stmt.value, call),))), names)
+            line = site[1].lineno if site[0] == "value" else site[1]
+            names = _bound_before(fn, line)
+            call = f"__hook({', '.join(f'{n}={n}' for n in names)})"
+            if site[0] == "value":
+                edit = _span(site[1].value, call)
+            elif site[0] == "stmt":
+                stmt = next(s for s in ast.walk(fn) if isinstance(s, ast.stmt) and s.lineno == line and s is not fn)
+                edit = _span(stmt, f"{targets[0]} = {call}")
+            else:
+                edit = (line, 0, line, 0, " " * site[2] + f"({', '.join(targets)},) = {call}\n")
+            self.skeletons[key] = (self._compiled(function, self._source(fn, (edit,))), names)
         return self.skeletons[key]
 
     def build(self, change: _Change, seen: set) -> Mutant | None:
         fn = self.defs[change.function]
-        if change.statement is not None:
-            code, names = self._skeleton(change.function, change.statement)
-            value = _splice(self.lines, *_where_is(change.statement.value), change.edits)
+        if change.statement is not None or change.hook is not None:
+            if change.statement is not None:
+                code, names = self._skeleton(change.function, ("value", change.statement))
+                value = _splice(self.lines, *_where_is(change.statement.value), change.edits)
+            else:
+                site, targets, values = change.hook
+                code, names = self._skeleton(change.function, site, targets)
+                value = values[0] if site[0] == "stmt" else ", ".join(values) + ","
             ns = self._namespace(**{change.function: code})
+            reads = [n for n in dict.fromkeys(IDENTIFIER.findall(value)) if n in names]  # short signatures compile fast
             try:
-                hook = compile(f"lambda {', '.join(names)}: ({value})", "<mutant>", "eval")
+                hook = compile(f"lambda {''.join(n + ', ' for n in reads)}**_: ({value})", "<mutant>", "eval")
             except SyntaxError:
                 return None
             ns["__hook"] = eval(hook, ns)  # noqa: S307 - a lambda of our own transformed reference expression
@@ -455,7 +493,8 @@ class _Maker:
         return Mutant(id=mutant_id, cell=self.cell, function=change.function, quantity=change.quantity,
                       kind=change.kind, description=change.description, backward=ns[self.loop_name],
                       cell_backward=ns[self.cell_name] if change.function == self.cell_name else None,
-                      line=change.line, wrong=_strip_comment("\n".join(wrong)), right=_strip_comment("\n".join(right)))
+                      line=change.line, wrong=_strip_comment("\n".join(wrong)), right=_strip_comment("\n".join(right)),
+                      quantities=change.quantities)
 
 
 def _where_is(node: ast.AST) -> tuple:
@@ -478,11 +517,11 @@ def _splice(lines: list, line: int, col: int, end_line: int, end_col: int | None
     return b"\n".join(body[n] for n in sorted(body)).decode()
 
 
-def _bound_before(fn: ast.FunctionDef, stmt: ast.stmt) -> list:
-    """The local names certainly bound when stmt runs: the arguments, the loop's variable, earlier assignments."""
+def _bound_before(fn: ast.FunctionDef, lineno: int) -> list:
+    """The local names certainly bound when line `lineno` runs: arguments, the loop's variable, earlier assignments."""
     names = {a.arg for a in fn.args.args}
     for line, bound in _bindings(fn):
-        if line < stmt.lineno:
+        if line < lineno:
             names.update(bound)
     return sorted(names)
 
@@ -624,9 +663,10 @@ def _slice_changes(fn: ast.FunctionDef):
     if len(sliced) > 1 and len({stmt.lineno for stmt, _ in sliced}) > 1:
         weights = sorted({_src(node.value) for _, node in sliced})
         quantities = [_target_name(stmt) for stmt in dict.fromkeys(stmt for stmt, _ in sliced)]
-        yield _Change(fn.name, "slice", "+".join(quantities), "no-slice-all",
+        yield _Change(fn.name, "slice", quantities[0], "no-slice-all",
                       f"all the columns of {_and(weights)} are used in the {_and(quantities)} lines of {fn.name}",
-                      tuple(_span(node, _src(node.value)) for _, node in sliced), sliced[0][0].lineno)
+                      tuple(_span(node, _src(node.value)) for _, node in sliced), sliced[0][0].lineno,
+                      quantities=tuple(quantities))
 
 
 def _node_changes(node: ast.AST, groups: tuple):
@@ -769,42 +809,47 @@ def _loop_changes(fn: ast.FunctionDef, cell_name: str):
     carries = [s for s in loop.body if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
                and s.targets[0].id in inits]
 
-    def one(kind, label, quantity, description, edits, line):
-        return _Change(function, kind, quantity, label, description, tuple(edits), line)
+    def one(kind, label, quantity, description, edits, line, hook=None, quantities=()):
+        return _Change(function, kind, quantity, label, description, tuple(edits), line, hook=hook,
+                       quantities=quantities)
 
     overwrite = lambda s: _span(s, f"{_src(s.target)} = {_src(s.value)}")  # noqa: E731
     for s in sums:
         name = _target_name(s)
         yield one("overwrite", "overwrite", name, f"{name} is overwritten at every step of the loop in {function}, "
-                  "not added up", [overwrite(s)], s.lineno)
+                  "not added up", [overwrite(s)], s.lineno, (("stmt", s.lineno), (name,), (_src(s.value),)))
         yield one("sign", "subtracted", name, f"each step's share is subtracted from {name} in the loop of {function}",
-                  [_span(s, f"{_src(s.target)} -= {_src(s.value)}")], s.lineno)
+                  [_span(s, f"{_src(s.target)} -= {_src(s.value)}")], s.lineno,
+                  (("stmt", s.lineno), (name,), (f"{name} - ({_src(s.value)})",)))
     if len(sums) > 1:
         names = [_target_name(s) for s in sums]
-        yield one("overwrite", "overwrite-all", "weights", f"every running total ({_and(names)}) is overwritten at "
-                  f"every step of the loop in {function}, not added up", [overwrite(s) for s in sums], sums[0].lineno)
+        yield one("overwrite", "overwrite-all", names[0], f"every running total ({_and(names)}) is overwritten at "
+                  f"every step of the loop in {function}, not added up", [overwrite(s) for s in sums], sums[0].lineno,
+                  quantities=tuple(names))
     for s in loop.body:
         if isinstance(s, (ast.Assign, ast.AugAssign)) and not _is_call(s.value, cell_name) and \
                 not isinstance(getattr(s, "target", None) or s.targets[0], ast.Tuple):
             name = _target_name(s)
             yield one("missing-line", "missing", name, f"the line that updates {name} inside the loop of {function} "
-                      "is missing", [_span(s, "pass")], s.lineno)
+                      "is missing", [_span(s, "pass")], s.lineno, (("stmt", s.lineno), (name,), (name,)))
     if len(carries) > 1:
         names = [s.targets[0].id for s in carries]
-        yield one("missing-line", "missing-all", "carries", f"the lines that carry {_and(names)} back to the step "
+        yield one("missing-line", "missing-all", names[0], f"the lines that carry {_and(names)} back to the step "
                   f"before are missing from the loop of {function}", [_span(s, "pass") for s in carries],
-                  carries[0].lineno)
+                  carries[0].lineno, quantities=tuple(names))
     for s in fn.body[fn.body.index(loop) + 1:]:
         if isinstance(s, ast.Assign):
             name = _target_name(s)
             yield one("missing-line", "missing", name, f"the line that sets {name} after the loop of {function} "
-                      "is missing", [_span(s, "pass")], s.lineno)
+                      "is missing", [_span(s, "pass")], s.lineno, (("stmt", s.lineno), (name,), (name,)))
     first = loop.body[0]
-    for name, init in inits.items():
-        if name in used:
-            text = " " * first.col_offset + _src(init) + "\n"
-            yield one("reset", "reset", name, f"{name} is set back to zero at the top of every step of the loop in "
-                      f"{function}", [(first.lineno, 0, first.lineno, 0, text)], first.lineno)
+    resettable = tuple(name for name in inits if name in used)
+    for name in resettable:
+        text = " " * first.col_offset + _src(inits[name]) + "\n"
+        values = tuple(_src(inits[n].value) if n == name else n for n in resettable)
+        yield one("reset", "reset", name, f"{name} is set back to zero at the top of every step of the loop in "
+                  f"{function}", [(first.lineno, 0, first.lineno, 0, text)], first.lineno,
+                  (("before", first.lineno, first.col_offset), resettable, values))
     yield from _order_changes(function, loop)
     yield from _after_loop_changes(function, fn, sums)
 
@@ -830,10 +875,13 @@ def _after_loop_changes(function: str, fn: ast.FunctionDef, sums: list):
     weights = [_target_name(s) for s in sums]
     indent = " " * ret.col_offset
 
-    def before_return(kind, label, quantity, description, texts):
+    def before_return(kind, label, quantity, description, texts, quantities=()):
         text = "".join(f"{indent}{t}\n" for t in texts)
+        values = dict(t.split(" = ", 1) for t in texts)  # each added line is `name = expression` of its own name
+        targets = tuple(dict.fromkeys(keys + list(values)))
+        hook = (("before", ret.lineno, ret.col_offset), targets, tuple(values.get(k, k) for k in targets))
         return _Change(function, kind, quantity, label, description, ((ret.lineno, 0, ret.lineno, 0, text),),
-                       ret.lineno)
+                       ret.lineno, hook=hook, quantities=quantities)
 
     for op, factor, words in SCALES:
         tag = words.split()[0]
@@ -841,14 +889,14 @@ def _after_loop_changes(function: str, fn: ast.FunctionDef, sums: list):
             yield before_return("scale", f"{tag}-after-loop", name, f"{name} is {words} after the loop of {function}",
                                 [f"{name} = {name} {op} {factor}"])
         if len(weights) > 1:
-            yield before_return("scale", f"all-{tag}-after-loop", "weights", f"every weight gradient "
+            yield before_return("scale", f"all-{tag}-after-loop", weights[0], f"every weight gradient "
                                 f"({_and(weights)}) is {words} after the loop of {function}",
-                                [f"{w} = {w} {op} {factor}" for w in weights])
+                                [f"{w} = {w} {op} {factor}" for w in weights], tuple(weights))
     for bound in CLIPS:
         for name in keys:
             yield before_return("clip", f"clipped-{bound}", name,
                                 f"{name} is clipped to [-{bound}, {bound}] after the loop of {function}",
                                 [f"{name} = np.clip({name}, -{bound}, {bound})"])
-        yield before_return("clip", f"all-clipped-{bound}", "gradients",
+        yield before_return("clip", f"all-clipped-{bound}", keys[0],
                             f"every gradient is clipped to [-{bound}, {bound}] after the loop of {function}",
-                            [f"{k} = np.clip({k}, -{bound}, {bound})" for k in keys])
+                            [f"{k} = np.clip({k}, -{bound}, {bound})" for k in keys], tuple(keys))
