@@ -13,14 +13,13 @@ BIASES = tuple("db" + g for g in GATES)  # dbf, dbi, dbc, dbo
 WEIGHTS = tuple("dW" + g for g in GATES)  # dWf, dWi, dWc, dWo
 
 
-def lstm_cell_gradients(code: LSTMCode, da_next, dc_next, cache: tuple) -> dict:
-    """lstm_cell_backward as `code` writes it, with the intermediates a person wants to see.
+def gate_gradients(code: LSTMCode, da_next, dc_next, cache: tuple) -> dict:
+    """The first lines of lstm_cell_backward as `code` writes them: dc and the four gate gradients.
 
-    Every line is elementwise or a matmul on the batch axis, so it also runs on k steps
-    stacked side by side (n_a, k·m), which is how the trace sums a run of steps at once.
+    Every line is elementwise, so it also runs on k steps stacked side by side (n_a, k·m),
+    which is how the trace sums a run of steps at once.
     """
     (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters) = cache
-    n_a = a_next.shape[0]
     dtanh_c = code.dtanh_c(c_next)  # (n_a, m)
     dc = dc_next + ot * dtanh_c * da_next  # (n_a, m): all that reaches c_next
     g = {
@@ -30,15 +29,26 @@ def lstm_cell_gradients(code: LSTMCode, da_next, dc_next, cache: tuple) -> dict:
         "dft": dc * c_prev * ft * (1 - ft),
         "dc": dc,
     }
-    gate_grads = [g["dft"], g["dit"], g["dcct"], g["dot"]]  # in the order of GATES
+    g["gates"] = [g["dft"], g["dit"], g["dcct"], g["dot"]]  # in the order of GATES
+    return g
+
+
+def lstm_cell_gradients(code: LSTMCode, da_next, dc_next, cache: tuple) -> dict:
+    """lstm_cell_backward as `code` writes it, with the intermediates a person wants to see.
+
+    Every line is elementwise or a matmul on the batch axis, so it also runs on k steps
+    stacked side by side (n_a, k·m).
+    """
+    (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters) = cache
+    n_a = a_next.shape[0]
+    g = gate_gradients(code, da_next, dc_next, cache)
     W = [parameters["W" + gate] for gate in GATES]
-    g["da_prev"] = sum(np.dot(code.Wa(Wg, n_a).T, dg) for Wg, dg in zip(W, gate_grads))
-    g["dc_prev"] = dc * ft
-    g["dxt"] = sum(np.dot(code.Wx(Wg, n_a).T, dg) for Wg, dg in zip(W, gate_grads))
+    g["da_prev"] = sum(np.dot(code.Wa(Wg, n_a).T, dg) for Wg, dg in zip(W, g["gates"]))
+    g["dc_prev"] = g["dc"] * ft
+    g["dxt"] = sum(np.dot(code.Wx(Wg, n_a).T, dg) for Wg, dg in zip(W, g["gates"]))
     g["concat"] = code.concat(a_prev, xt)  # (n_a + n_x, m)
-    for name, dg in zip(GATES, gate_grads):
+    for name, dg in zip(GATES, g["gates"]):
         g["db" + name] = np.sum(dg, axis=1, keepdims=True)
-    g["gates"] = gate_grads
     return g
 
 
@@ -98,11 +108,14 @@ class LSTMTrace(Trace):
     def _matrix_contributions(self, k0: int, k1: int) -> dict:
         ts = self.order[k0:k1]
         caches = [self.cell_caches[t] for t in ts]
-        stacked_cache = tuple(stack([c[i] for c in caches]) for i in range(9)) + (caches[0][9],)
+        # a_next (index 0) is the one part of the cache the gate gradients do not read
+        stacked_cache = (None, *(stack([c[i] for c in caches]) for i in range(1, 9)), caches[0][9])
         da_next = self.code.da_next(stack([self.da[:, :, t] for t in ts]), stack([self.da_carried[t] for t in ts]))
-        g = lstm_cell_gradients(self.code, da_next, stack([self.dc_carried[t] for t in ts]), stacked_cache)
-        weights = {name: np.dot(dg, g["concat"].T) for name, dg in zip(WEIGHTS, g["gates"])}
-        return weights | {name: g[name] for name in BIASES}
+        # only the gate gradients: da_prev and dxt, the cell's other products, add nothing to the weights
+        gates = gate_gradients(self.code, da_next, stack([self.dc_carried[t] for t in ts]), stacked_cache)["gates"]
+        concat = self.code.concat(stacked_cache[2], stacked_cache[8])  # (n_a + n_x, k·m)
+        weights = {name: np.dot(dg, concat.T) for name, dg in zip(WEIGHTS, gates)}
+        return weights | {name: np.sum(dg, axis=1, keepdims=True) for name, dg in zip(BIASES, gates)}
 
 
 def runs_the_course_backward(code: LSTMCode) -> bool:

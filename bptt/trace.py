@@ -149,12 +149,20 @@ class Trace:
         return checkpoints
 
     def _matrix_totals(self, k: int) -> dict:
-        """Running weight and bias gradients after position k."""
+        """Running weight and bias gradients after position k: the checkpoint before plus the steps since,
+        or, when it is nearer, the checkpoint after minus the steps up to it (if that stays finite)."""
         if not self.accumulate:
             return self._matrix_contributions(k, k + 1)
         end, base = max((c for c in self._checkpoints if c[0] <= k + 1), key=lambda c: c[0])
         if end == k + 1:
             return base
+        later = [c for c in self._checkpoints if c[0] > k + 1]
+        if later and later[0][0] - (k + 1) < k + 1 - end:
+            after, totals = later[0]
+            back = self._matrix_contributions(k + 1, after)
+            moved = {key: totals[key] - back[key] for key in back}
+            if all(np.isfinite(total.sum()) for total in moved.values()):  # as in _totals_near
+                return moved
         since = self._matrix_contributions(end, k + 1)
         return since if base is None else {key: base[key] + since[key] for key in since}
 
@@ -311,11 +319,12 @@ def checkpoint_ends(positions: int) -> tuple:
 def checkpoints_on_blocks(T_x: int, m: int, keys: tuple) -> tuple:
     """For a blocked backward: its block bounds, the checkpoint list it fills, and the on_block that fills it.
 
-    The checkpoints fall where the blocks end anyway, unless there are more blocks than checkpoints.
+    The checkpoints are the evenly spaced ones a trace would take, so that a step is never more than
+    T_x/N_CHECKPOINTS steps from one; the blocks end there too, which costs some matmul width when T_x
+    is short, and is what keeps a rebuild of any step within a few milliseconds.
     bounds, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
     """
-    blocks = block_bounds(T_x, m)
-    ends = tuple(T_x - t0 for t0 in blocks[1:]) if len(blocks) - 1 <= N_CHECKPOINTS else checkpoint_ends(T_x)
+    ends = checkpoint_ends(T_x)
     checkpoints = [(0, None)]
 
     def keep(t0: int, totals: dict) -> None:
