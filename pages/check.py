@@ -28,7 +28,7 @@ CHOICES = (K + "function", K + "probe", K + "t", K + "quantity")  # the side-by-
 SCOPES = {"input": "handed to the cell", "step": "returned by the cell", "total": "running total after the step"}
 EVIDENCE = {"whole": "your whole run", "cell": "your cell alone", "loop": "your loop with the reference cell",
             "forward": "your forward's caches"}
-LONG_LISTING = 60  # lines; a longer listing scrolls inside its box
+LONG_LISTING = 25  # lines; a longer listing scrolls inside its box
 # Pasted code is code: the text boxes use the same monospace font as the listings.
 CSS = """<style>
   .st-key-check-text textarea, .st-key-check-rebuilt textarea {
@@ -98,6 +98,7 @@ def show_verdict(report) -> None:
             title, advice = words.headline(report.error)
             body = [f"**{title}.**", str(report.error.get("message", "")), *said, advice]
             st.error("\n\n".join(b for b in body if b), icon=":material/error:")
+            show_line(report.source, report.error.get("line"))  # the line itself, on the first screen
         elif report.ok:
             lead, *rest = said or ["Every function you defined matches the reference on every input."]
             st.success("\n\n".join(["**Your code matches the reference.**", lead, *rest]), icon=":material/check_circle:")
@@ -115,8 +116,6 @@ def show_verdict(report) -> None:
 
 def show_details(report) -> None:
     """What the verdict rests on: the line, the named bug and its hint, the first difference, each function."""
-    if report.error is not None:
-        show_line(report.source, report.error.get("line"))
     for note in (*st.session_state.get(K + "read", ()), *report.notes):
         st.caption(f":material/info: {note}")
     for match in report.bugs:
@@ -127,7 +126,9 @@ def show_details(report) -> None:
             st.markdown(f"**What happens.** {bug.why}")
             st.markdown(f"**Hint.** {bug.hint}")
             show_line(report.source, match.line, match.missing)
-    first = words.first_difference(report.divergence, steps_ran(report))
+    raised = report.divergence is not None and (report.divergence.detail or {}).get("raised")
+    first = None if raised and report.error is not None else words.first_difference(report.divergence,
+                                                                                      steps_ran(report))
     if first is not None:
         st.markdown(f"**First difference.** {first}")
         if not report.bugs and report.error is None:
@@ -169,8 +170,8 @@ def show_code_that_ran(report) -> None:
         if isinstance(match.line, int):
             lines.setdefault(match.line, match.missing)
     long = source.code.count("\n") + 1 > LONG_LISTING
-    st.code(words.numbered(source.code, lines), language="python", wrap_lines=True, height=560 if long else "content")
-    with st.expander("Edit this code and check it again", expanded=source.reindented):
+    st.code(words.numbered(source.code, lines), language="python", wrap_lines=True, height=480 if long else "content")
+    with st.expander("Edit this code and check it again"):
         if source.reindented:
             st.caption("The indentation was rebuilt from the code's structure: check that every loop ends where "
                        "you meant it to.")

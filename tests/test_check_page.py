@@ -328,7 +328,8 @@ def test_odd_widget_values_from_a_non_browser_client_end_in_words(value):
 class Isolation:  # the shape of sandbox.isolation()'s answer
     level = "bubblewrap"
     description = ("bubblewrap is not available here (install the Debian package bubblewrap). Each check runs in "
-                   "a separate process with no network. Inside, CPU, memory, file and process limits apply.")
+                   "a separate process with no network: the files are kept from it only by an audit hook. Inside, "
+                   "CPU, memory, file and process limits apply.")
 
 
 def test_the_isolation_in_force_is_one_quiet_line(monkeypatch):

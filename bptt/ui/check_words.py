@@ -231,7 +231,7 @@ def read_paste(text) -> Submission:
 def isolation() -> tuple:
     """(one quiet line, the whole description) of how the student's code is kept apart, from the sandbox.
 
-    isolation()[0] -> 'Each check runs in its own bubblewrap sandbox: ...'
+    isolation()[0] -> 'Each check runs in its own bubblewrap sandbox.'
     """
     describe = getattr(sandbox, "isolation", None)
     try:
@@ -244,4 +244,4 @@ def isolation() -> tuple:
     text = " ".join(text.split())
     sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)
     line = next((s for s in sentences if s.startswith("Each check")), sentences[0])
-    return line, text
+    return line.split(": ", 1)[0].rstrip(".") + ".", text  # what the layer is; what it lets through, on hover
