@@ -87,17 +87,16 @@ def definitions(code: str) -> ast.Module:
     return tree
 
 
-def namespace(code: str, cell: str) -> tuple[dict, set]:
+def namespace(code: str, cell: str) -> dict:
     """The file's definitions, completed from the reference's source (so they call the file's cell)."""
     ns = {"np": np, "sigmoid": sigmoid, "softmax": softmax, "__name__": "corpus"}
     exec(compile(definitions(code), FILENAME, "exec"), ns)
     mod = ref_rnn if cell == "rnn" else ref_lstm
     names = [f"{cell}_cell_forward", f"{cell}_forward", f"{cell}_cell_backward", f"{cell}_backward"]
-    own = {n for n in names if n in ns}
     for n in names:
         if n not in ns:
             exec(compile(inspect.getsource(getattr(mod, n)), f"<reference {n}>", "exec"), ns)
-    return ns, own
+    return ns
 
 
 @dataclass
@@ -159,7 +158,7 @@ def run_file(path: Path, cell: str) -> Run:
     result = Run()
     for name, (n_x, n_a, m, T, T_x, seed) in PROBES[cell].items():
         try:
-            ns, own = namespace(code, cell)
+            ns = namespace(code, cell)
         except SyntaxError as exc:
             result.raised[name] = (type(exc).__name__, exc.lineno)
             continue
