@@ -58,10 +58,16 @@ def test_every_mutant_differs_from_the_reference_on_some_probe(cell):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_mutants_of_one_function_are_told_apart(cell):
-    runs = {m.id: (m.function, returned_by(m.backward, cell)) for m in mutants_for(cell)}
-    ids = list(runs)
-    twins = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:] if runs[a][0] == runs[b][0]
-             and all(equal(x, y) for x, y in zip(runs[a][1], runs[b][1])) and any(x is not None for x in runs[a][1])]
+    buckets = {}  # equal runs have equal shapes and almost equal sums: compare only within a bucket
+    for m in mutants_for(cell):
+        run = returned_by(m.backward, cell)
+        if any(r is not None for r in run):
+            sums = [None if r is None else [(k, np.shape(v), round(float(np.nansum(np.abs(v))), 3))
+                                            for k, v in sorted(r.items())] for r in run]
+            key = (m.function, repr(sums))
+            buckets.setdefault(key, []).append((m.id, run))
+    twins = [(a, b) for group in buckets.values() for i, (a, ra) in enumerate(group) for b, rb in group[i + 1:]
+             if all(equal(x, y) for x, y in zip(ra, rb))]
     assert twins == []
 
 

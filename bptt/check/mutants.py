@@ -581,7 +581,7 @@ def _piece(node: ast.AST, noun: str = "") -> str:
     with a_next'. Naming a long piece literally would print the corrected formula, which no text does.
     """
     head = f"the {noun} " if noun else ""
-    if _short(node) or isinstance(node, ast.Constant):
+    if _short(node) or isinstance(node, ast.Constant) or _is_call(node, "tanh") and _short(node.args[0]):
         return head + _src(node)
     names = _names(node)
     return (f"the {noun or 'part'} with " + _and(names)) if names else head + _src(node)
