@@ -260,7 +260,8 @@ def test_deep_but_legal_code_parses(code):
     ("y = 1\nz = '\0'", "null character"),
     ("x = 1\n" * 20_001, "at most 20,000"),
     ("y = '" + "a" * 4_001 + "'", "lines of at most 4,000"),
-], ids=["brackets", "blocks", "plus-chain", "attribute-chain", "unary-chain", "null", "lines", "long-line"])
+    ("y = [\n" + "x, " * 50_001 + "]", "the checker reads at most 50,000"),
+], ids=["brackets", "blocks", "plus-chain", "attribute-chain", "unary-chain", "null", "lines", "long-line", "words"])
 def test_absurd_code_is_a_syntax_error_in_plain_words(code, words):
     with pytest.raises(SyntaxError) as caught:
         parse(code)
@@ -327,6 +328,8 @@ ADVERSARIAL = {  # each repeated up to the 200,000-character cap (and under the 
     "tabs": "\t" * 10 + "if x:\n",
     "triple-quotes": '"""\n',
     "fences": "```\n",
+    "names": "y = [" + "x," * 1990 + "]\n",
+    "swaps": "a,b=b,a\n",
 }
 
 

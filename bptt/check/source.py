@@ -27,6 +27,7 @@ MAX_LINES = 20_000  # ... and ~800 lines; an abstract syntax tree costs ~1 kB a 
 MAX_LINE_CHARS = 4_000  # course lines are under 250 characters; Python 3.11 reads an f-string in quadratic time
 MAX_BRACKETS = 200  # Python's own limit on nested brackets
 MAX_BLOCKS = 100  # Python's own limit on indentation levels
+MAX_WORDS = 50_000  # names and numbers outside strings: the course's functions have ~3 000, each costs ~1 kB of tree
 MAX_NOTEBOOK_BYTES = 5 * MAX_CHARS  # the course notebook with its outputs is ~100 kB; parsing more is wasted work
 
 TYPOGRAPHY = str.maketrans({
@@ -54,6 +55,7 @@ CODE_SHAPE = re.compile(rf"""(?x)
 """)
 # printed numpy arrays, as in the course's "expected output": `dx[1] = [-2.07 0.59  0.02]`
 NUMPY_PRINT = re.compile(r"=\s*(?:array\()?\[+\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?\s+[-+]?[\d.]")
+WORD = re.compile(r"\w+")
 FENCE = re.compile(r"```+")
 FENCE_TAG = re.compile(r"\s*(?:python3?|py|ipython3?|pycon|text|plaintext|code|console)?\s*", re.I)
 REPL_PROMPT = re.compile(r"(>>>|\.\.\.)(?: |$)")
@@ -150,6 +152,10 @@ def _check_bounds(code: str, filename: str) -> None:
         refuse(f"line {longest + 1} has {len(lines[longest]):,} characters; the checker reads lines of at most "
                f"{MAX_LINE_CHARS:,}.", longest + 1)
     bare = STRINGS.sub(lambda m: "\n" * m.group().count("\n"), code)  # what nests is outside strings and comments
+    words = len(WORD.findall(bare))
+    if words > MAX_WORDS:
+        refuse(f"the code has {words:,} names and numbers; the checker reads at most {MAX_WORDS:,}. Paste only your "
+               "functions.", 1)
     depth, levels = 0, [0]
     for number, line in enumerate(bare.split("\n"), start=1):
         body = line.lstrip()
