@@ -99,12 +99,12 @@ def _isolation(ceiling: str, wrapper: str, root: bool) -> Isolation:
         return Isolation("wrapper", f"Each check runs{own} under the administrator's wrapper "
                          f"({shlex.split(wrapper)[0]}), in a separate process. {limits}", tuple(shlex.split(wrapper)))
     levels = LEVELS[LEVELS.index(ceiling):] if ceiling in LEVELS else LEVELS
-    if "bubblewrap" in levels and _bubblewrap_works(root):
+    problem = _bubblewrap_problem(root) if "bubblewrap" in levels else ""
+    if problem is None:
         return Isolation("bubblewrap", f"Each check runs{own} in its own bubblewrap sandbox: it sees only Python, "
                          "numpy and the bptt package, read-only, and a private temporary folder, with no network "
                          f"and no other process. {limits}", (shutil.which("bwrap"),))
-    missing = "bubblewrap is not available here (install the Debian package bubblewrap). " \
-        if "bubblewrap" in levels else ""
+    missing = f"{problem}. " if problem else ""
     if "unshare" in levels and network_isolation():
         return Isolation("unshare", f"{missing}Each check runs{own} in a separate process with no network; the files "
                          f"{reach} are kept from it only by an audit hook. {limits}", network_isolation())
@@ -112,15 +112,20 @@ def _isolation(ceiling: str, wrapper: str, root: bool) -> Isolation:
                      f"{reach} are kept from it only by an audit hook that determined code can switch off. {limits}")
 
 
-def _bubblewrap_works(root: bool) -> bool:
+def _bubblewrap_problem(root: bool) -> str | None:
+    """Why bubblewrap cannot sandbox a check here, in words for the page; None when a trial sandbox started."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        return False
+        return "bubblewrap is not installed here (the Debian package bubblewrap)"
     try:
         probe = [bwrap, *bubblewrap_options(Limits(), root), "--", "/usr/bin/true"]
-        return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+        failed = subprocess.run(probe, capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"bubblewrap could not be started ({type(e).__name__})"
+    if failed.returncode:
+        said = failed.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no reason given"]
+        return f"bubblewrap cannot make a sandbox here ({said[0][:120]})"
+    return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,10 +172,9 @@ def bubblewrap_options(limits: Limits, root: bool) -> list:
             binds.append(path)
     options += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.disk_mb << 20),
                 "--tmpfs", SANDBOX_TMP]
-    wanted = [os.path.realpath(sys.base_prefix), os.path.dirname(interpreter()), *numpy_paths(), PACKAGE,
-              "/etc/ld.so.cache"]
-    for path in wanted:
-        if os.path.exists(path) and not any(_under(path, b) for b in binds):
+    needed = [os.path.realpath(sys.base_prefix), os.path.dirname(interpreter()), *numpy_paths(), PACKAGE]
+    for path in needed + [p for p in ("/etc/ld.so.cache",) if os.path.exists(p)]:
+        if not any(_under(path, b) for b in binds):
             binds = [b for b in binds if not _under(b, path)] + [path]
     made = set()
     for path in sorted(binds):
