@@ -109,8 +109,14 @@ def mutants_for(cell: str) -> tuple:
     next(m.id for m in mutants_for("rnn") if m.catalog_id == "dwaa-transposed")
     # 'rnn_cell_backward/dWaa/transposed-product-dz-a_prev'
     """
+    return _ranked(cell, FUNCTIONS[cell])
+
+
+def _ranked(cell: str, functions) -> tuple:
+    """The kept mutants of some of the cell's functions, simplest first; only those functions are generated."""
     with _GENERATING:
-        return _mutants(cell)
+        found = [m for f in FUNCTIONS[cell] if f in functions for m in _mutants(cell, f)]
+    return tuple(sorted(found, key=lambda m: (KINDS.index(m.kind), m.line)))  # stable: each function's own order
 
 
 def warm(cells=("rnn", "lstm")) -> threading.Thread:
@@ -134,7 +140,7 @@ def nearest(cell: str, returned: list, probes, exclude=()) -> Mutant | None:
     """
     if len(returned) != len(probes) or all(r is None for r in returned):
         return None
-    candidates = [m for m in mutants_for(cell) if m.function not in exclude]
+    candidates = list(_ranked(cell, [f for f in FUNCTIONS[cell] if f not in exclude]))
     for i in _cheap_first(probes, returned):
         got = returned[i]
         summary = _summary(got) if isinstance(got, dict) else None
@@ -153,7 +159,7 @@ def nearest_cell(cell: str, returned: list, probes) -> Mutant | None:
     """
     if len(returned) != len(probes) or not any(s is not None for steps in returned if steps for s in steps):
         return None
-    candidates = [m for m in mutants_for(cell) if m.cell_backward is not None]
+    candidates = list(_ranked(cell, FUNCTIONS[cell][:1]))
     for i in _cheap_first(probes, [None if not s or all(x is None for x in s) else s for s in returned]):
         steps = returned[i]
         if steps is None or len(steps) != probes[i].T_x:
@@ -311,18 +317,20 @@ def _fingerprint(out) -> tuple:
 
 # ---- generating, compiling, filtering ----
 
-@lru_cache(maxsize=2)
-def _mutants(cell: str) -> tuple:
+@lru_cache(maxsize=4)
+def _mutants(cell: str, function: str) -> tuple:
+    """The kept mutants of one function: built, run on the probes, filtered, merged, matched to the catalog."""
     cell_name, loop_name = FUNCTIONS[cell]
-    maker = _Maker(cell)
+    maker = _maker(cell)
     defs = maker.defs
-    changes = sorted(list(_expression_changes(cell, defs[cell_name], None))
-                     + list(_expression_changes(cell, defs[loop_name], cell_name))
-                     + list(_slice_changes(defs[cell_name])) + list(_loop_changes(defs[loop_name], cell_name)),
-                     key=lambda c: (KINDS.index(c.kind), c.line))
-    probes = sorted(probes_for(cell), key=_screening_order)
-    want = [_run(maker.reference[loop_name], p.da, reference_caches(p)) for p in probes]
-    catalog = _Catalog(cell, probes, want)
+    if function == cell_name:
+        changes = list(_expression_changes(cell, defs[cell_name], None)) + list(_slice_changes(defs[cell_name]))
+    else:
+        changes = list(_expression_changes(cell, defs[loop_name], cell_name)) + \
+            list(_loop_changes(defs[loop_name], cell_name))
+    changes.sort(key=lambda c: (KINDS.index(c.kind), c.line))
+    probes, want = maker.probes, maker.want
+    catalog = _catalog(cell)
     kept, by_print, seen = [], {}, set()
     for change in changes:
         mutant = maker.build(change, seen)
@@ -346,6 +354,17 @@ def _mutants(cell: str) -> tuple:
         kept.append(mutant)
         by_print.setdefault(key, []).append(mutant)
     return tuple(kept)
+
+
+@lru_cache(maxsize=2)
+def _maker(cell: str) -> "_Maker":
+    return _Maker(cell)
+
+
+@lru_cache(maxsize=2)
+def _catalog(cell: str) -> "_Catalog":
+    maker = _maker(cell)
+    return _Catalog(cell, maker.probes, maker.want)
 
 
 def _screening_order(probe: Probe) -> tuple:
@@ -415,6 +434,8 @@ class _Maker:
             exec(compile(self._source(fn, ()), f"<reference {name}>", "exec"), self.reference)  # noqa: S102
         self.codes = {name: self.reference[name].__code__ for name in self.defs}
         self.skeletons = {}
+        self.probes = sorted(probes_for(cell), key=_screening_order)  # the screening probe first
+        self.want = [_run(self.reference[self.loop_name], p.da, reference_caches(p)) for p in self.probes]
 
     def _source(self, fn: ast.FunctionDef, edits: tuple) -> str:
         """The function's source with edits spliced in, padded so that line numbers stay the module's."""
