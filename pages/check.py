@@ -38,16 +38,18 @@ CSS = """<style>
 
 
 def read_input() -> words.Submission | None:
-    """The input form: the check button is there at once and takes whatever is in the box or the upload."""
-    with st.form(K + "form", border=False, enter_to_submit=False):
-        paste, upload = st.tabs(["Paste your code", "Upload a file"])
-        text = paste.text_area("Your functions (rnn_cell_backward, rnn_backward, lstm_…): pasted from the notebook "
-                               "or a forum post, prose and all", height=260, key=K + "text",
-                               placeholder="def rnn_backward(da, caches):\n    ...")
-        file = upload.file_uploader("A .py file, the course's .ipynb notebook, or a .txt of pasted code",
-                                    type=["py", "ipynb", "txt"], key=K + "file")
-        pressed = st.form_submit_button("Check my code", type="primary", key=K + "run", icon=":material/fact_check:")
-    if not pressed:
+    """The code box, the upload and the check button, there at once.
+
+    A plain button, not a form: a browser sends the box's text with the click, and so does any client
+    that set the box in an earlier message (a form would drop a value not sent with its own submit).
+    """
+    paste, upload = st.tabs(["Paste your code", "Upload a file"])
+    text = paste.text_area("Your functions (rnn_cell_backward, rnn_backward, lstm_…): pasted from the notebook "
+                           "or a forum post, prose and all", height=260, key=K + "text",
+                           placeholder="def rnn_backward(da, caches):\n    ...")
+    file = upload.file_uploader("A .py file, the course's .ipynb notebook, or a .txt of pasted code",
+                                type=["py", "ipynb", "txt"], key=K + "file")
+    if not st.button("Check my code", type="primary", key=K + "run", icon=":material/fact_check:"):
         return None
     if file is not None:
         return words.read_upload(str(file.name), file.getvalue())
@@ -175,9 +177,8 @@ def show_code_that_ran(report) -> None:
         if source.reindented:
             st.caption("The indentation was rebuilt from the code's structure: check that every loop ends where "
                        "you meant it to.")
-        with st.form(K + "again", border=False, enter_to_submit=False):
-            st.text_area("The code that ran", value=source.code, height=320, key=K + "rebuilt")
-            st.form_submit_button("Check this code", key=K + "recheck")
+        st.text_area("The code that ran", value=source.code, height=320, key=K + "rebuilt")
+        st.button("Check this code", key=K + "recheck")
 
 
 def side_by_side(report) -> None:
@@ -258,7 +259,7 @@ def guarded(draw, report, what: str) -> None:
 
 
 def recheck_submission() -> words.Submission | None:
-    """The edited "code that ran", when its form was just submitted."""
+    """The edited "code that ran", when its button was just pressed."""
     if not st.session_state.get(K + "recheck"):
         return None
     text = st.session_state.get(K + "rebuilt")
