@@ -162,21 +162,33 @@ def test_a_correct_file_says_it_matches():
     assert_plain(text)
 
 
-def test_a_forum_post_with_prose_shows_the_code_that_ran_numbered_as_the_report():
-    post = (SUBMISSIONS / "missing_da_t_forum.txt").read_text()
-    at = submit(open_page(), post)
+@pytest.mark.parametrize("post", ["missing_da_t_forum.txt", "pastes/famous_forum_post.txt"])
+def test_a_forum_post_with_prose_shows_the_code_that_ran_numbered_as_the_report(post):
+    at = submit(open_page(), (SUBMISSIONS / post).read_text())
     report = at.session_state[K + "report"]
     assert "Likely bug: Forgot to add da[:,:,t]" in said(at)
     assert "### The code that ran" in said(at)
     listing = max((c.value for c in at.code), key=len)
     rows = listing.split("\n")
-    assert "Help!!" not in listing  # the prose before the code was left out
+    assert "Help!!" not in listing and "stuck" not in listing  # the prose before the code was left out
     assert rows[0] == "1  | " and len(rows) == report.source.code.count("\n") + 1  # every line, numbered from 1
     assert any(re.fullmatch(r"\d+ +\|     for t in reversed\(range\(T_x\)\):", row) for row in rows)  # re-indented
     line = report.bugs[0].line
     assert rows[line - 1] == f"{line} >         gradients = rnn_cell_backward(da_prevt, caches[t])  # ← here"
-    assert [m.value for m in at.markdown if "Markdown fences" in m.value]  # the source's notes are shown
+    assert [m.value for m in at.markdown if m.value == f"- {report.source.notes[1]}"]  # the source's notes are shown
     assert_plain(said(at))
+
+
+def test_a_python_2_print_in_a_paste_is_a_syntax_error_at_its_line_in_the_code_read():
+    at = submit(open_page(), (SUBMISSIONS / "pastes" / "python2_print_flat.txt").read_text())
+    error = at.session_state[K + "report"].error
+    assert error["kind"] == "syntax" and "print" in error["message"]
+    lead, text = verdict(at), said(at)
+    assert lead.startswith("**Python cannot read this code.**") and "Missing parentheses in call to 'print'" in lead
+    assert "### The code the checker read" in text
+    listing = max((c.value for c in at.code), key=len).split("\n")
+    assert listing[error["line"] - 1].startswith(f"{error['line']} >") and "print" in listing[error["line"] - 1]
+    assert_plain(text)
 
 
 def test_the_code_that_ran_can_be_edited_and_checked_again():
