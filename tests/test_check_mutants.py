@@ -11,8 +11,10 @@ import pytest
 from bptt import lstm, rnn
 from bptt.catalog import BUGS
 from bptt.check.compare import reference_trace
+from bptt.check import mutants
 from bptt.check.mutants import mutants_for, nearest, nearest_cell, reference_caches
-from bptt.check.probes import probes_for
+from bptt.check.probes import Probe, probes_for
+from helpers import random_case
 
 CELLS = ("rnn", "lstm")
 REFERENCE = {"rnn": rnn.rnn_backward, "lstm": lstm.lstm_backward}
@@ -339,3 +341,42 @@ def test_nearest_cell_finds_a_cell_mutant_from_the_cells_outputs(cell):
         extra = (lambda t: (probe.dc[:, :, t],)) if cell == "lstm" else (lambda t: ())
         returned.append([mutant.cell_backward(probe.da[:, :, t], *extra(t), caches[t]) for t in range(probe.T_x)])
     assert nearest_cell(cell, returned, probes_for(cell)) is mutant
+
+
+OUTSIDE = {  # bugs outside the catalog, and the mutant each must be named as
+    "rnn": (lambda: rnn_student(dwaa="dtanh @ a_next.T")["rnn_backward"], "rnn_cell_backward/dWaa/a_next-for-a_prev"),
+    "lstm": (lambda: lstm_backward_with(lstm_student(dft="dc * c_next * ft * (1 - ft)")["lstm_cell_backward"]),
+             "lstm_cell_backward/dft/c_next-for-c_prev"),
+}
+
+
+def extra_probe(cell: str) -> Probe:
+    """A probe mutants_for never ran, like the one a check draws fresh."""
+    x, a0, parameters, da = random_case(cell, n_x=3, n_a=4, m=2, T_x=6, seed=11)
+    return Probe("unseen", cell, x, a0, parameters, da, np.random.RandomState(12).randn(*da.shape))
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_nearest_runs_on_a_probe_it_has_not_seen(cell):
+    make, mutant_id = OUTSIDE[cell]
+    probes = list(probes_for(cell)) + [extra_probe(cell)]
+    returned = []
+    for probe in probes:
+        returned.append(make()(probe.da, reference_caches(probe)))
+    assert nearest(cell, returned, probes).id == mutant_id
+    returned[-1] = {k: v * 1.001 for k, v in returned[-1].items()}  # the unseen probe alone disagrees
+    assert nearest(cell, returned, probes) is None
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_nearest_names_the_same_before_and_after_mutants_for(cell, monkeypatch):
+    """A check calls nearest() without mutants_for(): it must name what the kept list would."""
+    cases = [returned_by(OUTSIDE[cell][0](), cell)]
+    for bug in [b for b in BACKWARD_BUGS if b.cell == cell]:
+        cases.append([None if (tr := reference_trace(p, bug.variant)).error else tr.gradients()
+                      for p in probes_for(cell)])
+    kept = [nearest(cell, returned, probes_for(cell)) for returned in cases]
+    monkeypatch.setattr(mutants, "_KEPT", {})
+    monkeypatch.setattr(mutants, "_NAMED", {})
+    fresh = [nearest(cell, returned, probes_for(cell)) for returned in cases]
+    assert [(m.id, m.catalog_id) if m else None for m in fresh] == [(m.id, m.catalog_id) if m else None for m in kept]

@@ -28,7 +28,7 @@ import re
 import pytest
 
 from bptt.catalog import BUGS
-from bptt.check.mutants import mutants_for
+from bptt.check.mutants import generated
 
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+(?:\.\d+)?|\*\*|\S")
 SPELLINGS = {"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00b2": "**2", "^": "**", "\u00b7": "@", "\u00d7": "*"}
@@ -201,5 +201,5 @@ def test_no_catalog_text_gives_the_fix_away(bug, field):
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_no_mutant_description_gives_the_fix_away(cell):
-    leaking = {m.id: leaks(m.description, m.wrong, m.right) for m in mutants_for(cell)}
+    leaking = {m.id: leaks(m.description, m.wrong, m.right) for m in generated(cell)}
     assert {k: v for k, v in leaking.items() if v} == {}

@@ -51,7 +51,7 @@ RTOL = 1e-9  # two spellings of the same arithmetic differ by ~1e-15 relative
 ATOL = 1e-12  # the floor for entries near zero, added to RTOL times the array's largest entry
 SHAPE_ERRORS = ("ValueError", "IndexError")  # what a student sees from a shape or an index mistake
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
-_GENERATING = threading.Lock()  # two checks at once wait for one generation instead of doing it twice
+_GENERATING = threading.RLock()  # two checks at once wait for one generation instead of doing it twice
 
 
 @dataclass(frozen=True)
@@ -112,11 +112,36 @@ def mutants_for(cell: str) -> tuple:
     return _ranked(cell, FUNCTIONS[cell])
 
 
-def _ranked(cell: str, functions) -> tuple:
-    """The kept mutants of some of the cell's functions, simplest first; only those functions are generated."""
+def generated(cell: str) -> tuple:
+    """Every mutant the transforms make, before the probes drop or merge any: what nearest() searches.
+
+    len(generated("rnn")) >= len(mutants_for("rnn")) -> True
+    """
+    return _ranked(cell, FUNCTIONS[cell], built=True)
+
+
+def _ranked(cell: str, functions, built: bool = False) -> tuple:
+    """Mutants of some of the cell's functions, simplest first: the kept ones, or (built) every one as compiled.
+
+    nearest() needs no filtering, so it searches every built mutant: one that matches a student who
+    differs from the reference differs from it too, and the first match in this order is the one a
+    merge keeps. A probe mutants_for never saw (one drawn for the check) may even tell apart two
+    mutants it merged, and then the one that really matches is named.
+    """
     with _GENERATING:
-        found = [m for f in FUNCTIONS[cell] if f in functions for m in _mutants(cell, f)]
+        found = [m for f in FUNCTIONS[cell] if f in functions for m in (_built if built else _mutants)(cell, f)]
     return tuple(sorted(found, key=lambda m: (KINDS.index(m.kind), m.line)))  # stable: each function's own order
+
+
+def _named(cell: str, mutant: Mutant) -> Mutant:
+    """The mutant as mutants_for() keeps it, when it is there; else with its catalog id worked out now."""
+    kept = next((m for m in _KEPT.get((cell, mutant.function), ()) if m.id == mutant.id), None)
+    if kept is not None:
+        return kept
+    with _GENERATING:
+        if mutant.id not in _NAMED:
+            _NAMED[mutant.id] = _with(mutant, catalog_id=_catalog(cell).match(mutant))
+        return _NAMED[mutant.id]
 
 
 def warm(cells=("rnn", "lstm")) -> threading.Thread:
@@ -140,14 +165,17 @@ def nearest(cell: str, returned: list, probes, exclude=()) -> Mutant | None:
     """
     if len(returned) != len(probes) or all(r is None for r in returned):
         return None
-    candidates = list(_ranked(cell, [f for f in FUNCTIONS[cell] if f not in exclude]))
+    reference = _maker(cell).reference_mutant
+    if all(_agrees(_outputs(reference, p), got) for p, got in zip(probes, returned)):
+        return None  # the reference's own outputs: nothing to name
+    candidates = list(_ranked(cell, [f for f in FUNCTIONS[cell] if f not in exclude], built=True))
     for i in _cheap_first(probes, returned):
         got = returned[i]
         summary = _summary(got) if isinstance(got, dict) else None
         candidates = [m for m in candidates if _agrees(_outputs(m, probes[i]), got, summary)]
         if not candidates:
             return None
-    return candidates[0]
+    return _named(cell, candidates[0])
 
 
 def nearest_cell(cell: str, returned: list, probes) -> Mutant | None:
@@ -159,16 +187,19 @@ def nearest_cell(cell: str, returned: list, probes) -> Mutant | None:
     """
     if len(returned) != len(probes) or not any(s is not None for steps in returned if steps for s in steps):
         return None
-    candidates = list(_ranked(cell, FUNCTIONS[cell][:1]))
-    for i in _cheap_first(probes, [None if not s or all(x is None for x in s) else s for s in returned]):
-        steps = returned[i]
-        if steps is None or len(steps) != probes[i].T_x:
-            return None
+    if any(steps is None or len(steps) != p.T_x for steps, p in zip(returned, probes)):
+        return None
+    reference = _maker(cell).reference_mutant
+    if all(_agrees(out, got) for p, steps in zip(probes, returned)
+           for out, got in zip(_cell_outputs(reference, p), steps)):
+        return None  # the reference cell's own outputs
+    candidates = list(_ranked(cell, FUNCTIONS[cell][:1], built=True))
+    for i in _cheap_first(probes, [None if all(x is None for x in s) else s for s in returned]):
         candidates = [m for m in candidates
-                      if all(_agrees(out, got) for out, got in zip(_cell_outputs(m, probes[i]), steps))]
+                      if all(_agrees(out, got) for out, got in zip(_cell_outputs(m, probes[i]), returned[i]))]
         if not candidates:
             return None
-    return candidates[0]
+    return _named(cell, candidates[0])
 
 
 def same_gradients(got: dict, want: dict) -> bool:
@@ -317,9 +348,13 @@ def _fingerprint(out) -> tuple:
 
 # ---- generating, compiling, filtering ----
 
+_KEPT: dict = {}  # (cell, function) -> the kept mutants, once mutants_for has made them
+_NAMED: dict = {}  # id -> a built mutant nearest() named, with its catalog id
+
+
 @lru_cache(maxsize=4)
-def _mutants(cell: str, function: str) -> tuple:
-    """The kept mutants of one function: built, run on the probes, filtered, merged, matched to the catalog."""
+def _built(cell: str, function: str) -> tuple:
+    """Every mutant of one function, compiled but neither run nor filtered, simplest first."""
     cell_name, loop_name = FUNCTIONS[cell]
     maker = _maker(cell)
     defs = maker.defs
@@ -329,13 +364,23 @@ def _mutants(cell: str, function: str) -> tuple:
         changes = list(_expression_changes(cell, defs[loop_name], cell_name)) + \
             list(_loop_changes(defs[loop_name], cell_name))
     changes.sort(key=lambda c: (KINDS.index(c.kind), c.line))
+    seen = set()
+    return tuple(m for m in (maker.build(change, seen) for change in changes) if m is not None)
+
+
+def _mutants(cell: str, function: str) -> tuple:
+    """The kept mutants of one function: run on the probes, filtered, merged, matched to the catalog."""
+    if (cell, function) not in _KEPT:
+        _KEPT[cell, function] = _kept(cell, function)
+    return _KEPT[cell, function]
+
+
+def _kept(cell: str, function: str) -> tuple:
+    maker = _maker(cell)
     probes, want = maker.probes, maker.want
     catalog = _catalog(cell)
-    kept, by_print, seen = [], {}, set()
-    for change in changes:
-        mutant = maker.build(change, seen)
-        if mutant is None:
-            continue
+    kept, by_print = [], {}
+    for mutant in _built(cell, function):
         first = _outputs(mutant, probes[0])
         if isinstance(first, Raised) and first.type not in SHAPE_ERRORS:
             outs = [first] + [_outputs(mutant, p) for p in probes[1:]]
@@ -356,13 +401,23 @@ def _mutants(cell: str, function: str) -> tuple:
     return tuple(kept)
 
 
-@lru_cache(maxsize=2)
 def _maker(cell: str) -> "_Maker":
+    with _GENERATING:
+        return _new_maker(cell)
+
+
+@lru_cache(maxsize=2)
+def _new_maker(cell: str) -> "_Maker":
     return _Maker(cell)
 
 
-@lru_cache(maxsize=2)
 def _catalog(cell: str) -> "_Catalog":
+    with _GENERATING:
+        return _new_catalog(cell)
+
+
+@lru_cache(maxsize=2)
+def _new_catalog(cell: str) -> "_Catalog":
     maker = _maker(cell)
     return _Catalog(cell, maker.probes, maker.want)
 
@@ -434,8 +489,12 @@ class _Maker:
             exec(compile(self._source(fn, ()), f"<reference {name}>", "exec"), self.reference)  # noqa: S102
         self.codes = {name: self.reference[name].__code__ for name in self.defs}
         self.skeletons = {}
+        self.reference_mutant = Mutant(
+            id=f"{cell}/reference", cell=cell, function="", quantity="", kind="", description="the reference",
+            backward=self.reference[self.loop_name], cell_backward=self.reference[self.cell_name], line=0, wrong="",
+            right="")
         self.probes = sorted(probes_for(cell), key=_screening_order)  # the screening probe first
-        self.want = [_run(self.reference[self.loop_name], p.da, reference_caches(p)) for p in self.probes]
+        self.want = [_outputs(self.reference_mutant, p) for p in self.probes]
 
     def _source(self, fn: ast.FunctionDef, edits: tuple) -> str:
         """The function's source with edits spliced in, padded so that line numbers stay the module's."""
