@@ -41,32 +41,32 @@ TYPOGRAPHY = str.maketrans({
 AFTER_LOOP = re.compile(r"^(return\b|da0\s*=|caches\s*=\s*\(|gradients\s*=\s*\{)")
 DEDENT_KEYWORDS = re.compile(r"^(else|elif|except|finally)\b.*:$")
 TOP_LEVEL = re.compile(r"^(def |class |@|import |from \S+ import )")
-DEFINES = re.compile(r"^\s*(def |class |import |from \S+ import )", re.M)
+DEFINES = re.compile(r"^[ \t]*+(def |class |import |from \S+ import )", re.M)
 
-# Lines that are code even when they do not parse, so that Python's own message about them reaches the student
-_NAME = r"[A-Za-z_][\w.]*(?:\[[^\]\n]*\])*"
+# Lines that are code even when they do not parse, so that Python's own message about them reaches the student.
+# The patterns here and below are possessive (*+, ++) so that no line makes them backtrack: they stay linear.
+_NAME = r"[A-Za-z_][\w.]*+(?:\[[^\]\n]*+\])*+"
 CODE_SHAPE = re.compile(rf"""(?x)
-    (?:async\s+)?def\s+[A-Za-z_]\w*\s*\( | class\s+[A-Za-z_]\w*\s*[(:]
-  | for\s+[\w, ()]+\s+in\s+\S | (?:else|try|finally)\s*:? \s*(?:\#.*)?$ | (?:elif|except)\b.*:\s*(?:\#.*)?$
+    (?:async\s++)?def\s++[A-Za-z_]\w*+\s*+\( | class\s++[A-Za-z_]\w*+\s*+[(:]
+  | for\s++\S.*?\sin\s | (?:else|try|finally)\s*+:?+\s*+(?:\#.*)?$ | (?:elif|except)\b(?=.*:)
   | (?:return|yield|raise|assert|del|global|nonlocal|pass|break|continue)\b
-  | import\s+[A-Za-z_][\w.]*\s*(?:\s+as\s+\w+)?(?:\s*,\s*[A-Za-z_][\w.]*(?:\s+as\s+\w+)?)*\s*(?:\#.*)?$
-  | from\s+[\w.]+\s+import\s | print\s*(?:>>|[^\s=(.,)\]:]) | @[A-Za-z_][\w.]*\s*(?:\(.*\))?\s*(?:\#.*)?$
-  | {_NAME}(?:\s*,\s*{_NAME})*\s*(?:=(?!=)|[-+*/%@&|^]=|//=|\*\*=|>>=|<<=) | [A-Za-z_][\w.]*\(
+  | import\s++[A-Za-z_][\w.]*+(?:\s++as\s++\w++)?+(?:\s*+,\s*+[A-Za-z_][\w.]*+(?:\s++as\s++\w++)?+)*+\s*+(?:\#.*)?$
+  | from\s++[\w.]++\s++import\s | print\s*+(?:>>|[^\s=(.,)\]:]) | @[A-Za-z_][\w.]*+\s*+(?:\(.*\))?+\s*+(?:\#.*)?$
+  | {_NAME}(?:\s*+,\s*+{_NAME})*+\s*+(?:=(?!=)|[-+*/%@&|^]=|//=|\*\*=|>>=|<<=) | [A-Za-z_][\w.]*+\(
 """)
 # printed numpy arrays, as in the course's "expected output": `dx[1] = [-2.07 0.59  0.02]`
-NUMPY_PRINT = re.compile(r"=\s*(?:array\()?\[+\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?\s+[-+]?[\d.]")
+NUMPY_PRINT = re.compile(r"=\s*+(?:array\()?+\[++\s*+[-+]?+(?:\d++\.?+\d*+|\.\d++)(?:e[-+]?+\d++)?+\s++[-+]?+[\d.]")
 WORD = re.compile(r"\w+")
 FENCE = re.compile(r"```+")
-FENCE_TAG = re.compile(r"\s*(?:python3?|py|ipython3?|pycon|text|plaintext|code|console)?\s*", re.I)
+FENCE_TAG = re.compile(r"\s*+(?:python3?|py|ipython3?|pycon|text|plaintext|code|console)?+\s*+", re.I)
 REPL_PROMPT = re.compile(r"(>>>|\.\.\.)(?: |$)")
-IPY_IN = re.compile(r"\s*In\s*\[\s*\d*\s*\]:\s?")
-IPY_MORE = re.compile(r"\s*\.\.\.+:\s?")
-IPY_OUT = re.compile(r"\s*Out\s*\[\s*\d*\s*\]:")
+IPY_IN = re.compile(r"\s*+In\s*+\[\s*+\d*+\s*+\]:\s?")
+IPY_MORE = re.compile(r"\s*+\.\.\.++:\s?")
+IPY_OUT = re.compile(r"\s*+Out\s*+\[\s*+\d*+\s*+\]:")
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
-EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt)\b")
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt)\b")  # one line start each
 QUOTED = re.compile(r"(?:> ?)+")
-NUMBERED = re.compile(r"(\s*)(\d{1,5})(?:[ \t]*[:|.](?=[ \t]|$)|(?=[ \t]|$))")
-QUOTE_RUN = re.compile(r"""(\s*)(["']{1,5})(.*?)(["']{1,5})?\s*$""")
+NUMBERED = re.compile(r"([ \t]*+)(\d{1,5}+)(?:[ \t]*+[:|.](?=[ \t]|$)|(?=[ \t]|$))")
 STRINGS = re.compile(r"""("{3}|'{3})(?s:.)*?(?:\1|\Z)|"(?:[^"\\\n]|\\.)*+"|'(?:[^'\\\n]|\\.)*+'|\#[^\n]*""")
 # why a line was left out, in the note that says so
 LEFT_OUT = {
@@ -321,30 +321,28 @@ def _repair_docstrings(lines: list, notes: list, left: dict) -> list:
     out, header, delimiter, repaired = [], False, None, []
     for number, line in enumerate(lines, start=1):
         body = line.strip()
+        indent, run, text, close = _quote_runs(line)
         if delimiter is not None:  # inside a docstring whose opening was repaired or seen
-            m = QUOTE_RUN.fullmatch(line)
-            if m and not m.group(3) and not m.group(4):
-                fixed, delimiter = m.group(1) + delimiter, None
-            elif re.search(r"""["']{2,5}\s*$""", line):
-                fixed, delimiter = re.sub(r"""["']{2,5}(\s*)$""", delimiter + r"\1", line), None
+            if run and not text and not close:
+                fixed, delimiter = indent + delimiter, None
+            elif len(tail := body[len(body.rstrip("\"'")):]) >= 2:
+                fixed, delimiter = line.rstrip()[: -len(tail)] + delimiter, None
             elif delimiter in line:
                 fixed, delimiter = line, None
             else:
                 fixed = line
         elif header and body:
             header, fixed = False, line
-            m = QUOTE_RUN.fullmatch(line)
-            if m and (not _is_string(body) or body in ('""', "''")):  # "" alone: what is left of “”"
-                run, text, close = m.group(2), m.group(3), m.group(4)
+            if run and (not _is_string(body) or body in ('""', "''")):  # "" alone: what is left of “”"
                 quote = '"""' if '"' in run else "'''"
                 if close and (text or len(close) >= 2):  # a one-line docstring
-                    fixed = m.group(1) + quote + text + quote
+                    fixed = indent + quote + text + quote
                 elif not (len(run) == 1 and text):  # a lone " starting prose is not a docstring
-                    fixed, delimiter = m.group(1) + quote + text + (close or ""), quote
-            elif m and len(m.group(2)) == 3 and not m.group(4):
-                delimiter = m.group(2)
+                    fixed, delimiter = indent + quote + text + close, quote
+            elif len(run) == 3 and not close:
+                delimiter = run
         else:
-            header = header if not body else bool(re.match(r"(async\s+)?(def|class)\s.*:\s*(#.*)?$", body))
+            header = header if not body else bool(re.match(r"(async\s+)?(def|class)\s", body)) and _opens_block(body)
             fixed = line
         if fixed != line:
             repaired.append(number)
@@ -352,6 +350,22 @@ def _repair_docstrings(lines: list, notes: list, left: dict) -> list:
     if repaired:
         notes.append(f"Repaired mangled docstring quotes (such as “”\" or \"\") on {_lines(repaired)}.")
     return out
+
+
+def _quote_runs(line: str) -> tuple:
+    """(indent, opening quotes, text, closing quotes) of a line that starts with 1 to 5 quotes; else all ''.
+
+    _quote_runs('    ""Doc.""') -> ('    ', '""', 'Doc.', '""')
+    """
+    body = line.strip()
+    opening = len(body) - len(body.lstrip("\"'"))
+    if not 0 < opening <= 5:
+        return "", "", "", ""
+    rest = body[opening:]
+    closing = len(rest) - len(rest.rstrip("\"'"))
+    closing = closing if closing <= 5 else 0
+    indent = line[: len(line) - len(line.lstrip())]
+    return indent, body[:opening], rest[: len(rest) - closing], rest[len(rest) - closing:]
 
 
 def _is_string(body: str) -> bool:
