@@ -76,7 +76,7 @@ def locate(bug, code: str) -> tuple:
         loop = _main_loop(function)
         return (loop.lineno if loop else None), False
     if "+=" in right and "=" in wrong[0] and "+=" not in wrong[0]:
-        line = _overwrite(function, re.match(r"\s*(\w+)", right).group(1))
+        line = _overwrite_anywhere(code, function, re.match(r"\s*(\w+)", right).group(1))
         if line:
             return line, False
     called = re.search(r"(\w+_cell_backward)\(", right)
@@ -107,9 +107,14 @@ def locate_mutant(mutant, code: str) -> tuple:
         if line:
             return line, False
     if mutant.kind == "overwrite":
-        line = _overwrite(function, mutant.quantity)
+        line = _overwrite_anywhere(code, function, mutant.quantity)
         if line:
             return line, False
+    if mutant.kind in ("reset", "overwrite") and loop is not None:
+        end = loop.end_lineno or loop.lineno
+        after = [n.lineno for n in _assignments(function, mutant.quantity) if n.lineno > end]
+        if after:  # the line that should run at every step, left after the loop: it keeps only the last one
+            return after[0], False
     if mutant.kind in ("clip", "scale") and loop is not None and not mutant.function.endswith("cell_backward"):
         line = _after_loop(function, loop, mutant.quantity)
         if line:
@@ -129,6 +134,22 @@ def line_computing(code: str, function_name: str, quantity: str) -> int | None:
     """
     function = _function(code, function_name)
     return None if function is None else _computing(function, quantity, code.split("\n"), [])
+
+
+def contradicts(mutant, code: str) -> bool:
+    """True when the student's code plainly lacks the mistake the mutant describes (a reset, a clip that is not
+    there), although it behaves alike: the mutant's words would then be about someone else's code."""
+    function = _function(code, mutant.function)
+    if function is None:
+        return True
+    if mutant.kind == "reset":
+        return _reset_in_loop(function, mutant.quantity) is None
+    if mutant.kind == "clip":
+        return not any(isinstance(n, ast.Call) and _name(n.func) in ("clip", "minimum", "maximum")
+                       for n in ast.walk(function))
+    if mutant.kind == "overwrite":
+        return _overwrite_anywhere(code, function, mutant.quantity) is None
+    return False
 
 
 def as_bug(mutant) -> Bug:
@@ -239,9 +260,19 @@ def _reset_in_loop(function, quantity: str) -> int | None:
     return min(chosen, key=lambda n: n.lineno).lineno if chosen else None
 
 
-def _overwrite(function, quantity: str) -> int | None:
-    """Inside the loop, a plain assignment to a running total (a name or a dict entry) that should add."""
-    loop = _main_loop(function)
+def _overwrite_anywhere(code: str, function, quantity: str) -> int | None:
+    """The overwrite in the loop, or in a helper of the file that the loop calls."""
+    line = _overwrite(_main_loop(function), quantity)
+    if line:
+        return line
+    tree = parse(code)
+    called = {_name(n.func) for n in ast.walk(function) if isinstance(n, ast.Call)}
+    helpers = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in called and n is not function]
+    return next((line for line in (_overwrite(h, quantity) for h in helpers) if line), None)
+
+
+def _overwrite(loop, quantity: str) -> int | None:
+    """In `loop`, a plain assignment to a running total (a name or a dict entry) that should add."""
     if loop is None:
         return None
     for node in sorted((n for n in ast.walk(loop) if isinstance(n, ast.Assign)), key=lambda n: n.lineno):
@@ -276,6 +307,11 @@ def _computing(function, quantity: str, lines: list, wrong: list) -> int | None:
     assigned = [n.lineno for n in _assignments(function, quantity)]
     if assigned:  # the line that assigns what the right line assigns, the most like the wrong line
         return max(assigned, key=lambda n: max((_similarity(lines[n - 1], w) for w in wrong), default=0.0))
+    keyed = [n.lineno for n in ast.walk(function) if isinstance(n, ast.Assign) and any(
+        isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant) and t.slice.value == quantity
+        for t in n.targets)]
+    if keyed:  # gradients["da_prev"] = ...
+        return keyed[-1]
     returned = _returned_value(function, quantity)
     if isinstance(returned, ast.Name):
         assigned = [n.lineno for n in _assignments(function, returned.id)]

@@ -430,7 +430,7 @@ def _mutant(source: Source, evidence: list, defined: list, proven: set) -> list:
             # it behaves like a catalog bug whose function this run did not prove right: the catalog names it
             bug = BY_ID[mutant.catalog_id]
             return [MatchedBug(bug, *diagnose.locate(bug, source.code), "whole")]
-        if mutant is not None:
+        if mutant is not None and not diagnose.contradicts(mutant, source.code):
             line, missing = diagnose.locate_mutant(mutant, source.code)
             return [MatchedBug(diagnose.as_bug(mutant), line, missing, "mutant")]
     return []
