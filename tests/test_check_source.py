@@ -364,3 +364,15 @@ def test_a_notebook_of_many_cells_is_read_within_the_cap(cells, words):
     raw = json.dumps({"cells": [{**cell, "id": f"c{i}"} for i in range(cells)], "metadata": {}, "nbformat": 4,
                       "nbformat_minor": 5}).encode()
     assert words in from_notebook(raw).error.message
+
+
+@pytest.mark.parametrize("metadata, code, words", [
+    ({"a": json.loads("[" * 900 + "]" * 900)}, "def rnn_backward(da, caches):\n    return {}\n", "nested too deeply"),
+    ({}, "def rnn_backward(da, caches):\n    y = " + "(" * 300 + ")" * 300 + "\n", "nests brackets more than 200"),
+    ({}, "def rnn_backward(da, caches):\n    y = (\n" + "a +\n" * 5_000 + "a)\n", "nests expressions too deeply"),
+], ids=["deep-metadata", "deep-brackets", "deep-expression"])
+def test_a_notebook_nested_too_deeply_is_a_clear_error(metadata, code, words):
+    cell = {"cell_type": "code", "source": code, "metadata": {}, "outputs": [], "execution_count": None, "id": "a"}
+    raw = json.dumps({"cells": [cell], "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}).encode()
+    source = from_notebook(raw)
+    assert source.error.kind == "syntax" and words in source.error.message, source.error
