@@ -163,6 +163,9 @@ def show_code_that_ran(report) -> None:
     ran = source.error is None
     st.markdown("### The code that ran" if ran else "### The code the checker read")
     st.caption("This is not exactly what you pasted. The line numbers are the ones this report uses.")
+    if source.cells:  # the report says "cell 7, line 3"; the listing counts through the kept cells
+        st.caption("From the notebook: " + ", ".join(f"cell {n} starts at line {first}" for n, first in source.cells)
+                   + ".")
     for note in source.notes:
         st.markdown(f"- {note}")
     lines = {}

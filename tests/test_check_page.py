@@ -201,6 +201,20 @@ def test_the_code_that_ran_can_be_edited_and_checked_again():
     assert at.session_state[K + "report"].ok and verdict(at).startswith("**Your code matches the reference.**")
 
 
+def test_a_notebook_listing_says_where_each_cell_starts():
+    at = open_page()
+    at.file_uploader(key=K + "file").upload("hw.ipynb", (SUBMISSIONS / "missing_da_t_notebook.ipynb").read_bytes())
+    at.button(key=K + "run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    source = at.session_state[K + "report"].source
+    listing = max((c.value for c in at.code), key=len).split("\n")
+    starts = [c.value for c in at.caption if c.value.startswith("From the notebook: ")]
+    assert starts and all(f"cell {n} starts at line {first}" in starts[0] for n, first in source.cells)
+    for n, first in source.cells:  # the line a cell starts at is its first line in the listing
+        assert listing[first - 1].startswith(f"{first} ") and source.where(first) == f"cell {n}, line 1"
+    assert "Likely bug: Forgot to add da[:,:,t]" in said(at)
+
+
 def test_a_file_that_ran_as_pasted_shows_no_second_listing():
     at = submit(open_page(), FAMOUS)
     assert "The code that ran" not in said(at) and not any(c.value.startswith("1 ") for c in at.code)
