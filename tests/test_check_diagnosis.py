@@ -522,3 +522,20 @@ def test_a_bug_outside_the_catalog_is_named_only_by_a_mutant_that_behaves_exactl
     assert "dxt = np.dot(Wax.T, da_next)" in code.split("\n")[result["bugs"][0]["line"] - 1]
     assert "np.dot(Wax.T, dz)" not in result["bugs"][0]["why"] + result["bugs"][0]["hint"]  # no fix given away
     assert "Behaves exactly like this mistake" in report.to_text()
+
+
+def test_a_mutant_is_not_named_when_the_code_plainly_lacks_its_mistake():
+    """dx stored after the loop behaves like 'dx reset at every step', but there is no reset to point at."""
+    code = rnn_file('''
+    for t in reversed(range(T_x)):
+        gradients = rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])
+        da_prevt = gradients["da_prev"]
+        dWax += gradients["dWax"]
+        dWaa += gradients["dWaa"]
+        dba += gradients["dba"]
+    dx[:, :, t] = gradients["dxt"]
+''')
+    result = report_of(code).to_json()
+    assert result["bugs"] == []
+    assert {k: result["first_divergence"][k] for k in ("t", "quantity", "scope")} == {"t": None, "quantity": "dx",
+                                                                                   "scope": "final"}
