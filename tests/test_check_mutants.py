@@ -380,3 +380,10 @@ def test_nearest_names_the_same_before_and_after_mutants_for(cell, monkeypatch):
     monkeypatch.setattr(mutants, "_NAMED", {})
     fresh = [nearest(cell, returned, probes_for(cell)) for returned in cases]
     assert [(m.id, m.catalog_id) if m else None for m in fresh] == [(m.id, m.catalog_id) if m else None for m in kept]
+
+
+def test_matches_lists_every_mutant_that_behaves_alike_simplest_first():
+    mutant = by_id("rnn", "rnn_backward/dWax/overwrite")  # a reset of dWax at the top of the loop returns the same
+    found = mutants.matches("rnn", returned_by(mutant.backward, "rnn"), probes_for("rnn"))
+    assert [m.id for m in found] == ["rnn_backward/dWax/overwrite", "rnn_backward/dWax/reset"]
+    assert found[0] is nearest("rnn", returned_by(mutant.backward, "rnn"), probes_for("rnn"))

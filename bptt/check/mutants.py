@@ -163,19 +163,29 @@ def nearest(cell: str, returned: list, probes, exclude=()) -> Mutant | None:
     alone is no evidence. Mutants whose function is in `exclude` (proved right) are never named.
     nearest("rnn", [rnn_backward(p.da, reference_caches(p)) for p in probes], probes) -> None
     """
+    found = matches(cell, returned, probes, exclude)
+    return found[0] if found else None
+
+
+def matches(cell: str, returned: list, probes, exclude=()) -> tuple:
+    """Every mutant that behaves exactly like the student on these probes, simplest first (nearest is the first).
+
+    Several can: resetting a total at the top of the loop and overwriting it return the same numbers;
+    the caller may pick the one whose changed line looks like the student's code.
+    """
     if len(returned) != len(probes) or all(r is None for r in returned):
-        return None
+        return ()
     reference = _maker(cell).reference_mutant
     if all(_agrees(_outputs(reference, p), got) for p, got in zip(probes, returned)):
-        return None  # the reference's own outputs: nothing to name
+        return ()  # the reference's own outputs: nothing to name
     candidates = list(_ranked(cell, [f for f in FUNCTIONS[cell] if f not in exclude], built=True))
     for i in _cheap_first(probes, returned):
         got = returned[i]
         summary = _summary(got) if isinstance(got, dict) else None
         candidates = [m for m in candidates if _agrees(_outputs(m, probes[i]), got, summary)]
         if not candidates:
-            return None
-    return _named(cell, candidates[0])
+            return ()
+    return tuple(_named(cell, m) for m in candidates)
 
 
 def nearest_cell(cell: str, returned: list, probes) -> Mutant | None:
@@ -672,9 +682,12 @@ def _and(words: list) -> str:
 
 
 def _label(node: ast.AST) -> str:
-    """A short, stable tag for ids: 'Wax', 'da-t', 'a_next'."""
+    """A short, stable tag for ids: 'Wax', 'da-t', '1-ft': a short piece spelled out, a long one by its variables."""
     names = _names(node)
-    return "-".join(names) if names else _src(node).replace(" ", "")
+    if _short(node) and names:
+        return "-".join(names)
+    spelled = re.sub(r"[^A-Za-z0-9_]+", "-", _src(node).replace("np.", "")).strip("-")
+    return spelled if len(spelled) <= 24 or not names else "-".join(names)
 
 
 def _is_call(node: ast.AST, *names: str) -> bool:
