@@ -355,17 +355,18 @@ def _close(*fds: int) -> None:
 
 @contextlib.contextmanager
 def _own_user():
-    """(uid, gid) for one check: as root, a uid of UIDS no other check holds right now; else this process's own."""
+    """(uid, gid) for one check: as root, a uid of UIDS no other check holds right now; else this process's own.
+
+    When every uid is held, the check waits for the first to be free rather than share it.
+    """
     if os.getuid() != 0:
         yield os.getuid(), os.getgid()
         return
-    folder = _slot_folder()
-    for uid in UIDS:
-        if _taken(uid):
-            continue
+    folder, free = _slot_folder(), [uid for uid in UIDS if not _taken(uid)]
+    for attempt, uid in enumerate(free + free[:1]):
         fd = os.open(os.path.join(folder, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if attempt < len(free) else 0))
         except OSError:
             os.close(fd)
             continue
@@ -374,7 +375,6 @@ def _own_user():
         finally:
             os.close(fd)
         return
-    raise RuntimeError(f"all {len(UIDS)} checker user ids are in use; wait for a check to finish")
 
 
 @functools.lru_cache(maxsize=None)
