@@ -1,6 +1,7 @@
 """The channel back: the parent reads a frame with every bound checked first; the child's writer ignores patches."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from bptt.check import check, engine, from_text, sandbox
-from bptt.check.channel import MAGIC, TOKEN_BYTES, Bounds, ChannelError, decode, encode
+from bptt.check.channel import MAGIC, TOKEN_BYTES, Bounds, ChannelError, decode, encode, writer
 
 TOKEN = bytes(range(TOKEN_BYTES))
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,7 @@ def test_garbled_results_reach_the_student_as_one_output_error(monkeypatch):
     json.dumps(report.to_json())
 
 
-def test_the_printed_output_must_be_text(monkeypatch):
+def test_the_printed_output_must_be_text():
     """A forged non-string stdout once put a raw AttributeError on the page."""
     with pytest.raises(ChannelError, match="not text"):
         sandbox._check_harness_facts({"stdout": {"evil": 1}, "stdout_chars": 3})
@@ -119,10 +120,6 @@ def test_the_childs_writer_sends_the_truth_after_json_numpy_os_and_builtins_are_
     ({}, {"a": np.array(["x"], dtype=object)}),
 ], ids=["object", "int-key", "list-array", "object-array"])
 def test_the_writer_refuses_what_is_not_plain_numbers_and_text(meta, arrays):
-    import os
-
-    from bptt.check.channel import writer
-
     r, w = os.pipe()
     try:
         with pytest.raises((TypeError, ValueError)):
