@@ -254,3 +254,30 @@ def _around(scale, position):
         if a <= position <= b:
             return ca, cb, (position - a) / (b - a) if b > a else 0.0
     raise ValueError(position)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: norm_chart({"‖da‖": np.array([1.0, 2.0, 0.5])}, current_t=1, log=True, bands=True),
+    lambda: timeline(4, (3, 2, 1, 0), 2, np.array([0.0, 1.0, 2.0, 1.5]), 0.7),
+    lambda: heatmap(np.ones((3, 4)), title="dz", quantity="dz", zmax=1.0),
+])
+def test_presenter_figures_name_no_font_under_the_minimum(build):
+    from bptt.figures.spec import with_larger_text
+    spec = with_larger_text(build().to_dict(), 16)
+    go.Figure(spec)  # still a valid figure
+
+    def sizes(node, key=""):
+        if isinstance(node, dict):
+            if key.endswith("font") and "size" in node:
+                yield node["size"]
+            for k, v in node.items():
+                yield from sizes(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                yield from sizes(v)
+
+    found = list(sizes({k: v for k, v in spec.items() if k != "layout"} | {"layout": {
+        k: v for k, v in spec["layout"].items() if k != "template"}}))
+    assert found and min(found) >= 16
+    axes = [v for k, v in spec["layout"].items() if k.startswith(("xaxis", "yaxis"))]
+    assert all(a["tickfont"]["size"] >= 16 for a in axes)

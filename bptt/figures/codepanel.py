@@ -72,18 +72,22 @@ def with_bug(lines: list, right: str, wrong: str) -> tuple:
 
 
 def listing(lines: list, marks: dict | None = None, notes: dict | None = None, title: str = "",
-            running: int | None = None) -> str:
+            running: int | None = None, wrap: bool = False) -> str:
     """An HTML <pre> of the lines; marks[i] in STYLES lights line i, notes[i] is shown under it.
 
     Under line `running` the page's step stylesheet writes which step is running (marks.RUNNING),
     so the listing itself stays the same at every step and the browser need not draw it again.
+    wrap: a line too long for the box continues on the next line, indented (values never cut);
+    otherwise the box scrolls sideways.
     """
     marks, notes = marks or {}, notes or {}
     rows = []
+    space = ("white-space:pre-wrap;overflow-wrap:anywhere;padding-left:2.2em;text-indent:-1.6em" if wrap
+             else "padding-left:6px;white-space:pre")
     for i, line in enumerate(lines):
         style = STYLES.get(marks.get(i), PLAIN)
         mark = f' data-mark="{marks[i]}"' if i in marks else ""
-        rows.append(f'<div style="{style};padding-left:6px;white-space:pre"{mark}>{html.escape(line) or " "}</div>')
+        rows.append(f'<div style="{style};{space}"{mark}>{html.escape(line) or " "}</div>')
         if i == running:
             rows.append(f'<div class="{RUNNING}" style="{STYLES["now"]};padding-left:6px;white-space:pre;'
                         f'color:#B25E00;font-style:italic"></div>')

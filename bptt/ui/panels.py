@@ -13,6 +13,7 @@ from ..catalog import get_bug
 from ..figures import Panel, chart_config, grouped_heatmaps, norm_chart, timeline
 from ..figures.codepanel import find, listing, loop_body, with_bug, without_docstring
 from ..figures.marks import NORMS_KEY, TIMELINE_KEY, step_marks
+from ..figures.spec import figure, with_larger_text
 from ..runs import Run
 from ..trace import Divergence, Step
 from .export import step_csv, step_json, trace_npz
@@ -20,6 +21,7 @@ from .notebook import notebook_lines
 from .summary import Summary
 
 P = "stepper:"
+PRESENT_TEXT = 16  # px: the smallest text a chart draws in the presenter layout
 SHARED_FIGURES = 256  # step figures kept for every session: a class stepping through one run builds each once
 
 
@@ -286,13 +288,14 @@ def spectral_note(run: Run) -> str:
     return text
 
 
-def norms_panel(run: Run, summary: Summary, log: bool) -> None:
+def norms_panel(run: Run, summary: Summary, log: bool, present: bool = False) -> None:
     names = {"da_prevt": "‖da_prevt‖ (carried in)", "da_next": "‖da_next‖ (enters the cell)",
              "da_t": "‖da[:,:,t]‖ (from the loss)"}
     if run.config.cell == "lstm":
         names["dc_prevt"] = "‖dc_prevt‖ (carried in, cell state)"
     norms = {label: summary.norms[key] for key, label in names.items() if key in summary.norms}
-    fig = shared_figure(("norms", run.config, log), lambda: norm_chart(norms, current_t=None, log=log, bands=True))
+    fig = shared_figure(("norms", run.config, log, present),
+                        lambda: projected(norm_chart(norms, current_t=None, log=log, bands=True), present))
     st.plotly_chart(fig, key=NORMS_KEY, config=chart_config("norms"))  # the same figure at every t: step_marks
     st.markdown(spectral_note(run))
 
@@ -303,7 +306,13 @@ def marks_panel(run: Run, t: int, step_label: str) -> None:
     st.html(step_marks(trace.T_x, trace.order, t, trace.error.t if trace.error is not None else None, step_label))
 
 
-def timeline_panel(run: Run, summary: Summary) -> None:
+def projected(fig: go.Figure, present: bool) -> go.Figure:
+    """The figure itself, or with no text under PRESENT_TEXT px for the presenter layout."""
+    return figure(**{k: v for k, v in with_larger_text(fig.to_dict(), PRESENT_TEXT).items()
+                     if k in ("data", "layout")}) if present else fig
+
+
+def timeline_panel(run: Run, summary: Summary, present: bool = False) -> None:
     trace = run.trace
     flow = summary.norms.get("da_prevt", np.full(trace.T_x, np.nan))
     out = float(np.linalg.norm(trace.da0)) if trace.error is None else None
@@ -311,8 +320,8 @@ def timeline_panel(run: Run, summary: Summary) -> None:
     enters = summary.norms.get("da_next", np.full(trace.T_x, np.nan))
     hover = [f"cell t={s}<br>‖da[:,:,t]‖ = {loss[s]:.4g}<br>‖da_next‖ = {enters[s]:.4g}" for s in range(trace.T_x)]
     error_t = trace.error.t if trace.error is not None else None
-    fig = shared_figure(("timeline", run.config),
-                        lambda: timeline(trace.T_x, trace.order, None, flow, out, error_t=error_t, cell_hover=hover))
+    fig = shared_figure(("timeline", run.config, present), lambda: projected(
+        timeline(trace.T_x, trace.order, None, flow, out, error_t=error_t, cell_hover=hover), present))
     st.plotly_chart(fig, key=TIMELINE_KEY, config=chart_config("timeline"))  # the same figure at every t: step_marks
 
 
@@ -322,7 +331,7 @@ def notebook_panel(run: Run, reference: Run | None) -> None:
     if run.trace.error is not None:
         st.caption("The notebook would stop with the error above; there are no values to print.")
         return
-    mine = listing(notebook_lines(cell, run.trace.gradients()))  # a plain <pre>: st.code loads a highlighter
+    mine = listing(notebook_lines(cell, run.trace.gradients()), wrap=True)  # a plain <pre>: st.code loads a highlighter
     if reference is None:
         left, right = st.columns([3, 2])
         left.html(mine)
@@ -334,7 +343,7 @@ def notebook_panel(run: Run, reference: Run | None) -> None:
     left.caption("With this bug, the notebook prints")
     left.html(mine)
     right.caption("The notebook expects (correct code)")
-    right.html(listing(notebook_lines(cell, reference.trace.gradients())))
+    right.html(listing(notebook_lines(cell, reference.trace.gradients()), wrap=True))
 
 
 def export_panel(run: Run, step: Step | None) -> None:

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ..catalog import BUGS
+from ..figures.spec import with_larger_text
 from ..flow import side_by_side
 from ..itemize import Itemized, itemize
 from ..runs import code_for, run
@@ -73,9 +74,10 @@ def presenter(state: PageState) -> None:
 
 
 def chart(fig: go.Figure, state: PageState, key: str) -> None:
-    """A plotly figure, full width; bigger type when presenting."""
+    """A plotly figure, full width; no text under PRESENT_FONT px when presenting."""
     if state.present:
         fig.update_layout(font=dict(size=PRESENT_FONT), height=int((fig.layout.height or 400) * 1.3))
+        fig = go.Figure(with_larger_text(fig.to_dict(), PRESENT_FONT), skip_invalid=True)
     st.plotly_chart(fig, key=key, config={"displaylogo": False})
 
 

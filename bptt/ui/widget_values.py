@@ -57,7 +57,8 @@ def forgive_odd_widget_values_once() -> None:
         state, metadata = self.states.get(key), self.widget_metadata.get(key)
         if isinstance(state, Serialized) and metadata is not None:
             field = state.value.WhichOneof("value")
-            if field is not None and field != metadata.value_type:  # an int where a list belongs, and so on
+            numbers = {field, metadata.value_type} == {"int_value", "double_value"}  # a browser's int number input
+            if field is not None and field != metadata.value_type and not numbers:  # an int where a list belongs
                 _blank(self, key)
         try:
             return original(self, key)

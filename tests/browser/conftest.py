@@ -120,3 +120,10 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    """artifacts/screenshots/, for a test that takes its own screenshots of several pages."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,4 +1,5 @@
-"""The step-through page in a real chromium against `streamlit run app.py`: load, step, bug, play.
+"""The step-through page stepping on the server, in a real chromium against `streamlit run app.py`: load, step,
+bug, play (a classroom-sized run steps in the browser unless stepping=server: test_projector_browser.py).
 
 Screenshots of every state land in artifacts/screenshots/ for a person (and CI) to look at.
 """
@@ -19,7 +20,8 @@ def wait_for_heading(page, text: str, timeout: float = 15_000) -> None:
 
 
 def open_page(page, url: str, charts: int = 3) -> None:
-    page.goto(url)
+    """The page stepping on the server (tests/browser/test_projector_browser.py steps in the browser)."""
+    page.goto(url + ("&" if "?" in url else "/?") + "stepping=server")
     page.locator(DRAWN).nth(charts - 1).wait_for(timeout=60_000)
     wait_for_heading(page, "Step")
 
@@ -44,7 +46,7 @@ def test_step_buttons_keyboard_and_url(app_url, page, screenshot):
     wait_for_heading(page, "Step 2 of 4 — t = 2")
     page.wait_for_url(re.compile(r"[?&]t=2"))
     page.locator("h1").click()  # focus the page, not a widget, so the arrow key reaches the shortcut
-    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")  # Next, as its button's arrow says
     wait_for_heading(page, "Step 3 of 4 — t = 1")
     page.get_by_role("button", name=re.compile("First step")).click()
     wait_for_heading(page, "Step 1 of 4 — t = 3")

@@ -1,0 +1,162 @@
+"""The projector layout and the stepper that redraws in the browser, in a real chromium.
+
+At 1024×768 with ?present=1 one whole step is on the first screen; a click on Next changes the
+heading and every heatmap in the same task, before any websocket message; no request leaves
+127.0.0.1; text in charts is at least 16 px when presenting; titles neither overlap nor run past
+their panel at 1024, 1280 and 1440 px. Screenshots land in artifacts/screenshots/.
+"""
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+STEPPER = "[data-testid=bptt-stepper]"
+DRAWN = f"{STEPPER}[data-bptt-t] .bptt-plot .main-svg"
+# counts the websocket messages the page sends, from before streamlit opens its socket
+COUNT_SENDS = """
+window.__wsSent = 0;
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (...args) { window.__wsSent += 1; return send.apply(this, args); };
+"""
+LOCAL = ("127.0.0.1",)
+
+
+@pytest.fixture
+def projector(browser):
+    """open(url, width, height) -> a page at that size, with page.outside: requests to any other host."""
+    contexts = []
+
+    def open_at(url: str, width: int = 1024, height: int = 768):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.add_init_script(COUNT_SENDS)
+        page.outside = []
+        page.on("request", lambda r: urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+                and urlparse(r.url).hostname not in LOCAL and page.outside.append(r.url))
+        page.goto(url)
+        return page
+
+    yield open_at
+    for context in contexts:
+        context.close()
+
+
+def wait_drawn(page) -> None:
+    page.locator(DRAWN).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(300)  # the fit pass after the first draw
+
+
+def rect(page, selector: str) -> dict:
+    return page.locator(selector).first.evaluate("e => { const r = e.getBoundingClientRect(); "
+                                                 "return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; }")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_one_whole_step_fits_a_1024x768_projector(app_url, projector, screenshot_dir, cell):
+    page = projector(f"{app_url}/?present=1&cell={cell}")
+    wait_drawn(page)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.bptt-bar, .bptt-row.bptt-first .bptt-plot')]
+        .map(e => { const r = e.getBoundingClientRect(); return [e.className, r.top, r.bottom, r.right]; })""")
+    heads = page.evaluate("() => [...document.querySelectorAll('.bptt-row.bptt-first')].map(r => r.innerText)")
+    assert heads[0].startswith("What the loop hands the cell") and "weight gradients" in heads[-1]
+    for name, top, bottom, right in boxes:
+        assert 0 <= top and bottom <= 768 and right <= 1024, (name, top, bottom, right)
+    assert page.evaluate("() => (document.querySelector('[data-testid=stMain]') || document.body).scrollTop") == 0
+    page.screenshot(path=str(screenshot_dir / f"projector-{cell}-1024x768.png"))
+    assert not page.outside, page.outside
+
+
+def test_next_redraws_heading_and_heatmaps_together_without_a_websocket_message(app_url, projector):
+    page = projector(f"{app_url}/?present=1&scenario=classroom")
+    wait_drawn(page)
+    page.wait_for_timeout(1000)  # the opening's own messages are done
+    seen = page.evaluate("""() => {
+        const before = window.__wsSent;
+        const start = performance.now();
+        [...document.querySelectorAll('.bptt-button')].find(b => b.dataset.name === 'next').click();
+        const heading = document.querySelector('.bptt-heading').innerText;
+        const shown = [...document.querySelectorAll('.bptt-plot')].filter(p => p.layout).map(p => p.layout.meta.t);
+        return {heading, shown, sent: window.__wsSent - before, ms: performance.now() - start,
+                marked: document.getElementById('bptt-browser-marks').textContent.includes('browser_t: 3')};
+    }""")
+    assert seen["heading"].endswith("Step 2 of 5 — t = 3") and seen["marked"]
+    assert set(seen["shown"]) == {3}, seen["shown"]  # every heatmap drawn so far shows the new step
+    assert seen["sent"] == 0  # redrawn before anything went to the server
+    page.wait_for_url(re.compile(r"[?&]t=3"), timeout=5_000)  # the URL follows at once
+    page.wait_for_function("() => window.__wsSent > 0", timeout=5_000)  # and the server hears of it later
+    shared = page.url
+    page.wait_for_timeout(1500)
+    again = projector(shared)
+    wait_drawn(again)
+    assert again.locator(".bptt-heading").inner_text().endswith("t = 3")  # a shared link restores the step
+
+
+def test_arrow_keys_step_and_the_step_bar_stays_in_view(app_url, projector):
+    page = projector(f"{app_url}/?scenario=classroom&cell=lstm", 1280, 720)
+    wait_drawn(page)
+    page.locator(".bptt-heading").click()
+    page.keyboard.press("ArrowRight")
+    assert page.locator(".bptt-heading").inner_text().endswith("t = 3")
+    page.keyboard.press("End")
+    assert page.locator(".bptt-heading").inner_text().endswith("t = 0")
+    page.evaluate("() => (document.querySelector('[data-testid=stMain]') || window).scrollBy(0, 2500)")
+    page.wait_for_timeout(500)
+    bar = rect(page, ".bptt-bar")
+    assert 0 <= bar["top"] <= 80 and bar["bottom"] <= 720, bar  # fixed under the header while scrolling
+    page.keyboard.press("Home")
+    assert page.locator(".bptt-heading").inner_text().endswith("t = 4")
+
+
+def _font_sizes(page, selector: str) -> list:
+    return page.evaluate(f"""() => [...document.querySelectorAll({selector!r})]
+        .filter(e => e.textContent.trim()).map(e => [e.textContent.trim().slice(0, 30),
+                                                     parseFloat(getComputedStyle(e).fontSize)])""")
+
+
+@pytest.mark.parametrize("path", ["/?present=1&scenario=classroom", "/?present=1&cell=lstm",
+                                  "/lesson?present=1&lesson=2", "/gradient_flow?present=1"])
+def test_text_in_charts_is_at_least_16px_when_presenting(app_url, projector, path):
+    page = projector(f"{app_url}{path}")
+    if path.startswith("/?"):
+        wait_drawn(page)
+        small = [(text, size) for text, size in _font_sizes(page, f"{STEPPER} .bptt-plot text, .bptt-caption, "
+                                                                   ".bptt-reading, .bptt-row-heading")
+                 if size < 16]
+        assert not small, small
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    small = [(text, size) for text, size in _font_sizes(page, '[data-testid="stPlotlyChart"] .main-svg text')
+             if size < 16]
+    assert not small, small[:10]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("present", [0, 1])
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720), (1440, 900)])
+def test_titles_neither_overlap_nor_run_past_their_panel(app_url, projector, screenshot_dir, size, present, cell):
+    width, height = size
+    page = projector(f"{app_url}/?cell={cell}&present={present}", width, height)
+    wait_drawn(page)
+    problems = page.evaluate("""() => {
+        const box = e => e.getBoundingClientRect();
+        const out = [];
+        const captions = [...document.querySelectorAll('.bptt-caption, .bptt-row-heading')];
+        for (const c of captions) {
+            const own = c.closest('.bptt-panel') || c.closest('.bptt-row');
+            if (box(c).right > box(own).right + 1 || c.scrollWidth > c.clientWidth + 1) out.push(['cut', c.innerText]);
+        }
+        for (let i = 0; i < captions.length; i++) for (let j = i + 1; j < captions.length; j++) {
+            const a = box(captions[i]), b = box(captions[j]);
+            if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+                out.push(['overlap', captions[i].innerText, captions[j].innerText]);
+        }
+        for (const pre of document.querySelectorAll('.bptt-code > div:last-child')) {
+            const wraps = [...pre.children].every(l => getComputedStyle(l).whiteSpace !== 'pre');
+            if (wraps && pre.scrollWidth > pre.clientWidth + 1) out.push(['notebook cut', pre.innerText.slice(0, 40)]);
+        }
+        return out;
+    }""")
+    assert not problems, problems
+    page.screenshot(path=str(screenshot_dir / f"stepper-{cell}-present{present}-{width}x{height}.png"))
