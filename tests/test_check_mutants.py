@@ -272,7 +272,7 @@ def test_the_dwaa_mutant_computes_what_its_description_says():
 
 
 @pytest.mark.parametrize("mutant_id, scale", [
-    ("rnn_backward/dWax/all-divided-after-loop", "m"),
+    ("rnn_backward/dWax/all-divided-by-m-after-loop", "m"),
     ("rnn_backward/dWax/all-halved-after-loop", 0.5),
 ])
 def test_a_scale_after_the_loop_scales_the_weights_only(mutant_id, scale):

@@ -45,7 +45,7 @@ CONFUSABLE = {
              {"dft", "dit", "dcct", "dot"}, {"dc", "dc_next"}, {"Wf", "Wi", "Wc", "Wo"}),
 }
 
-SCALES = (("/", "m", "divided by m"), ("*", "0.5", "halved"))  # a mean taken twice; a stray 1/2
+SCALES = (("/", "m", "divided by m"), ("*", "0.5", "halved"), ("/", "T_x", "divided by T_x"))  # means, a stray 1/2
 CLIPS = (5, 1)  # the course's later clip(gradients, maxValue=5), and a tighter one
 RTOL = 1e-9  # two spellings of the same arithmetic differ by ~1e-15 relative
 ATOL = 1e-12  # the floor for entries near zero, added to RTOL times the array's largest entry
@@ -369,7 +369,8 @@ def _built(cell: str, function: str) -> tuple:
     maker = _maker(cell)
     defs = maker.defs
     if function == cell_name:
-        changes = list(_expression_changes(cell, defs[cell_name], None)) + list(_slice_changes(defs[cell_name]))
+        changes = list(_expression_changes(cell, defs[cell_name], None)) + list(_slice_changes(defs[cell_name])) + \
+            list(_cell_scale_changes(defs[cell_name]))
     else:
         changes = list(_expression_changes(cell, defs[loop_name], cell_name)) + \
             list(_loop_changes(defs[loop_name], cell_name))
@@ -687,7 +688,8 @@ def _label(node: ast.AST) -> str:
     if _short(node) and names:
         return "-".join(names)
     spelled = re.sub(r"[^A-Za-z0-9_]+", "-", _src(node).replace("np.", "")).strip("-")
-    return spelled if len(spelled) <= 24 or not names else "-".join(names)
+    calls = any(isinstance(n, ast.Call) for n in ast.walk(node))
+    return spelled if (len(spelled) <= 24 and not calls) or not names else "-".join(names)
 
 
 def _is_call(node: ast.AST, *names: str) -> bool:
@@ -762,6 +764,22 @@ def _slice_changes(fn: ast.FunctionDef):
                       quantities=tuple(quantities))
 
 
+def _cell_scale_changes(fn: ast.FunctionDef):
+    """A returned gradient of the cell halved, or divided by the batch size m (a mean where a sum belongs)."""
+    returned = fn.body[-1].value
+    keys = {k.value for k in returned.keys} if isinstance(returned, ast.Dict) else set()
+    bound = {n for _, names in _bindings(fn) for n in names} | {a.arg for a in fn.args.args}
+    batch = "m" if "m" in bound else f"{fn.args.args[0].arg}.shape[1]"  # the RNN's cell never names m
+    for stmt, quantity in _gradient_lines(fn, None):
+        if quantity not in keys or not isinstance(stmt, ast.Assign):
+            continue
+        value = _src(stmt.value)
+        for factor, tag, words in (("* 0.5", "halved", "halved"), (f"/ {batch}", "divided-by-m", "divided by m")):
+            yield _Change(fn.name, "scale", quantity, tag, f"{quantity} is {words} in the {quantity} line of {fn.name}",
+                          (_span(stmt.value, f"({value}) {factor}"),), stmt.lineno,
+                          hook=(("stmt", stmt.lineno), (quantity,), (f"({value}) {factor}",)))
+
+
 def _node_changes(node: ast.AST, groups: tuple):
     """(kind, label, description with {where}, new node or text) for every transform that fits the node."""
     call = lambda func, args, keywords: ast.Call(func, args, keywords)  # noqa: E731
@@ -776,6 +794,9 @@ def _node_changes(node: ast.AST, groups: tuple):
         flipped = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
         yield "sign", f"sign-{_label(right)}", f"the sign of {_piece(right, 'term')} is flipped in {{where}}", \
             ast.BinOp(left, flipped, right)
+        if isinstance(node.op, ast.Sub) and not _chained(left, (ast.Add, ast.Sub)):
+            yield "sign", f"reversed-{_label(node)}", "a difference is taken the other way round (its sign flipped) "\
+                "in {where}", ast.BinOp(right, ast.Sub(), left)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         yield "dropped-factor", f"no-factor-{_label(node.right)}", \
             f"{_piece(node.right, 'factor')} is missing from the product in {{where}}", node.left
@@ -925,6 +946,18 @@ def _loop_changes(fn: ast.FunctionDef, cell_name: str):
             name = _target_name(s)
             yield one("missing-line", "missing", name, f"the line that updates {name} inside the loop of {function} "
                       "is missing", [_span(s, "pass")], s.lineno, (("stmt", s.lineno), (name,), (name,)))
+    if len(sums) > 1:
+        names = [_target_name(s) for s in sums]
+        yield one("missing-line", "missing-all-totals", names[0], f"none of the running totals ({_and(names)}) is "
+                  f"updated inside the loop of {function}", [_span(s, "pass") for s in sums], sums[0].lineno,
+                  quantities=tuple(names))
+    for s in loop.body:
+        target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 else None
+        if isinstance(target, ast.Subscript) and _time_index(target):
+            base = _src(target.value)
+            for step, words in ((-1, "one step early (t - 1)"), (1, "one step late (t + 1)")):
+                yield one("off-by-one", f"{base}-t{step:+d}", base, f"{base} is written {words} in the loop of "
+                          f"{function}", [_span(target, _src(_shift_time(target, step)))], s.lineno)
     if len(carries) > 1:
         names = [s.targets[0].id for s in carries]
         yield one("missing-line", "missing-all", names[0], f"the lines that carry {_and(names)} back to the step "
@@ -977,7 +1010,7 @@ def _after_loop_changes(function: str, fn: ast.FunctionDef, sums: list):
                        ret.lineno, hook=hook, quantities=quantities)
 
     for op, factor, words in SCALES:
-        tag = words.split()[0]
+        tag = "-".join(words.split())
         for name in keys:
             yield before_return("scale", f"{tag}-after-loop", name, f"{name} is {words} after the loop of {function}",
                                 [f"{name} = {name} {op} {factor}"])
@@ -993,3 +1026,7 @@ def _after_loop_changes(function: str, fn: ast.FunctionDef, sums: list):
         yield before_return("clip", f"all-clipped-{bound}", keys[0],
                             f"every gradient is clipped to [-{bound}, {bound}] after the loop of {function}",
                             [f"{k} = np.clip({k}, -{bound}, {bound})" for k in keys], tuple(keys))
+        if len(weights) > 1:
+            yield before_return("clip", f"weights-clipped-{bound}", weights[0], f"every weight gradient "
+                                f"({_and(weights)}) is clipped to [-{bound}, {bound}] after the loop of {function}",
+                                [f"{w} = np.clip({w}, -{bound}, {bound})" for w in weights], tuple(weights))
