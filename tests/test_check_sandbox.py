@@ -208,6 +208,15 @@ def test_an_administrators_wrapper_is_used_and_named(monkeypatch, tmp_path):
     assert mark.exists()
 
 
+@pytest.mark.skipif(os.getuid() != 0 or not sandbox.shutil.which("bwrap"), reason="root's uid switch, with bwrap")
+def test_a_wrapper_that_leaves_root_unable_to_step_down_runs_nothing(monkeypatch):
+    """bubblewrap with a user namespace as root maps only uid 0: the code must not run as that root."""
+    monkeypatch.setenv(sandbox.WRAPPER_VARIABLE, "bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp "
+                       "--bind {workdir} {workdir} --unshare-all --die-with-parent --new-session --")
+    report = run("write_outside")
+    assert report.exit_code == 2 and "could not give your code its own user id" in report.error["message"]
+
+
 @pytest.mark.skipif(os.environ.get("BPTT_CHECK_WRAPPER") is not None, reason="a wrapper replaces unshare")
 def test_the_child_has_no_network_namespace_route_when_unshare_is_available():
     prefix = network_isolation()

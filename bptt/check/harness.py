@@ -17,6 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 UNSENDABLE = 86  # exit status when the results could not be written: the parent says so in plain words
+UNSWITCHABLE = 87  # exit status when root could not become the check's own uid (a wrapper's user namespace)
 
 
 def limit_self(memory_mb: int, cpu_s: int, file_mb: int) -> None:
@@ -137,7 +138,11 @@ def main() -> None:
     # captured before any student code exists: replacing these names later changes nothing here
     send, token, leave, run = channel.writer(RESULTS_FD), token_reader(TOKEN_FD), os._exit, run_probes
     faulthandler.enable(file=sys.__stderr__)  # a segfault still names the student's line on stderr
-    drop_privileges(facts["uid"], facts["gid"])
+    try:
+        drop_privileges(facts["uid"], facts["gid"])
+    except OSError as e:  # never run the student's code as a root that could not step down
+        print(f"cannot become uid {facts['uid']}: {e}", file=sys.__stderr__, flush=True)
+        leave(UNSWITCHABLE)
     guard.install(os.getcwd(), readable_roots(), facts["max_files"])
     stdout = CappedText(facts["output_keep"])
     sys.stdout = sys.stderr = stdout

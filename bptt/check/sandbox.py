@@ -483,6 +483,9 @@ def _process_error(returncode: int, problem: str | None, limits: Limits, stderr:
         name = SIGNALS.get(-returncode, f"signal {-returncode}")
         return {"kind": "runtime", "message": f"the process running your code crashed with {name}. This happens "
                 "with ctypes, with unlimited recursion, or with a bug in a native library.", "line": line}
+    if returncode == 87:  # harness.UNSWITCHABLE: the checker's set-up, not the student's code
+        return {"kind": "runtime", "message": "the checker could not give your code its own user id, so it did not "
+                "run it; the administrator's BPTT_CHECK_WRAPPER does not allow it (docs/CHECK.md).", "line": line}
     if returncode == 86:  # harness.UNSENDABLE
         return {"kind": "output", "message": "what your code returned or left behind could not be sent back as "
                 "plain numbers and text (was a module the checker uses replaced?).", "line": line}
