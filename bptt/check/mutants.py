@@ -3,11 +3,18 @@
 The source of rnn_cell_backward / rnn_backward (bptt/rnn.py) and lstm_cell_backward /
 lstm_backward (bptt/lstm.py) is parsed, and every transform below is applied at every site it
 fits: a dropped term or factor, a missing or extra transpose, a wrong axis or a missing keepdims,
-swapped arguments, an off-by-one time index, a wrong sign, a mixed-up variable, a reset or an
-overwrite inside the loop, a clip or a scale after it. The changed function's source is compiled
-in a private namespace (our own generated code, never a student's). Mutants that behave like the
-reference on every probe are dropped, mutants of one function that behave alike are merged, and
-a mutant that behaves like a catalog bug carries its id, so that the catalog bug is named instead.
+swapped arguments, an off-by-one time index or loop range, a wrong sign, a mixed-up variable, a
+missing line, a reset or an overwrite inside the loop, a clip or a scale after it (or on one of
+the cell's returned lines). The changed source is compiled in a private namespace: our own
+generated code, never a student's.
+
+- `mutants_for(cell)`: the kept ones. Mutants that behave like the reference on every probe are
+  dropped, mutants of one function that behave alike are merged (`same_as`), and a mutant that
+  behaves like a catalog bug carries its id (`catalog_id`), so that the catalog bug is named instead.
+- `nearest` / `matches`: which mutants return exactly what the student's backward returned, on
+  every probe, to round-off; None (or nothing) rather than a guess. `nearest_cell` does the same
+  for the cell alone. They search every generated mutant and need no filtered list, so a check
+  pays only for compiling them and one run each on the first probe.
 
     nearest("rnn", returned_on_each_probe, probes_for("rnn")).description
     # 'a_next is used instead of a_prev in the dWaa line of rnn_cell_backward'
