@@ -387,3 +387,15 @@ def test_matches_lists_every_mutant_that_behaves_alike_simplest_first():
     found = mutants.matches("rnn", returned_by(mutant.backward, "rnn"), probes_for("rnn"))
     assert [m.id for m in found] == ["rnn_backward/dWax/overwrite", "rnn_backward/dWax/reset"]
     assert found[0] is nearest("rnn", returned_by(mutant.backward, "rnn"), probes_for("rnn"))
+
+
+def test_a_shape_error_is_kept_with_what_numpy_said():
+    mutant = by_id("rnn", "rnn_cell_backward/dxt/no-transpose-Wax")
+    assert mutant.catalog_id == "no-transpose-wax"
+    raised = dict(mutant.raises)
+    assert set(raised) == {p.name for p in probes_for("rnn")}
+    for probe in probes_for("rnn"):
+        n_a, m, _ = probe.da.shape
+        assert raised[probe.name].type == "ValueError"
+        assert f"({n_a},{probe.x.shape[0]})" in raised[probe.name].message  # Wax's shape, as numpy prints it
+    assert nearest("rnn", [None] * len(probes_for("rnn")), probes_for("rnn")) is None  # an exception alone names nothing
