@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions"
 PLOT, CSV = DOCS.parent / "load_latency.png", DOCS.parent / "load_latency.csv"
 START, END = "<!-- load:start -->", "<!-- load:end -->"
-CLASSROOM = "scenario=classroom"
+CLASSROOM = "scenario=classroom&stepping=server"  # a round trip per click: what loads the server (a classroom-sized run steps in the browser)
 TARGET_P95_S = 1.0
 CHECK_TIMEOUT_S = 60.0  # the sandbox stops a submission after 10 s; the page answers well before this
 # (file, what the page must say): a mix of correct and buggy code and one infinite loop

@@ -121,7 +121,8 @@ export default function (component) {
     section.appendChild(rowHeading);
     const line = el("div", "bptt-panels");
     for (const p of row.panels) {
-      if (p.op) line.appendChild(el("div", "bptt-op", p.op));
+      if (p.op === "·") line.appendChild(el("div", "bptt-sep")); // the hidden state's gradients, then the cell state's
+      else if (p.op) line.appendChild(el("div", "bptt-op", p.op));
       const figure = el("figure", "bptt-panel");
       figure.dataset.key = `${p.scope}.${p.key}`;
       figure.style.flexGrow = String(Math.max(1, Math.min(p.shape[1], 12)));
@@ -223,10 +224,11 @@ export default function (component) {
     const t = steps[k];
     heading.textContent = `◀ ${data.labels[k]}`;
     const at = (j) => (j >= 0 && j < steps.length ? ` (t = ${steps[j]})` : "");
-    first.textContent = `⇤ First${at(0)}`;
-    prev.textContent = `◀ Previous${at(k - 1)}`;
-    next.textContent = `Next${at(k + 1)} ▶`;
-    last.textContent = `Last${at(steps.length - 1)} ⇥`;
+    // the server's words (stepping.buttons), so a link, a test or a benchmark reads both paths alike
+    first.textContent = `⇤ First step${at(0)}`;
+    prev.textContent = `◀ Previous step${at(k - 1)}`;
+    next.textContent = `Next step${at(k + 1)} ▶`;
+    last.textContent = `Last step${at(steps.length - 1)} ⇥`;
     first.disabled = k === 0;
     prev.disabled = k === 0;
     next.disabled = k === steps.length - 1;
