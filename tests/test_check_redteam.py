@@ -1,0 +1,76 @@
+"""The red team's attacks on the check (issue 11), each a submission in fixtures/submissions/redteam/.
+
+Each one is written against the checker as it is, by someone who has read its code, and is not
+covered by test_check_hostile*.py or test_check_sandbox.py. The contract, whatever the attack:
+a wrong submission (the famous forum bug, da[:, :, t] never added) never gets ok / exit 0;
+hostile code gets a clear error (exit 2, exactly one JSON object on stdout, no traceback) or
+the right verdict; the parent stays small; two checks cannot reach each other.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bptt.check import Limits, check, from_file
+
+REDTEAM = Path(__file__).parent / "fixtures" / "submissions" / "redteam"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(name: str, limits: Limits = Limits()):
+    path = REDTEAM / f"{name}.py"
+    return check(from_file(path.name, path.read_bytes()), limits)
+
+
+def cli(name: str, timeout: float = 60) -> tuple:
+    """(exit status, the one JSON object) of `python -m bptt check FILE --json`, a hang or a traceback failing."""
+    try:
+        out = subprocess.run([sys.executable, "-m", "bptt", "check", str(REDTEAM / f"{name}.py"), "--json"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the check of {name} was still running after {timeout:g} s: the parent is not bounded")
+    assert "Traceback" not in out.stdout + out.stderr, out.stderr[-2000:]
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, out.stdout[-2000:]
+    return out.returncode, json.loads(lines[0])
+
+
+def test_a_fake_fatal_error_cannot_cut_the_check_down_to_the_notebooks_example():
+    """The child stops after a probe whose record shows MemoryError or exit; so did the parent, judging probe 1 alone.
+
+    The fatal error sits in a function the parent never saw defined (a def in a class body made
+    global), so it is no finding either: the memorised answer to the course example passed, and
+    the summary said "on all 5 inputs, 1 of them drawn at random".
+    """
+    status, report = cli("truncate_probes")
+    assert status in (1, 2) and report["ok"] is False, report["summary"]
+
+
+def test_a_padded_recording_costs_the_parent_no_more_than_a_normal_check():
+    """A million empty call records and 10 000 tiny arrays, all within the channel's bounds: the parent must stay fast.
+
+    compare.loop_run scanned every array of the run once per recorded call (calls x arrays).
+    """
+    status, report = cli("quadratic_parent", timeout=60)
+    assert status in (1, 2) and report["ok"] is False
+
+
+def test_the_guard_cannot_be_switched_off_from_its_own_traceback():
+    """The hook's frame, reached from a refusal's traceback, must not hand out anything that changes its answers."""
+    report = run("unhook_guard")
+    assert report.exit_code == 2 and report.error["kind"] == "runtime", report.error
+    message = report.error["message"]
+    assert "listing /: done" not in message and "socket: done" not in message, message
+
+
+def test_memory_files_do_not_let_a_check_hold_more_than_its_memory_limit():
+    """os.memfd_create raises no audit event and RLIMIT_AS does not count the files' pages: 16 MB each, 20 000 fds."""
+    limits = Limits()
+    report = run("memfd_hoard", limits)
+    assert report.exit_code == 2, report.error
+    held = re.search(r"held (\d+) MB", report.error["message"])
+    assert report.error["kind"] == "memory" or (held and int(held.group(1)) <= limits.memory_mb), report.error
