@@ -16,7 +16,7 @@ from ..catalog import Bug
 from ..trace import differs
 from . import compare
 
-from .source import parse  # bounded and thread-safe: the parent never parses a student's code with ast.parse
+from .source import COURSE_FUNCTIONS, parse  # bounded and thread-safe: the parent never parses a student's code with ast.parse
 
 
 def same_run(run, variant, probe, line_text, allow_final: bool = False) -> bool:
@@ -267,7 +267,8 @@ def _overwrite_anywhere(code: str, function, quantity: str) -> int | None:
         return line
     tree = parse(code)
     called = {_name(n.func) for n in ast.walk(function) if isinstance(n, ast.Call)}
-    helpers = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in called and n is not function]
+    helpers = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in called and n is not function
+               and n.name not in COURSE_FUNCTIONS]  # the cell's own lines are no running totals
     return next((line for line in (_overwrite(h, quantity) for h in helpers) if line), None)
 
 
@@ -275,7 +276,8 @@ def _overwrite(loop, quantity: str) -> int | None:
     """In `loop`, a plain assignment to a running total (a name or a dict entry) that should add."""
     if loop is None:
         return None
-    for node in sorted((n for n in ast.walk(loop) if isinstance(n, ast.Assign)), key=lambda n: n.lineno):
+    assigns = [n for n in ast.walk(loop) if isinstance(n, ast.Assign) and not _is_reset(n.value)]  # a reset is no overwrite
+    for node in sorted(assigns, key=lambda n: n.lineno):
         names = _targets(node)
         if quantity in names and quantity not in _names_in(node.value):
             return node.lineno

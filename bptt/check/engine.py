@@ -425,13 +425,15 @@ def _mutant(source: Source, evidence: list, defined: list, proven: set) -> list:
             continue
         if all(r is None for r in returned):
             continue
-        mutant = mutants.nearest(cell, returned, [ev.probe for ev in evs], exclude=tuple(proven))
-        if mutant is not None and mutant.catalog_id in BY_ID and BY_ID[mutant.catalog_id].function not in proven:
-            # it behaves like a catalog bug whose function this run did not prove right: the catalog names it
-            bug = BY_ID[mutant.catalog_id]
-            return [MatchedBug(bug, *diagnose.locate(bug, source.code), "whole")]
-        if mutant is not None and not diagnose.contradicts(mutant, source.code):
-            line, missing = diagnose.locate_mutant(mutant, source.code)
+        found = mutants.matches(cell, returned, [ev.probe for ev in evs], exclude=tuple(proven))
+        for mutant in found:
+            if mutant.catalog_id in BY_ID and BY_ID[mutant.catalog_id].function not in proven:
+                # it behaves like a catalog bug whose function this run did not prove right: the catalog names it
+                bug = BY_ID[mutant.catalog_id]
+                return [MatchedBug(bug, *diagnose.locate(bug, source.code), "whole")]
+        # of the mutants that behave alike, the first whose mistake the code has, and whose line is found
+        fitting = [(m, diagnose.locate_mutant(m, source.code)) for m in found if not diagnose.contradicts(m, source.code)]
+        for mutant, (line, missing) in sorted(fitting, key=lambda pair: pair[1][0] is None):
             return [MatchedBug(diagnose.as_bug(mutant), line, missing, "mutant")]
     return []
 
