@@ -51,7 +51,7 @@ def test_a_fake_fatal_error_cannot_cut_the_check_down_to_the_notebooks_example()
 
 
 def test_a_padded_recording_costs_the_parent_no_more_than_a_normal_check():
-    """A million empty call records and 10 000 tiny arrays, all within the channel's bounds: the parent must stay fast.
+    """450 000 empty call records and 15 000 tiny arrays, all within the channel's bounds: the parent must stay fast.
 
     compare.loop_run scanned every array of the run once per recorded call (calls x arrays).
     """
