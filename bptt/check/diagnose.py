@@ -120,6 +120,10 @@ def locate_mutant(mutant, code: str) -> tuple:
         if line:
             return line, False
     if mutant.kind == "missing-line":
+        discarded = [n for n in ast.walk(loop or function) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+                     and mutant.quantity in _names_in(n.value)]
+        if discarded:  # np.add(dWax, dWaxt) with no out=: the update is written, and its result thrown away
+            return min(discarded, key=lambda n: n.lineno).lineno, False
         return _missing_line(function, mutant.right or "")
     line = _computing(function, mutant.quantity, lines, wrong)
     if line:
@@ -293,6 +297,10 @@ def _after_loop(function, loop, quantity: str) -> int | None:
     """The first statement after the loop that changes what is returned (a clip, a scale), else the return line."""
     end = loop.end_lineno or loop.lineno
     later = [n for n in function.body if n.lineno > end]
+    clips = sorted((n for node in later for n in ast.walk(node) if isinstance(n, ast.Call) and _name(n.func) == "clip"),
+                   key=lambda n: n.lineno)
+    if clips:
+        return clips[0].lineno
     for node in later:
         if isinstance(node, ast.Return):
             return node.lineno if node.value is not None and any(isinstance(n, ast.BinOp) or isinstance(n, ast.Call)
