@@ -66,6 +66,7 @@ export default function (component) {
   if (k < 0) k = Math.max(0, steps.indexOf(data.start));
   let playing = null;
   let syncTimer = null;
+  let lateTimer = null;
   let disposed = false;
 
   const root = el("div", "bptt-stepper" + (present ? " bptt-present" : ""));
@@ -239,8 +240,10 @@ export default function (component) {
     for (const q of panels) {
       q.name.textContent = q.p.titles[k];
       if (q.visible || !q.drawn) paint(q);
-      else q.stale = true; // off the screen: drawn when it scrolls into view
+      else q.stale = true; // off the screen: drawn after this frame (or when it scrolls into view)
     }
+    clearTimeout(lateTimer);
+    lateTimer = setTimeout(() => { if (!disposed) for (const q of panels) if (q.stale) paint(q); }, 0);
     grid.setAttribute("data-bptt-t", String(t));
     root.setAttribute("data-bptt-t", String(t));
   }
@@ -353,6 +356,7 @@ export default function (component) {
     disposed = true;
     stop();
     clearTimeout(syncTimer);
+    clearTimeout(lateTimer);
     observer.disconnect();
     stick.disconnect();
     seen.disconnect();
