@@ -17,7 +17,7 @@ from .compare import Raised
 
 TERM_WORDS = {
     "dz": "dz, the gradient through tanh (its derivative)",
-    "dc": "the gradient reaching c_next (dc_next plus the part through tanh(c_next))",
+    "dc": "dc, the whole gradient reaching c_next",
     "dft": "the forget gate's gradient dft", "dit": "the update gate's gradient dit",
     "dcct": "the candidate's gradient dcct", "dot": "the output gate's gradient dot",
     "concat": "the stack [a_prev; xt] the weight gradients are taken against",
