@@ -74,3 +74,39 @@ def test_memory_files_do_not_let_a_check_hold_more_than_its_memory_limit():
     assert report.exit_code == 2, report.error
     held = re.search(r"held (\d+) MB", report.error["message"])
     assert report.error["kind"] == "memory" or (held and int(held.group(1)) <= limits.memory_mb), report.error
+
+
+@pytest.mark.xfail(strict=True, reason="by design (docs/CHECK.md, Grading integrity): the reference is within reach in "
+                   "the child, so a file whose def is the famous bug but whose decorator calls the reference passes")
+def test_a_decorator_that_calls_the_reference_does_not_pass_the_famous_bug():
+    report = run("reference_behind_decorator")
+    assert not report.ok
+
+
+@pytest.fixture(params=["bubblewrap", "unshare", "limits"])
+def layer(request, monkeypatch):
+    from bptt.check import sandbox
+    monkeypatch.setenv(sandbox.ISOLATION_VARIABLE, request.param)
+    monkeypatch.delenv(sandbox.WRAPPER_VARIABLE, raising=False)
+    if sandbox.isolation().level != request.param:
+        pytest.skip(f"{request.param} is not available on this machine")
+    return request.param
+
+
+def test_two_checks_at_once_cannot_talk_or_see_each_other(layer):
+    """Two copies, guard switched off as in unhook_guard.py: an abstract unix socket, 127.0.0.1, /proc, /tmp."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: run("rendezvous"), range(2)))
+    for report in reports:
+        message = report.error["message"]
+        assert "met" not in message, message
+        assert "other checks seen: []" in message and "other folders seen: []" in message, message
+
+
+def test_the_text_report_prints_no_terminal_control_sequences():
+    """A teacher grading in a terminal: the student's message may not set the clipboard (OSC 52) or clear the screen."""
+    out = subprocess.run([sys.executable, "-m", "bptt", "check", str(REDTEAM / "terminal_escapes.py")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out.stdout), repr(out.stdout)
