@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bptt.check import Limits, check, from_file
+from bptt.check import Limits, check, from_file, from_text
 
 REDTEAM = Path(__file__).parent / "fixtures" / "submissions" / "redteam"
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,3 +110,15 @@ def test_the_text_report_prints_no_terminal_control_sequences():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out.stdout), repr(out.stdout)
+
+
+@pytest.mark.parametrize("mode", [
+    "liar", "moving", "float16", "complex", "bool", "structured", "zero-d", "reversed", "strided", "empty", "nan",
+    "inf", "huge-int", "matrix", "masked", "memmap-like", "lying-dict", "odd-keys", "huge-dict",
+])
+def test_the_famous_bugs_gradients_in_any_odd_form_never_pass(mode):
+    code = (REDTEAM / "odd_returns.py").read_text().replace('MODE = "plain"', f"MODE = {mode!r}")
+    report = check(from_text(code))
+    assert report.exit_code in (1, 2) and not report.ok, report.to_json()
+    json.dumps(report.to_json())
+    report.to_text()
