@@ -122,3 +122,22 @@ def test_the_famous_bugs_gradients_in_any_odd_form_never_pass(mode):
     assert report.exit_code in (1, 2) and not report.ok, report.to_json()
     json.dumps(report.to_json())
     report.to_text()
+
+
+@pytest.mark.parametrize("mode", [
+    "huge-numbers", "wrong-types", "negative", "bool-cache", "cell-steps", "load-error", "stdout", "skipped",
+])
+def test_records_rewritten_in_the_child_before_the_harness_sends_them_never_pass(mode):
+    code = (REDTEAM / "forged_records.py").read_text().replace('MODE = "huge-numbers"', f"MODE = {mode!r}")
+    report = check(from_text(code))
+    assert report.exit_code in (1, 2) and not report.ok, report.to_json()
+    assert len(json.dumps(report.to_json())) < 1_000_000
+    report.to_text()
+
+
+def test_the_printed_output_kept_is_capped_in_the_parent_too():
+    """The child's CappedText is the student's to edit: 1.5 MB of 'printed output' reached the report (and the page)."""
+    code = (REDTEAM / "forged_records.py").read_text().replace('MODE = "huge-numbers"', 'MODE = "stdout"')
+    limits = Limits()
+    report = check(from_text(code), limits)
+    assert len(report.stdout) <= limits.output_keep
