@@ -141,3 +141,16 @@ def test_the_printed_output_kept_is_capped_in_the_parent_too():
     limits = Limits()
     report = check(from_text(code), limits)
     assert len(report.stdout) <= limits.output_keep
+
+
+@pytest.mark.parametrize("mode", [
+    "alarm", "scribble", "mutate", "finalizer", "exit-in-handler", "keyboard-at-load", "generator-exit-at-load",
+    "atexit-thread",
+])
+def test_signals_finalizers_and_threads_aimed_at_the_harnesss_frame_never_pass(mode):
+    code = (REDTEAM / "interrupts.py").read_text().replace('MODE = "alarm"', f"MODE = {mode!r}")
+    report = check(from_text(code))
+    assert report.exit_code in (1, 2) and not report.ok, report.to_json()
+    if report.exit_code == 1:  # the famous bug's own verdict
+        assert report.divergence.function == "rnn_backward"
+    json.dumps(report.to_json())
