@@ -170,7 +170,7 @@ class Trace:
         """Running totals after position k, and how many one-step moves they are from an exact sum.
 
         One step from `near`, they are near's totals plus this step's share (moving on) or minus
-        near's share (moving back): one step's matmul instead of re-summing up to T_x/8 steps.
+        near's share (moving back): one step's matmul instead of re-summing up to T_x/16 steps.
         """
         if not self.accumulate:
             return own, 0
