@@ -154,3 +154,33 @@ def test_signals_finalizers_and_threads_aimed_at_the_harnesss_frame_never_pass(m
     if report.exit_code == 1:  # the famous bug's own verdict
         assert report.divergence.function == "rnn_backward"
     json.dumps(report.to_json())
+
+
+def test_a_neighbour_past_the_guard_cannot_read_another_checks_code_memory_or_pipe(layer):
+    """/proc/<pid>/fd/0 is a running check's job (its code), /mem its memory, /fd/N its results pipe."""
+    import os
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    if layer != "bubblewrap" and os.getuid() != 0:
+        pytest.skip("without bubblewrap and without root, checks share one user: docs/CHECK.md says so")
+    victim = Path(__file__).parent / "fixtures" / "submissions" / "hostile" / "slow_correct.py"
+    with ThreadPoolExecutor(2) as pool:
+        honest = pool.submit(check, from_file(victim.name, victim.read_bytes()))
+        time.sleep(0.2)
+        attacker = pool.submit(run, "steal_neighbours_job")
+        assert honest.result().exit_code == 0, honest.result().error
+        assert "reached: []" in attacker.result().error["message"], attacker.result().error
+
+
+def test_the_parent_holds_a_small_multiple_of_the_largest_frame():
+    """56 MB of extra arrays, under the 64 MB the parent reads: its peak stays within three times that."""
+    driver = (
+        "import resource; from pathlib import Path; from bptt.check import check, from_file\n"
+        f"p = Path({str(REDTEAM / 'big_frame.py')!r})\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "report = check(from_file(p.name, p.read_bytes()))\n"
+        "print(report.exit_code, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", driver], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    status, grown_mb = map(int, out.stdout.split())
+    assert status == 1 and grown_mb < 3 * Limits().results_mb, (status, grown_mb)
