@@ -50,6 +50,16 @@ def test_a_fake_fatal_error_cannot_cut_the_check_down_to_the_notebooks_example()
     assert status in (1, 2) and report["ok"] is False, report["summary"]
 
 
+def test_a_memory_error_in_the_run_with_the_course_cell_cannot_cut_the_check_short():
+    """Plain top-level defs only: rnn_backward raises MemoryError on its second call (the run with the course's cell).
+
+    The child stops after that probe; the parent stopped reading too, and never counts an error
+    of that run ("loop"), so the memorised first probe alone passed.
+    """
+    status, report = cli("truncate_in_sight")
+    assert status in (1, 2) and report["ok"] is False, report["summary"]
+
+
 def test_a_padded_recording_costs_the_parent_no_more_than_a_normal_check():
     """450 000 empty call records and 15 000 tiny arrays, all within the channel's bounds: the parent must stay fast.
 
