@@ -194,3 +194,27 @@ def test_the_parent_holds_a_small_multiple_of_the_largest_frame():
     out = subprocess.run([sys.executable, "-c", driver], cwd=ROOT, capture_output=True, text=True, timeout=120)
     status, grown_mb = map(int, out.stdout.split())
     assert status == 1 and grown_mb < 3 * Limits().results_mb, (status, grown_mb)
+
+
+def test_a_check_past_the_guard_cannot_create_more_files_than_its_limit(layer):
+    """Empty files cost a tmpfs no bytes: under bubblewrap the file count was the guard's alone."""
+    limits = Limits()
+    report = run("inode_fill", limits)
+    assert report.exit_code == 2, report.error
+    made = re.search(r"made (\d+) files", report.error["message"])
+    assert made is None or int(made.group(1)) <= limits.files, report.error
+
+
+def test_nothing_a_check_writes_outlives_it_in_any_world_writable_folder(layer):
+    """/tmp, /var/tmp and /dev/shm are swept for the check's uid; /run/lock was not."""
+    left = [Path(folder) / "bptt-redteam-left-behind" for folder in ("/run/lock", "/var/lock", "/tmp", "/var/tmp",
+                                                                      "/dev/shm", "/dev/mqueue")]
+    for path in left:
+        path.unlink(missing_ok=True)
+    try:
+        report = run("left_behind")
+        assert report.exit_code == 2, report.error
+        assert [str(p) for p in left if p.exists()] == [], report.error
+    finally:
+        for path in left:
+            path.unlink(missing_ok=True)
