@@ -367,7 +367,7 @@ BUGS = (
     Bug(
         id="lstm-tanh-c",
         cell="lstm",
-        title="1 - c_next**2 instead of 1 - tanh(c_next)**2",
+        title="The derivative of tanh written from c_next as in the RNN",
         function="lstm_cell_backward",
         wrong="dc = dc_next + ot * (1 - c_next ** 2) * da_next",
         right="dc = dc_next + ot * (1 - np.tanh(c_next) ** 2) * da_next",

@@ -1,6 +1,6 @@
 """No explanation gives the fix away (issue 10, item 6).
 
-Every catalog bug's `why` and `hint`, and every generated mutant's `description`, is held to one
+Every catalog bug's `title`, `why` and `hint`, and every generated mutant's `description`, is held to one
 rule against the pair (wrong line, right line) it explains:
 
 - it must not contain the right line itself, nor its right-hand side;
@@ -193,7 +193,7 @@ def test_the_rule_lets_a_text_say_where_the_mistake_is(text, wrong, right):
     assert leaks(text, wrong, right) == []
 
 
-@pytest.mark.parametrize("field", ["why", "hint"])
+@pytest.mark.parametrize("field", ["title", "why", "hint"])
 @pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.id)
 def test_no_catalog_text_gives_the_fix_away(bug, field):
     assert leaks(getattr(bug, field), bug.wrong, bug.right) == []
