@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -39,17 +40,20 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     """Check a student's own functions; 0 all match, 1 a difference, 2 could not run."""
-    from .check import check, from_file  # the sandbox machinery loads only for this subcommand
+    from .check import check, from_file, sandbox  # the sandbox machinery loads only for this subcommand
 
     try:
         with open(args.file, "rb") as f:
             data = f.read(4_000_000)
     except OSError as e:
-        message = f"cannot read {args.file}: {e.strerror}"
+        message = f"cannot read {args.file}: {e.strerror}. Check the file's name and that you may read it."
         print(json.dumps({"ok": False, "functions": {}, "first_divergence": None, "bugs": [],
-                          "error": {"kind": "missing-function", "message": message, "line": None}})
+                          "error": {"kind": "file", "message": message, "line": None}, "notes": [],
+                          "summary": [message], "blame": None})
               if args.json else message)
         return 2
+    if not args.json:  # --json prints exactly one object; the text report says first what keeps the check apart
+        print(f"Isolation: {sandbox.isolation().description}", file=sys.stderr)
     report = check(from_file(args.file, data))
     print(json.dumps(report.to_json()) if args.json else report.to_text())
     return report.exit_code

@@ -75,6 +75,18 @@ def test_a_missing_file_is_status_2():
     assert out.returncode == 2 and "cannot read" in out.stdout
 
 
+def test_a_missing_file_in_json_is_kind_file_not_a_missing_function():
+    out = bptt_check(ROOT / "no-such-file.py", "--json")
+    report = json.loads(out.stdout)
+    assert out.returncode == 2 and report["error"]["kind"] == "file" and "no-such-file.py" in report["error"]["message"]
+
+
+def test_the_text_report_says_first_what_keeps_the_check_apart():
+    out = bptt_check(SUBMISSIONS / "correct" / "rnn_course_style.py")
+    assert out.returncode == 0 and out.stderr.startswith("Isolation: Each check runs")
+    assert "Isolation" not in bptt_check(SUBMISSIONS / "correct" / "rnn_course_style.py", "--json").stderr
+
+
 def test_the_text_report_says_the_obvious_and_the_part_to_blame():
     out = bptt_check(SUBMISSIONS / "bugs" / "missing-da-t.py")
     assert out.returncode == 1
