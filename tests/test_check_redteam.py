@@ -8,14 +8,17 @@ the right verdict; the parent stays small; two checks cannot reach each other.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from bptt.check import Limits, check, from_file, from_text
+from bptt.check import Limits, check, from_file, from_text, sandbox
 
 REDTEAM = Path(__file__).parent / "fixtures" / "submissions" / "redteam"
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,9 +96,8 @@ def test_a_decorator_that_calls_the_reference_does_not_pass_the_famous_bug():
     assert not report.ok
 
 
-@pytest.fixture(params=["bubblewrap", "unshare", "limits"])
+@pytest.fixture(params=sandbox.LEVELS)
 def layer(request, monkeypatch):
-    from bptt.check import sandbox
     monkeypatch.setenv(sandbox.ISOLATION_VARIABLE, request.param)
     monkeypatch.delenv(sandbox.WRAPPER_VARIABLE, raising=False)
     if sandbox.isolation().level != request.param:
@@ -105,7 +107,6 @@ def layer(request, monkeypatch):
 
 def test_two_checks_at_once_cannot_talk_or_see_each_other(layer):
     """Two copies, guard switched off as in unhook_guard.py: an abstract unix socket, 127.0.0.1, /proc, /tmp."""
-    from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(lambda _: run("rendezvous"), range(2)))
     for report in reports:
@@ -168,9 +169,6 @@ def test_signals_finalizers_and_threads_aimed_at_the_harnesss_frame_never_pass(m
 
 def test_a_neighbour_past_the_guard_cannot_read_another_checks_code_memory_or_pipe(layer):
     """/proc/<pid>/fd/0 is a running check's job (its code), /mem its memory, /fd/N its results pipe."""
-    import os
-    import time
-    from concurrent.futures import ThreadPoolExecutor
     if layer != "bubblewrap" and os.getuid() != 0:
         pytest.skip("without bubblewrap and without root, checks share one user: docs/CHECK.md says so")
     victim = Path(__file__).parent / "fixtures" / "submissions" / "hostile" / "slow_correct.py"
