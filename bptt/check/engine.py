@@ -9,7 +9,6 @@ The step-by-step recording only says where a difference the outputs prove first 
 
 import ast
 import secrets
-import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,6 +18,7 @@ from ..catalog import BY_ID, bugs_for
 from ..variants import lstm_forward_with
 from . import blame, compare, diagnose, sandbox, texts
 from .compare import Finding, Malformed, Raised
+from .queue import LINE, Full, ordinal
 from .probes import Probe, fresh_probe, probes_for
 from .report import MatchedBug, Report
 from .source import Source
@@ -31,12 +31,6 @@ STEP_QUANTITIES = {"rnn": ("dz", "dtanh", "dxt", "da_prev", "dWax", "dWaa", "dba
                             "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")}
 TOTAL_QUANTITIES = {"rnn": ("dx", "dWax", "dWaa", "dba"),
                     "lstm": ("dx", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")}
-
-
-# Checks running at once in this process; the rest wait their turn. A class submitting together
-# otherwise ran ten children on two cores and ten analyses under one GIL, and every stepping
-# session stalled for seconds (benchmarks/load.py).
-AT_ONCE = threading.BoundedSemaphore(2)
 
 
 @dataclass
@@ -58,13 +52,16 @@ def check(source: Source, limits: sandbox.Limits = sandbox.Limits(), progress: C
     check(from_text(code)).to_json()["first_divergence"]  # {"function": "rnn_backward", "t": 3, ...}
     """
     progress = progress or (lambda message, fraction: None)
-    if not AT_ONCE.acquire(blocking=False):
-        progress("Waiting for a free checker: other students' code is being checked…", 0.05)
-        AT_ONCE.acquire()
+    told = lambda place: progress(f"You are {ordinal(place)} in line: other students' code is being "  # noqa: E731
+                                  "checked first…", 0.05)
     try:
-        return _check(source, limits, progress)
-    finally:
-        AT_ONCE.release()
+        with LINE.turn(told):
+            return _check(source, limits, progress)
+    except Full:
+        report = Report(source, error={"kind": "busy", "message": "the checker is busy: too many students are "
+                                       "waiting already. Try again in a minute.", "line": None})
+        report.summary = texts.error_summary(report.error)
+        return report
 
 
 def _check(source: Source, limits: sandbox.Limits, progress: Callable) -> Report:

@@ -54,6 +54,8 @@ def error_summary(error: dict) -> list:
         return [f"Nothing could be compared: {first}."]
     if kind in ("timeout", "memory"):
         return [f"Your code was stopped: {first}."]
+    if kind == "busy":
+        return [f"Your code was not run: {first}."]
     return [f"Your code raised an error before it returned: {first}."]
 
 
