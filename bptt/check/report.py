@@ -1,5 +1,6 @@
 """A check's verdict: the JSON of `python -m bptt check --json`, a readable text, and the exit status."""
 
+import re
 from dataclasses import dataclass, field
 
 from ..catalog import Bug
@@ -100,8 +101,13 @@ class Report:
                        "course's code behaves like it); start from the first difference above.")
         if self.ok:
             out.append("OK: every function matches the reference on every input.")
-        return "\n".join(out)
+        return CONTROL.sub(lambda c: f"\\x{{{ord(c.group()):x}}}", "\n".join(out))
 
+
+# What a terminal would obey instead of print: escapes (a clipboard write, a screen clear), a carriage
+# return that overwrites the verdict with a fake "OK", and the bidirectional marks that reorder a line.
+# The student's messages and printed output reach the text report; each such character is shown, not sent.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 ERROR_HEADINGS = {
     "syntax": "Python cannot read the file", "indentation": "Python cannot read the file",
