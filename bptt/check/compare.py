@@ -16,6 +16,7 @@ from ..lstm_trace import lstm_cell_gradients, trace_lstm
 from ..rnn import rnn_cell_backward, rnn_cell_forward, rnn_forward
 from ..rnn_trace import trace_rnn
 from ..trace import differs, max_abs_error
+from .probe_runs import max_calls
 from .probes import Probe
 
 CACHE_NAMES = {
@@ -80,14 +81,19 @@ def loop_run(arrays: dict, record: dict, prefix: str, probe: Probe) -> LoopRun:
 
     A running total is kept only where it was found by name at every call; it is compared only
     for a gradient the loop returns wrong (see first_divergence), so a loop that sums in a second
-    loop is never called wrong for totals that stand still during the calls.
+    loop is never called wrong for totals that stand still during the calls. The arrays are
+    read in one pass, whatever the record claims: the work is linear in what came back.
     """
     calls = record.get("calls", [])
     if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
         raise Malformed("a backward's record of its calls is not a list of calls")
-    arrays, prefix = arrays_under(arrays, prefix), ""  # one pass over every array, then only this run's
-    returned = returned_arrays(arrays, record, prefix + "ret.")
-    snapshots = [arrays_under(arrays, f"{prefix}call{k}.tot.") for k in range(len(calls))]
+    if len(calls) > max_calls(probe.T_x):
+        raise Malformed(f"a backward's record lists {len(calls):,} calls of the cell; the checker records at most "
+                        f"{max_calls(probe.T_x)}")
+    arrays = arrays_under(arrays, prefix)  # one pass over every array, then only this run's
+    returned = returned_arrays(arrays, record, "ret.")
+    by_call = _by_call(arrays, len(calls))
+    snapshots = [by_call[k]["tot"] for k in range(len(calls))]
     trusted = {key for key in (snapshots[0] if snapshots else {}) if all(key in snap for snap in snapshots)}
     steps = []
     for k, call in enumerate(calls):
@@ -97,14 +103,25 @@ def loop_run(arrays: dict, record: dict, prefix: str, probe: Probe) -> LoopRun:
         # after the last step the loop's totals are never seen: what it returns may come from a later line
         totals = snapshots[k + 1] if k + 1 < len(calls) else {}
         steps.append(StudentStep(
-            t=cache, index=k, inputs=arrays_under(arrays, f"{prefix}call{k}.in."),
-            outputs=arrays_under(arrays, f"{prefix}call{k}.out."),
+            t=cache, index=k, inputs=by_call[k]["in"], outputs=by_call[k]["out"],
             totals={key: value for key, value in totals.items() if key in trusted},
         ))
     error = record.get("error")
     if error is not None and not isinstance(error, dict):
         raise Malformed("a backward's error is not a record of an error")
     return LoopRun(steps, returned, error, int(record.get("extra_calls", 0)))
+
+
+def _by_call(arrays: dict, count: int) -> list:
+    """[{"in": {...}, "out": {...}, "tot": {...}}] per call, from names "call{k}.{part}.{key}", in one pass."""
+    out = [{"in": {}, "out": {}, "tot": {}} for _ in range(count)]
+    for name, value in arrays.items():
+        head, _, rest = name.partition(".")
+        part, _, key = rest.partition(".")
+        k = head[4:]
+        if head.startswith("call") and k.isdigit() and int(k) < count and part in ("in", "out", "tot") and key:
+            out[int(k)][part][key] = value
+    return out
 
 
 def returned_arrays(arrays: dict, record: dict, prefix: str) -> dict | None:
@@ -300,9 +317,8 @@ def cache_arrays(cell: str, caches: list) -> list:
     return [dict(zip(CACHE_NAMES[cell], cache)) for cache in caches]
 
 
-def student_caches(arrays: dict, prefix: str, count: int, probe: Probe) -> tuple:
-    """The student's forward caches rebuilt in the course's layout, with the probe's parameters."""
-    steps = [arrays_under(arrays, f"{prefix}cache{t}.") for t in range(count)]
+def student_caches(steps: list, probe: Probe) -> tuple:
+    """The student's forward caches (each a dict of its arrays) rebuilt in the course's layout, with the probe's parameters."""
     caches = [tuple(step[name] for name in CACHE_NAMES[probe.cell]) + (probe.parameters,) for step in steps]
     return caches, probe.x
 

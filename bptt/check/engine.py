@@ -76,11 +76,14 @@ def _check(source: Source, limits: sandbox.Limits, progress: Callable) -> Report
     arrays = {}
     for i, probe in enumerate(probes):
         arrays.update(probe.arrays(f"p{i}."))
-    job = {"probes": [{"prefix": f"p{i}.", "cell": p.cell} for i, p in enumerate(probes)]}
+    # only what the parent's reading of the file found is run, whatever else the file puts in its namespace
+    job = {"probes": [{"prefix": f"p{i}.", "cell": p.cell, "functions": list(source.functions)}
+                      for i, p in enumerate(probes)]}
     progress(f"Running your code on {len(probes)} inputs in a separate, limited process…", 0.1)
     outcome = sandbox.run(source.code, arrays, job, limits)
     stdout = outcome.meta.get("stdout", "") if isinstance(outcome.meta, dict) else ""
-    report = Report(source, stdout=stdout if isinstance(stdout, str) else "", seconds=outcome.seconds)
+    stdout = stdout[: limits.output_keep] if isinstance(stdout, str) else ""  # the child's cap is the student's to edit
+    report = Report(source, stdout=stdout, seconds=outcome.seconds)
     if outcome.error is not None:
         report.error = outcome.error
         report.summary = texts.error_summary(report.error)
@@ -128,7 +131,7 @@ def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: san
     lines = source.code.split("\n")
     line_text = lambda n: lines[n - 1] if isinstance(n, int) and 0 < n <= len(lines) else ""  # noqa: E731
     line_of = lambda function, quantity: diagnose.line_computing(source.code, function, quantity)  # noqa: E731
-    evidence = _read_evidence(meta, arrays, probes, defined)
+    evidence, stopped = _read_evidence(meta, arrays, probes, defined)
     tables = {f: {} for f in defined}
     findings, errors = {}, []
     for ev in evidence:
@@ -136,14 +139,19 @@ def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: san
             report.runs.setdefault(f"{ev.probe.cell}_backward", []).append((ev.probe, ev.whole, _reference(ev.probe)))
         _judge_probe(ev, defined, tables, findings, errors, line_text, line_of)
     report.functions = {f: {"ok": all(r["ok"] for r in tables[f].values()) and bool(tables[f])
-                            and not any(e[0] == f for e in errors), "outputs": tables[f]} for f in defined}
+                            and not any(e[0] == f for e in errors) and stopped is None, "outputs": tables[f]}
+                        for f in defined}
     wrong = [f for f in FUNCTION_ORDER if f in defined and not report.functions[f]["ok"]]
     report.divergence = next((findings[f] for f in wrong if f in findings), None)
+    if stopped is not None:  # a few probes prove nothing: no verdict, no bug named from them
+        report.error = _stopped(*stopped, source, probes)
+        report.summary = texts.error_summary(report.error)
+        return
     if errors:
         name, probe, error = errors[0]
         report.error = _error_of(error, source, probe, name)
     if not wrong:
-        report.summary = texts.ok_summary(defined, probes)
+        report.summary = texts.ok_summary(defined, [ev.probe for ev in evidence])
         return
     proven = blame.proven_right(evidence, defined)
     report.blame = blame.blame(evidence, defined, proven, report.divergence, lambda e: _place(e, line_text))
@@ -151,36 +159,59 @@ def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: san
     report.summary = texts.summary(report, evidence, defined)
 
 
-def _read_evidence(meta: dict, arrays: dict, probes: list, defined: list) -> list:
-    """Every probe's records, read into the course's names; Malformed for any probe asked for and not answered.
+def _read_evidence(meta: dict, arrays: dict, probes: list, defined: list) -> tuple:
+    """(evidence, stopped): every probe's records read into the course's names, and why the run stopped early.
 
-    A run may stop early only after a fatal error (out of memory, sys.exit) that the records show.
+    stopped is None when every probe asked for came back, else (k, function, error): the child
+    stops after a fatal error (out of memory, sys.exit) on probe k, which its record must show;
+    a probe missing for any other reason is Malformed.
     """
     records = meta.get("probes")
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise Malformed("the records of the probes never came back")
     if not records:
         raise Malformed("your code returned nothing for probe 1")
-    out = []
-    for i, probe in enumerate(probes):
-        if i >= len(records):
-            if _fatal(records[-1]):
-                break
-            raise Malformed(f"your code returned nothing for probe {i + 1}")
-        out.append(_probe_evidence(i, probe, records[i], arrays, defined))
-    return out
+    if len(records) > len(probes):
+        raise Malformed(f"{len(records)} probes came back; the checker asked for {len(probes)}")
+    by_probe = {}  # one pass over every array, however many probes
+    for name, value in arrays.items():
+        by_probe.setdefault(name.partition(".")[0], {})[name] = value
+    evidence = [_probe_evidence(i, probe, record, by_probe.get(f"p{i}", {}), defined)
+                for i, (probe, record) in enumerate(zip(probes, records))]
+    if len(records) == len(probes):
+        return evidence, None
+    fatal = _fatal(records[-1], probes[len(records) - 1].cell)
+    if fatal is None:
+        raise Malformed(f"your code stopped on probe {len(records)} of {len(probes)} without saying why; the "
+                        "other probes never ran, so nothing can pass")
+    return evidence, (len(records), *fatal)
 
 
-def _fatal(record: dict) -> bool:
-    runs = [record.get(k) for k in ("whole", "loop", "refloop", "forward")]
-    runs += [s for k in ("cell_backward", "cell_forward") for s in (record.get(k) or {}).get("steps", [])]
-    return any(isinstance(r, dict) and isinstance(r.get("error"), dict)
-               and r["error"].get("type") in ("MemoryError", "exit") for r in runs)
+def _fatal(record: dict, cell: str) -> tuple | None:
+    """(function, error) of the first run in the record that ran out of memory or asked to exit; None for none."""
+    runs = [(f"{cell}_cell_backward", s) for s in (record.get("cell_backward") or {}).get("steps", [])]
+    runs += [(f"{cell}_cell_backward", record.get("refloop")), (f"{cell}_backward", record.get("whole")),
+             (f"{cell}_backward", record.get("loop")), (f"{cell}_forward", record.get("forward"))]
+    runs += [(f"{cell}_cell_forward", s) for s in (record.get("cell_forward") or {}).get("steps", [])]
+    return next(((function, run["error"]) for function, run in runs if isinstance(run, dict) and _is_fatal(run.get("error"))),
+                None)
+
+
+def _is_fatal(error) -> bool:
+    return isinstance(error, dict) and error.get("type") in ("MemoryError", "exit")
+
+
+def _stopped(k: int, function: str, error: dict, source: Source, probes: list) -> dict:
+    """The report's error for a run cut short on probe k by its fatal error: the other probes prove nothing."""
+    facts = _error_of(error, source, probes[k - 1], function)
+    facts["message"] = (f"{facts['message']}; your code stopped on probe {k} of {len(probes)}, so the other "
+                        f"{len(probes) - k} never ran and nothing can pass")
+    return facts
 
 
 def _probe_evidence(i: int, probe: Probe, record: dict, arrays: dict, defined: list) -> Evidence:
+    """Probe i's record read with its arrays (those under "p{i}.", full names); Malformed for a run missing."""
     cell, ev = probe.cell, Evidence(probe)
-    arrays = {f"p{i}.{name}": value for name, value in compare.arrays_under(arrays, f"p{i}.").items()}
     wants = {f"{cell}_backward": ["whole"] + (["loop"] if f"{cell}_cell_backward" in defined else []),
              f"{cell}_cell_backward": ["cell_backward", "refloop"],
              f"{cell}_forward": ["forward"], f"{cell}_cell_forward": ["cell_forward"]}
@@ -239,7 +270,11 @@ def _judge_probe(ev: Evidence, defined, tables, findings, errors, line_text, lin
                 errors.append((name, probe, _no_key(name, missing, reference.final_keys)))
         if run.error or not diagnose.same_arrays(run.returned, reference.gradients()):
             new[name] = compare.first_divergence(run, reference, name, probe, place)
+    if ev.loop is not None and _is_fatal(ev.loop.error):  # out of memory or an exit is the submission's, in any run
+        errors.append((name, probe, ev.loop.error))
     name = f"{cell}_cell_backward"
+    if isinstance(ev.refloop, Raised) and _is_fatal(ev.refloop) and f"{cell}_backward" in defined:
+        errors.append((name, probe, ev.refloop))
     if ev.cell is not None and f"{cell}_backward" not in defined and isinstance(ev.refloop, Raised):
         errors.append((name, probe, _in_course_loop(ev.refloop, name, line_of)))  # theirs is the only code there
     if ev.cell is not None:
@@ -317,11 +352,15 @@ def _forward(arrays: dict, record: dict, i: int, probe: Probe) -> dict:
     count = record.get("caches")
     if not isinstance(count, int) or count < 0 or count > 1000:
         raise Malformed("the forward's record does not say how many caches it built")
-    caches_arrays = [compare.arrays_under(arrays, f"{prefix}cache{t}.") for t in range(count)]
+    caches_arrays = [{} for _ in range(count)]
+    for name, value in compare.arrays_under(arrays, prefix).items():  # one pass, however many caches
+        head, _, key = name.partition(".")
+        if head.startswith("cache") and head[5:].isdigit() and int(head[5:]) < count:
+            caches_arrays[int(head[5:])][key] = value
     if any(set(c) != set(compare.CACHE_NAMES[probe.cell]) for c in caches_arrays):
         raise Malformed("the forward's caches did not all come back")
     return {"outputs": compare.arrays_under(arrays, prefix + "out."),
-            "caches": compare.student_caches(arrays, prefix, count, probe), "cache_arrays": caches_arrays}
+            "caches": compare.student_caches(caches_arrays, probe), "cache_arrays": caches_arrays}
 
 
 def _forward_finding(student, probe, name, reference, table, errors, place) -> Finding | None:
@@ -502,7 +541,7 @@ def _error_of(error: dict, source: Source, probe: Probe | None, function: str) -
         text = (f"NameError: {message}. Your code uses the name {error['name']} but never gives it a value "
                 "there (a typo, or a variable defined in another function?)")
     else:
-        text = f"{kind_name}: {message}" if kind != "output" else message
+        text = message if kind == "output" else f"{kind_name}: {message}" if message else kind_name
     where = []
     if error.get("function"):
         where.append(f"in {error['function']}")

@@ -36,6 +36,7 @@ import numpy as np
 from .. import lstm, rnn
 from ..catalog import bugs_for
 from .probes import Probe, probes_for
+from .source import parse  # bounded and thread-safe, as everywhere in the parent
 
 SOURCES = {"rnn": rnn, "lstm": lstm}
 FUNCTIONS = {"rnn": ("rnn_cell_backward", "rnn_backward"), "lstm": ("lstm_cell_backward", "lstm_backward")}
@@ -500,7 +501,7 @@ class _Maker:
         self.cell = cell
         text = inspect.getsource(SOURCES[cell])
         self.lines = [line.encode() for line in text.split("\n")]
-        self.defs = {n.name: n for n in ast.parse(text).body
+        self.defs = {n.name: n for n in parse(text).body
                      if isinstance(n, ast.FunctionDef) and n.name in (self.cell_name, self.loop_name)}
         self.reference = {"np": np, "__name__": "bptt.check.mutants.generated"}
         for name, fn in self.defs.items():
@@ -884,7 +885,7 @@ def _transposed(node: ast.expr) -> ast.expr:
 
 
 def _expr(text: str) -> ast.expr:
-    return ast.parse(text, mode="eval").body
+    return parse(text).body[0].value
 
 
 def _time_index(node: ast.Subscript) -> bool:

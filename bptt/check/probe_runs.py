@@ -180,6 +180,11 @@ def _same_value(a, b) -> bool:
         return False
 
 
+def max_calls(T_x: int) -> int:
+    """How many calls of the cell the recorder keeps for one run of a backward; the rest it only counts."""
+    return 3 * T_x + 3
+
+
 def copy_parameters(parameters: dict) -> dict:
     return {name: value.copy() for name, value in parameters.items()}
 
@@ -364,22 +369,26 @@ def load_submission(code: str, results: Results) -> dict | None:
 
 
 def run_probes(ns: dict, probes: list, results: Results, stop) -> None:
-    """Every probe through the student's functions, recorded into results; stop() ends early when True."""
+    """Every probe through the student's functions, recorded into results; stop() ends early when True.
+
+    A probe's "functions" are the ones the parent's own reading of the file found: only those
+    run, so a function the file sneaks into its namespace (a def in a class body made global)
+    never does. The parent counts a probe that never ran as a failure.
+    """
     meta = results.meta
-    own = set(meta["defined"])
     meta["probes"] = []
     for i, probe in enumerate(probes):
         cell, prefix, record = probe["cell"], f"p{i}.", {}
+        own, calls = set(probe["functions"]), max_calls(probe["da"].shape[2])
         own_cell = ns[f"{cell}_cell_backward"]
-        max_calls = 3 * probe["da"].shape[2] + 3
         if f"{cell}_cell_backward" in own:
             record["cell_backward"] = run_cell_backward(ns, cell, probe, results, prefix + "cb.")
             record["refloop"] = run_course_loop(ns, cell, probe, results, prefix + "ref.")
         if f"{cell}_backward" in own:
-            record["whole"] = run_backward(ns, cell, probe, results, prefix + "whole.", own_cell, max_calls)
+            record["whole"] = run_backward(ns, cell, probe, results, prefix + "whole.", own_cell, calls)
             if f"{cell}_cell_backward" in own:
                 reference_cell = getattr(bptt, f"{cell}_cell_backward")
-                record["loop"] = run_backward(ns, cell, probe, results, prefix + "loop.", reference_cell, max_calls)
+                record["loop"] = run_backward(ns, cell, probe, results, prefix + "loop.", reference_cell, calls)
             ns[f"{cell}_cell_backward"] = own_cell
         if f"{cell}_forward" in own:
             record["forward"] = run_forward(ns, cell, probe, results, prefix + "fw.")
@@ -387,4 +396,4 @@ def run_probes(ns: dict, probes: list, results: Results, stop) -> None:
             record["cell_forward"] = run_cell_forward(ns, cell, probe, results, prefix + "cf.")
         meta["probes"].append(record)
         if stop() or _fatal(record):
-            break  # the verdict is already clear; more probes would only burn the time limit
+            break  # the other probes would only burn the time limit: the parent reports the error

@@ -36,6 +36,7 @@ LOOP_WORDS = {
 
 
 def ok_summary(defined: list, probes: list) -> list:
+    """The one sentence of a pass; probes are those whose evidence was judged, never merely those asked for."""
     fresh = sum(1 for p in probes if p.name == "drawn for this check")
     drawn = f", {fresh} of them drawn at random for this check" if fresh else ""
     return [f"Everything your {', '.join(defined)} return{'s' if len(defined) == 1 else ''} matches the reference "
