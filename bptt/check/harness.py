@@ -18,14 +18,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 UNSENDABLE = 86  # exit status when the results could not be written: the parent says so in plain words
 UNSWITCHABLE = 87  # exit status when root could not become the check's own uid (a wrapper's user namespace)
+MIN_OPEN_FILES = 16  # numpy's import and the harness hold at most 8 descriptors at once
 
 
 def limit_self(memory_mb: int, cpu_s: int, file_mb: int) -> None:
-    """Memory, CPU time, file size and core dumps, before anything else runs."""
+    """Memory, CPU time, file size, open files and core dumps, before anything else runs.
+
+    A memory file (os.memfd_create raises no audit event) holds pages that belong to no address
+    space until mapped, so RLIMIT_AS never counts them; each is at most file_mb (RLIMIT_FSIZE), and
+    the open-file limit makes all of them together at most the memory limit once more.
+    """
+    open_files = max(MIN_OPEN_FILES, memory_mb // max(file_mb, 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb << 20, file_mb << 20))
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
 
 
 def drop_privileges(uid: int, gid: int) -> None:
