@@ -517,7 +517,7 @@ def browser_data(at: AppTest) -> dict:
     """What the browser stepper was sent: its header and every step's panels, the matrices decoded."""
     found = [e for e in at.get("bidi_component") if e.proto.component_name == "bptt_browser_stepper"]
     assert len(found) == 1, len(found)
-    raw = json.loads(json.loads(found[0].proto.json))  # the component's data is one JSON string
+    raw = json.loads(found[0].proto.bytes.decode())  # the component's data is one UTF-8 JSON document, as bytes
     data = raw["payload"] | raw["header"]
     for row in data["rows"]:
         for panel in row["panels"]:

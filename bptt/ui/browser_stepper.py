@@ -99,6 +99,7 @@ def browser_step_panel(run: Run, ranges: dict | None, state: PageState, t: int, 
         st.session_state[P + "browser-start"] = start
     header = {"run": run_id, "start": start[1], "present": state.present, "locked": state.locked("step"),
               "plotly": _plotly_route(), "colorscale": COLORSCALE, "note": note, "steps": steps_of(run.trace)}
-    # the trace as one string the browser parses once; the small header beside it is read as it is
-    data = '{"header":' + json.dumps(header, default=list) + ',"payload":' + payload + "}"
+    # the trace as one UTF-8 JSON document the browser parses once. Bytes, not a str: streamlit sends bytes as they
+    # are, while a str is first offered to its dataframe detection, which imports pandas (tests/test_no_pandas.py)
+    data = ('{"header":' + json.dumps(header, default=list) + ',"payload":' + payload + "}").encode()
     _component()(key=P + "browser", data=data, default={"t": t}, on_t_change=_on_step)

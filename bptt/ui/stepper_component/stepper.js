@@ -56,7 +56,7 @@ function el(tag, className, text) {
 
 export default function (component) {
   const { parentElement, setStateValue } = component;
-  const raw = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
+  const raw = JSON.parse(typeof component.data === "string" ? component.data : new TextDecoder().decode(component.data));
   const data = { ...raw.payload, ...raw.header };
   const present = data.present;
   const font = present ? 18 : 13; // text drawn inside the charts
