@@ -34,8 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bptt
 from docs_section import DOCS, write_section  # noqa: E402
 from streamlit_client import Run, Server, Session, machine_busy_s  # noqa: E402
+
+from bptt.ui.check_words import HEADLINES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions"
@@ -166,10 +169,10 @@ def verdict(s: Session, page: Run) -> str:
     """What the page answered: ok, the first catalog bug it names, or the error kind it shows."""
     if page.exceptions or page.status != "finished":
         return f"{page.status} {page.exceptions}"
-    for text in page.errors:
-        match = re.search(r"\((\w[\w-]*)\):", text)
-        if match:
-            return match.group(1)
+    for text in page.errors:  # an error box opens with its kind's headline
+        kind = next((kind for kind, (title, _) in HEADLINES.items() if text.startswith(f"**{title}.**")), None)
+        if kind:
+            return kind
     for text in s.texts("markdown"):
         match = re.match(r"`([\w-]+)` in `", text)
         if match:
