@@ -143,11 +143,9 @@ def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: san
                         for f in defined}
     wrong = [f for f in FUNCTION_ORDER if f in defined and not report.functions[f]["ok"]]
     report.divergence = next((findings[f] for f in wrong if f in findings), None)
-    if stopped is not None:  # a few probes prove nothing: no verdict, no bug named from them
+    if stopped is not None:  # the probes that came back prove nothing about those that never ran
         report.error = _stopped(*stopped, source, probes)
-        report.summary = texts.error_summary(report.error)
-        return
-    if errors:
+    elif errors:
         name, probe, error = errors[0]
         report.error = _error_of(error, source, probe, name)
     if not wrong:
@@ -182,8 +180,8 @@ def _read_evidence(meta: dict, arrays: dict, probes: list, defined: list) -> tup
         return evidence, None
     fatal = _fatal(records[-1], probes[len(records) - 1].cell)
     if fatal is None:
-        raise Malformed(f"your code stopped on probe {len(records)} of {len(probes)} without saying why; the "
-                        "other probes never ran, so nothing can pass")
+        raise Malformed(f"your code returned nothing for probe {len(records) + 1} of {len(probes)}: it stopped "
+                        f"after probe {len(records)} without saying why, and the probes after it never ran")
     return evidence, (len(records), *fatal)
 
 
