@@ -8,7 +8,9 @@ import pytest
 
 from bptt import BUGS, get_bug, trace_rnn
 from bptt.check import check, from_file, from_text
-from bptt.check.compare import course_caches
+from bptt.check.compare import Malformed, course_caches, loop_run
+from bptt.check.probe_runs import max_calls
+from bptt.check.probes import probes_for
 
 SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
 CORRECT = sorted((SUBMISSIONS / "correct").glob("*.py"))
@@ -479,8 +481,8 @@ def test_the_summary_says_the_obvious_first(old, new, words):
 
 # --- Missing evidence is a failure, never a pass -------------------------------------------------------------------
 
-def forged(monkeypatch, meta_of):
-    """Run the real child, then hand the parent what a forger would: the meta changed by meta_of."""
+def forged(monkeypatch, meta_of, code: str = DISGUISED["missing-da-t in a while loop"][0]):
+    """Run the real child on code, then hand the parent what a forger would: the meta changed by meta_of."""
     from bptt.check import sandbox
 
     real = sandbox.run
@@ -490,7 +492,7 @@ def forged(monkeypatch, meta_of):
         return sandbox.Outcome(outcome.arrays, meta_of(outcome.meta, outcome.arrays), outcome.error)
 
     monkeypatch.setattr(sandbox, "run", run)
-    return check(from_text(DISGUISED["missing-da-t in a while loop"][0]))
+    return check(from_text(code))
 
 
 @pytest.mark.parametrize("forge, words", [
@@ -499,12 +501,64 @@ def forged(monkeypatch, meta_of):
     (lambda meta, arrays: {**meta, "probes": [{} for _ in meta["probes"]]}, "probe 1"),
     (lambda meta, arrays: {**meta, "probes": ["ok"] * len(meta["probes"])}, "records"),
     (lambda meta, arrays: [arrays.clear(), meta][1], "never came back"),
-], ids=["no-records", "records-stop-early", "empty-records", "records-of-another-type", "no-arrays"])
+    (lambda meta, arrays: {**meta, "probes": meta["probes"] * 2}, "asked for"),
+], ids=["no-records", "records-stop-early", "empty-records", "records-of-another-type", "no-arrays", "extra-records"])
 def test_a_probe_without_its_evidence_is_an_output_error_never_a_pass(monkeypatch, forge, words):
     report = forged(monkeypatch, forge)
     result = report.to_json()
     assert report.exit_code == 2 and result["ok"] is False
     assert result["error"]["kind"] == "output" and words in result["error"]["message"], result["error"]
+
+
+def memory_error_in(run: str, keep: int):
+    """meta_of: the first `keep` records, the last with a MemoryError in its `run`, as the child sends after one."""
+    def meta_of(meta, arrays):
+        records = [dict(record) for record in meta["probes"][:keep]]
+        records[-1][run] = {"calls": [], "error": {"type": "MemoryError", "message": "", "line": None,
+                                                   "function": "rnn_backward", "t": None, "call": None}}
+        return {**meta, "probes": records}
+    return meta_of
+
+
+@pytest.mark.parametrize("run", ["whole", "loop", "refloop"])
+@pytest.mark.parametrize("keep", [1, 3, 5])
+def test_a_fatal_error_in_any_run_fails_the_check_and_the_probes_it_cut_off_never_pass(monkeypatch, run, keep):
+    """A correct file: the probes that came back match, but the run that ran out of memory is the submission's."""
+    report = forged(monkeypatch, memory_error_in(run, keep), CORRECT_SPELLINGS["while"])
+    assert report.exit_code == 2 and not report.ok
+    assert report.error["kind"] == "memory", report.error
+    if keep < 5:
+        assert f"stopped on probe {keep} of 5" in report.error["message"] and "never ran" in report.error["message"]
+        assert not any(f["ok"] for f in report.functions.values())
+    else:  # every probe came back: the function whose run raised fails
+        assert not report.functions["rnn_cell_backward" if run == "refloop" else "rnn_backward"]["ok"]
+
+
+def test_a_function_hidden_from_the_parents_reading_never_runs():
+    """A def in a class body made global is in the module but not in the file's top level: the child must skip it."""
+    code = CORRECT_SPELLINGS["while"] + '''
+
+class _Hidden:
+    global rnn_forward
+
+    def rnn_forward(x, a0, parameters):
+        raise MemoryError("pretend the machine is full")
+'''
+    report = check(from_text(code))
+    assert report.exit_code == 0, report.to_text()
+    assert sorted(report.functions) == ["rnn_backward", "rnn_cell_backward"]
+    assert "on all 5 inputs" in report.summary[0]
+
+
+def test_more_calls_than_the_recorder_keeps_are_malformed_and_read_in_one_pass():
+    probe = probes_for("rnn")[0]
+    calls = [{"cache": None, "totals": []}] * (max_calls(probe.T_x) + 1)
+    with pytest.raises(Malformed, match="calls"):
+        loop_run({}, {"calls": calls, "returned": []}, "p0.whole.", probe)
+    arrays = {"p0.whole.call1.out.dxt": np.ones(1), "p0.whole.call12.out.dxt": np.zeros(1),
+              "p0.whole.call1x.out.dxt": np.zeros(1), "p0.loop.call0.out.dxt": np.zeros(1)}
+    run = loop_run(arrays, {"calls": calls[:2], "returned": []}, "p0.whole.", probe)
+    assert [step.outputs for step in run.steps] == [{}, {"dxt": np.ones(1)}]
 
 
 def test_one_probe_is_drawn_fresh_for_every_check():
