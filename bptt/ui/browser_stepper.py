@@ -1,10 +1,11 @@
 """The stepper that redraws in the browser: a classroom-sized run's every step sent once, no round trip per click.
 
 A Streamlit v2 component (no iframe) holds every step's matrices (bptt/figures/stepper_data.py)
-and redraws the heading, the step marks and the heatmaps with Plotly.react on a click, an arrow key
-or play. plotly.js comes from the installed plotly package's own plotly.min.js, served by this
-server (never a CDN: a classroom may be offline). The step goes into the URL at once and to the
-server a moment later, so a shared link and the export always name the step on the screen.
+and redraws the heading, the step marks and the heatmaps on a click, an arrow key or play. Each
+heatmap is drawn on a canvas in the colour scale the plotly figures use (COLORSCALE, sent along),
+so the component loads no plotting script: nothing to download in a new tab, nothing from another
+host. The step goes into the URL at once and to the server a moment later, so a shared link and
+the export always name the step on the screen.
 Large runs keep the server's stepping (stepping.py): their trace is too big to send whole.
 
     if browser_sized(config):
@@ -16,11 +17,8 @@ import json
 from functools import cache
 from pathlib import Path
 
-import plotly
 import streamlit as st
-import streamlit.components.v1 as components_v1
 import streamlit.components.v2 as components_v2
-from streamlit import config as st_config
 
 from ..figures.heatmap import COLORSCALE
 from ..figures.marks import step_marks
@@ -39,19 +37,6 @@ SHARED_PAYLOADS = 64
 def browser_sized(config: RunConfig) -> bool:
     """Whether the whole run goes to the browser (n_a ≤ 16, T_x ≤ 20, m ≤ 16, n_x ≤ 16)."""
     return all(getattr(config, name) <= most for name, most in LIMITS.items())
-
-
-@cache
-def _plotly_route() -> str:
-    """The URL path of plotly.min.js from the installed plotly package, served by this streamlit server.
-
-    A v1 component declared on plotly's own package folder makes the server hand out that folder's
-    files under /component/<name>/; nothing is copied and nothing comes from another host.
-    """
-    folder = Path(plotly.__file__).parent / "package_data"
-    component = components_v1.declare_component("plotlyjs", path=str(folder))
-    base = (st_config.get_option("server.baseUrlPath") or "").strip("/")
-    return ("/" + base if base else "") + f"/component/{component.name}/plotly.min.js"
 
 
 @cache
@@ -98,7 +83,7 @@ def browser_step_panel(run: Run, ranges: dict | None, state: PageState, t: int, 
         start = (key, t)  # the step this payload opens on stays put across reruns: the browser owns it from here
         st.session_state[P + "browser-start"] = start
     header = {"run": run_id, "start": start[1], "present": state.present, "locked": state.locked("step"),
-              "plotly": _plotly_route(), "colorscale": COLORSCALE, "note": note, "steps": steps_of(run.trace)}
+              "colorscale": COLORSCALE, "note": note, "steps": steps_of(run.trace)}
     # the trace as one UTF-8 JSON document the browser parses once. Bytes, not a str: streamlit sends bytes as they
     # are, while a str is first offered to its dataframe detection, which imports pandas (tests/test_no_pandas.py)
     data = ('{"header":' + json.dumps(header, default=list) + ',"payload":' + payload + "}").encode()

@@ -3,16 +3,32 @@
 At 1024×768 with ?present=1 one whole step is on the first screen; a click on Next changes the
 heading and every heatmap in the same task, before any websocket message; no request leaves
 127.0.0.1; text in charts is at least 16 px when presenting; titles neither overlap nor run past
-their panel at 1024, 1280 and 1440 px. Screenshots land in artifacts/screenshots/.
+their panel at 1024, 1280 and 1440 px; a canvas heatmap draws zero white and the largest value in
+the scale's end colour, and hovering a cell names its row, column and value.
+Screenshots land in artifacts/screenshots/.
 """
 
 import re
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 
+from bptt import run
+from bptt.ui.state import parse
+
 STEPPER = "[data-testid=bptt-stepper]"
-DRAWN = f"{STEPPER}[data-bptt-t] .bptt-plot .main-svg"
+DRAWN = f"{STEPPER}[data-bptt-t] .bptt-plot canvas[data-bptt-t]"
+# the colour of a cell of one panel's canvas, read 2 px inside its top-left corner (its value may be printed in the middle)
+PIXEL = """([key, i, j]) => {
+    const c = document.querySelector(`canvas[data-key="${key}"]`);
+    const ratio = c.width / c.clientWidth;
+    const [rows, cols] = [Number(c.dataset.rows), Number(c.dataset.cols)];
+    const x = Math.floor((j * c.clientWidth / cols + 2) * ratio), y = Math.floor((i * c.clientHeight / rows + 2) * ratio);
+    return {rgb: [...c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)], t: Number(c.dataset.bpttT),
+            zmax: Number(c.dataset.bpttZmax), box: c.getBoundingClientRect().toJSON(), rows, cols};
+}"""
+ENDS = {1: (103, 0, 31), -1: (5, 48, 97)}  # RdBu_r's ends, as the plotly figures draw them
 # counts the websocket messages the page sends, from before streamlit opens its socket
 COUNT_SENDS = """
 window.__wsSent = 0;
@@ -77,11 +93,10 @@ def test_next_redraws_heading_and_heatmaps_together_without_a_websocket_message(
         const onScreen = p => p.getBoundingClientRect().bottom <= innerHeight;
         [...document.querySelectorAll('.bptt-button')].find(b => b.dataset.name === 'next').click();
         const heading = document.querySelector('.bptt-heading').innerText;  // in the click's own task:
-        const shown = [...document.querySelectorAll('.bptt-plot')].filter(onScreen).map(p => p.layout.meta.t);
+        const shown = [...document.querySelectorAll('.bptt-plot canvas')].filter(onScreen).map(c => Number(c.dataset.bpttT));
         const sent = window.__wsSent - before;
         const marked = document.getElementById('bptt-browser-marks').textContent.includes('browser_t: 3');
-        await new Promise(r => setTimeout(r, 100));  // the panels off the screen follow right after
-        const all = [...document.querySelectorAll('.bptt-plot')].map(p => p.layout.meta.t);
+        const all = [...document.querySelectorAll('.bptt-plot canvas')].map(c => Number(c.dataset.bpttT));
         return {heading, shown, sent, marked, all};
     }""")
     assert seen["heading"].endswith("Step 2 of 5 — t = 3") and seen["marked"]
@@ -125,10 +140,13 @@ def test_text_in_charts_is_at_least_16px_when_presenting(app_url, projector, pat
     page = projector(f"{app_url}{path}")
     if path.startswith("/?"):
         wait_drawn(page)
-        small = [(text, size) for text, size in _font_sizes(page, f"{STEPPER} .bptt-plot text, .bptt-caption, "
+        small = [(text, size) for text, size in _font_sizes(page, f"{STEPPER} .bptt-caption, "
                                                                    ".bptt-reading, .bptt-row-heading")
                  if size < 16]
         assert not small, small
+        drawn = page.evaluate("() => [...document.querySelectorAll('.bptt-plot canvas')]"
+                              ".map(c => [c.dataset.key, Number(c.dataset.bpttFont), c.dataset.bpttText])")
+        assert drawn and all(font >= 16 for _, font, _ in drawn), drawn  # cell values, where printed
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
     page.wait_for_timeout(500)
     small = [(text, size) for text, size in _font_sizes(page, '[data-testid="stPlotlyChart"] .main-svg text')
@@ -164,3 +182,40 @@ def test_titles_neither_overlap_nor_run_past_their_panel(app_url, projector, scr
     }""")
     assert not problems, problems
     page.screenshot(path=str(screenshot_dir / f"stepper-{cell}-present{present}-{width}x{height}.png"))
+
+
+def test_canvas_heatmaps_draw_zero_white_and_the_largest_value_in_the_scales_end_colour(app_url, projector):
+    trace = run(parse({"scenario": "classroom"})[0].config).trace
+    page = projector(f"{app_url}/?scenario=classroom", 1440, 900)
+    wait_drawn(page)
+    first = trace.order[0]
+    assert not np.any(trace.step(first).inputs["da_prevt"])  # nothing carried into the first step yet
+    for i, j in [(0, 0), (2, 1)]:
+        zero = page.evaluate(PIXEL, ["inputs.da_prevt", i, j])
+        assert zero["t"] == first and tuple(zero["rgb"]) == (255, 255, 255), zero
+    # dWaa's range is fixed over the run: its largest |value| over all steps is drawn in full colour
+    values = np.stack([trace.step(t).outputs["dWaa"] for t in trace.order])  # (T_x, n_a, n_a)
+    k, i, j = np.unravel_index(np.argmax(np.abs(values)), values.shape)
+    t = trace.order[k]
+    page = projector(f"{app_url}/?scenario=classroom&t={t}", 1440, 900)
+    wait_drawn(page)
+    cell = page.evaluate(PIXEL, ["outputs.dWaa", int(i), int(j)])
+    assert cell["t"] == t and cell["zmax"] == pytest.approx(abs(values[k, i, j]), rel=1e-6)
+    assert all(abs(a - b) <= 1 for a, b in zip(cell["rgb"], ENDS[int(np.sign(values[k, i, j]))])), cell
+
+
+def test_hovering_a_cell_names_its_row_column_and_value(app_url, projector):
+    trace = run(parse({"scenario": "classroom"})[0].config).trace
+    page = projector(f"{app_url}/?scenario=classroom", 1440, 900)
+    wait_drawn(page)
+    cell = page.evaluate(PIXEL, ["outputs.dz", 1, 0])
+    box, rows, cols = cell["box"], cell["rows"], cell["cols"]
+    page.mouse.move(box["x"] + 0.5 * box["width"] / cols, box["y"] + 1.5 * box["height"] / rows)
+    tip = page.locator(".bptt-tip")
+    tip.wait_for(state="visible", timeout=5_000)
+    lines = tip.inner_text().splitlines()
+    assert lines[:3] == [f"dz at t = {trace.order[0]}", "unit 1", "example 0"], lines
+    want = float(trace.step(trace.order[0]).outputs["dz"][1, 0])
+    assert float(lines[3].removeprefix("value ")) == pytest.approx(want, rel=1e-6)
+    page.mouse.move(5, 5)
+    tip.wait_for(state="hidden", timeout=5_000)

@@ -1,6 +1,9 @@
 // The step-through panel drawn in the browser: every step of a classroom-sized run arrives once
 // (bptt/figures/stepper_data.py), and a click, an arrow key or play redraws the heading, the step
-// marks and every heatmap in the same frame with Plotly.react, without asking the server. The step
+// marks and every heatmap in the same frame, without asking the server. A classroom heatmap is at
+// most 16×16 cells, so each is drawn on its own <canvas> (a fillRect per cell, well under a
+// millisecond) in plotly's diverging scale and range rather than re-run through Plotly.react (about
+// 10 ms a heatmap): the component loads no plotting library at all. The step
 // is written into the URL at once (so a link shared now restores it) and told to the server a
 // moment later (so the export and a later rerun agree), which never holds up the redraw.
 
@@ -8,18 +11,22 @@ const SYNC_DELAY_MS = 350; // after the last click: one rerun for a burst of cli
 const SPEEDS = [0.5, 1, 2, 4]; // steps per second, as on the server's play
 const store = (window.__bpttStepper = window.__bpttStepper || { t: {} }); // the step per run, across remounts
 
-function loadPlotly(url) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!store.plotly) {
-    store.plotly = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = url;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => reject(new Error(`could not load ${url}`));
-      document.head.appendChild(script);
-    });
-  }
-  return store.plotly;
+function rgbOf(colour) {
+  return colour.match(/\d+/g).map(Number); // "rgb(5,48,97)" -> [5, 48, 97]
+}
+
+// value -> [r, g, b] on the server's colour scale (zero pure white), linear between its stops as plotly does
+function colourScale(stops) {
+  const at = stops.map(([stop, colour]) => [stop, rgbOf(colour)]);
+  return (v, zmax) => {
+    const f = Math.min(1, Math.max(0, (v / zmax + 1) / 2)); // ±∞ at the ends
+    let i = 1;
+    while (i < at.length - 1 && at[i][0] < f) i++;
+    const [s0, c0] = at[i - 1];
+    const [s1, c1] = at[i];
+    const w = s1 > s0 ? (f - s0) / (s1 - s0) : 0;
+    return [0, 1, 2].map((j) => Math.round(c0[j] + w * (c1[j] - c0[j])));
+  };
 }
 
 function decode(encoded, shape) {
@@ -66,7 +73,6 @@ export default function (component) {
   if (k < 0) k = Math.max(0, steps.indexOf(data.start));
   let playing = null;
   let syncTimer = null;
-  let lateTimer = null;
   let disposed = false;
 
   const root = el("div", "bptt-stepper" + (present ? " bptt-present" : ""));
@@ -107,7 +113,7 @@ export default function (component) {
   root.append(sentinel, bar, grid);
   parentElement.appendChild(root);
 
-  // the panels: a caption (HTML, so long titles wrap instead of overlapping) over a plotly heatmap
+  // the panels: a caption (HTML, so long titles wrap instead of overlapping) over a canvas heatmap
   const panels = [];
   const rows = [];
   const readingOf = (p) =>
@@ -134,9 +140,15 @@ export default function (component) {
       caption.append(name, range);
       if (!shared || p.shape[1] > 1 && readingOf(p) !== shared) caption.appendChild(el("div", "bptt-reading", readingOf(p)));
       const plot = el("div", "bptt-plot");
+      const canvas = el("canvas", "bptt-canvas");
+      canvas.dataset.key = `${p.scope}.${p.key}`;
+      plot.appendChild(canvas);
       figure.append(caption, plot);
       line.appendChild(figure);
-      panels.push({ p, name, range, plot, z: p.z.map(() => null), drawn: false });
+      const q = { p, name, range, plot, canvas, z: p.z.map(() => null) };
+      canvas.addEventListener("mousemove", (event) => hover(q, event));
+      canvas.addEventListener("mouseleave", unhover);
+      panels.push(q);
     }
     section.appendChild(line);
     grid.appendChild(section);
@@ -173,53 +185,91 @@ export default function (component) {
     return Math.max(36, Math.min(34 * maxRows, Math.floor(room / firstRows.length)));
   }
 
-  function trace(q, z) {
+  const colourOf = colourScale(data.colorscale);
+  const tip = el("div", "bptt-tip");
+  root.appendChild(tip);
+
+  // one panel at step k: each cell a rectangle in its colour, its value printed where it fits
+  function paint(q) {
     const p = q.p;
+    if (!q.z[k]) q.z[k] = decode(p.z[k], p.shape);
+    const z = q.z[k];
+    const [R, C] = p.shape;
     const zmax = p.zmax !== null ? p.zmax : absMax(z);
-    const width = q.plot.clientWidth || 200;
+    const width = Math.max(1, q.plot.clientWidth || 200);
     const height = q.height;
+    const ratio = window.devicePixelRatio || 1;
+    const canvas = q.canvas;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const cw = width / C;
+    const ch = height / R;
     const texts = z.map((r) => r.map(format));
     const longest = Math.max(...texts.map((r) => Math.max(...r.map((s) => s.length))));
-    const fits = width / p.shape[1] >= 0.62 * font * longest + 4 && height / p.shape[0] >= font + 4;
-    q.range.textContent = ` · ±${format(zmax)}${p.zmax === null ? " (this step)" : ""}`;
-    const t = {
-      type: "heatmap", z, zmin: -zmax, zmax, colorscale: data.colorscale, showscale: false,
-      hovertemplate: `${p.rows} %{y}<br>${p.cols} %{x}<br>value %{z:.8g}<extra>${p.key}</extra>`,
-    };
-    if (fits) Object.assign(t, { text: texts, texttemplate: "%{text}", textfont: { size: font } });
-    return t;
-  }
-
-  function layout(q) {
-    const p = q.p;
-    const shapes = p.split ? [{ type: "line", xref: "x", yref: "y domain", x0: p.split - 0.5, x1: p.split - 0.5,
-      y0: 0, y1: 1, line: { color: "black", width: 2 } }] : [];
-    return {
-      height: q.height, width: q.plot.clientWidth || undefined, margin: { l: 0, r: 0, t: 0, b: 0 },
-      paper_bgcolor: "rgba(0,0,0,0)",
-      xaxis: { visible: false, fixedrange: true }, yaxis: { visible: false, autorange: "reversed", fixedrange: true },
-      hoverlabel: { font: { size: present ? 18 : 14 } }, shapes, font: { size: font },
-      meta: { quantity: p.key, scope: p.scope, t: steps[k] },
-    };
-  }
-
-  const config = { displayModeBar: false };
-
-  function paint(q) {
-    if (!q.z[k]) q.z[k] = decode(q.p.z[k], q.p.shape);
-    window.Plotly.react(q.plot, [trace(q, q.z[k])], layout(q), config);
-    q.drawn = true;
-    q.stale = false;
-  }
-
-  const seen = new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      const q = panels.find((each) => each.plot === entry.target);
-      if (!q) continue;
-      q.visible = entry.isIntersecting;
-      if (q.visible && q.stale && !disposed) paint(q);
+    const fits = cw >= 0.62 * font * longest + 4 && ch >= font + 4;
+    ctx.font = `${font}px sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    for (let i = 0; i < R; i++) {
+      const y0 = Math.round(i * ch);
+      const y1 = Math.round((i + 1) * ch);
+      for (let j = 0; j < C; j++) {
+        const v = z[i][j];
+        const x0 = Math.round(j * cw);
+        const x1 = Math.round((j + 1) * cw);
+        let light = true;
+        if (!Number.isNaN(v)) { // NaN stays blank, as plotly leaves it
+          const [r, g, b] = colourOf(v, zmax);
+          ctx.fillStyle = `rgb(${r},${g},${b})`;
+          ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+          light = 0.299 * r + 0.587 * g + 0.114 * b > 128;
+        }
+        if (fits) {
+          ctx.fillStyle = light ? "#262730" : "white";
+          ctx.fillText(texts[i][j], (x0 + x1) / 2, (y0 + y1) / 2);
+        }
+      }
     }
-  }, { rootMargin: "100px" });
+    if (p.split) { // the LSTM's weight columns: a_prev's, then xt's
+      ctx.fillStyle = "black";
+      ctx.fillRect(Math.round(p.split * cw) - 1, 0, 2, height);
+    }
+    q.range.textContent = ` · ±${format(zmax)}${p.zmax === null ? " (this step)" : ""}`;
+    canvas.dataset.rows = String(R);
+    canvas.dataset.cols = String(C);
+    canvas.dataset.bpttT = String(steps[k]);
+    canvas.dataset.bpttZmax = String(zmax);
+    canvas.dataset.bpttFont = String(font);
+    canvas.dataset.bpttText = fits ? "1" : "0";
+    q.shown = z;
+  }
+
+  function hover(q, event) {
+    const p = q.p;
+    const box = q.canvas.getBoundingClientRect();
+    const j = Math.floor(((event.clientX - box.left) / box.width) * p.shape[1]);
+    const i = Math.floor(((event.clientY - box.top) / box.height) * p.shape[0]);
+    if (!q.shown || i < 0 || j < 0 || i >= p.shape[0] || j >= p.shape[1]) return unhover();
+    tip.textContent = "";
+    tip.append(el("div", "", `${p.key} at t = ${steps[k]}`), el("div", "", `${p.rows} ${i}`),
+      el("div", "", `${p.cols} ${j}`), el("div", "", `value ${Number(q.shown[i][j].toPrecision(8))}`));
+    tip.style.display = "block";
+    const left = Math.min(event.clientX + 14, window.innerWidth - tip.offsetWidth - 4);
+    const top = event.clientY + 14 + tip.offsetHeight > window.innerHeight ? event.clientY - tip.offsetHeight - 8
+      : event.clientY + 14;
+    Object.assign(tip.style, { left: `${Math.max(0, left)}px`, top: `${Math.max(0, top)}px` });
+  }
+
+  function unhover() {
+    tip.style.display = "none";
+  }
 
   function draw() {
     const t = steps[k];
@@ -239,11 +289,8 @@ export default function (component) {
     quiet();
     for (const q of panels) {
       q.name.textContent = q.p.titles[k];
-      if (q.visible || !q.drawn) paint(q);
-      else q.stale = true; // off the screen: drawn after this frame (or when it scrolls into view)
+      paint(q);
     }
-    clearTimeout(lateTimer);
-    lateTimer = setTimeout(() => { if (!disposed) for (const q of panels) if (q.stale) paint(q); }, 0);
     grid.setAttribute("data-bptt-t", String(t));
     root.setAttribute("data-bptt-t", String(t));
   }
@@ -341,28 +388,18 @@ export default function (component) {
   const resized = () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => !disposed && sizeAndDraw(), 150); };
   window.addEventListener("resize", resized);
 
-  loadPlotly(data.plotly).then(() => {
-    if (disposed) return;
-    store.t[data.run] = steps[k];
-    sizeAndDraw();
-    for (const q of panels) seen.observe(q.plot);
-    if (steps[k] !== data.start) setStateValue("t", steps[k]); // a remount kept the step the browser shows
-  }).catch((error) => {
-    grid.textContent = `The charts could not load (${error.message}). Reload the page; if it persists, add ` +
-      "stepping=server to the address to step on the server instead.";
-  });
+  store.t[data.run] = steps[k];
+  sizeAndDraw();
+  if (steps[k] !== data.start) setStateValue("t", steps[k]); // a remount kept the step the browser shows
 
   return () => {
     disposed = true;
     stop();
     clearTimeout(syncTimer);
-    clearTimeout(lateTimer);
     observer.disconnect();
     stick.disconnect();
-    seen.disconnect();
     document.removeEventListener("keydown", keys);
     window.removeEventListener("resize", resized);
-    for (const q of panels) if (window.Plotly) window.Plotly.purge(q.plot);
     root.remove();
   };
 }
