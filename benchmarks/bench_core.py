@@ -566,7 +566,10 @@ def main(argv: list | None = None) -> None:
         report = json.loads(args.from_json.read_text())
     else:
         report = measure(args.size or SIZES, max(1, args.repeats), args.threads, args.cells, [] if args.size else MEMORY_SIZES)
-        report["command"] = "python benchmarks/bench_core.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        given = list(argv if argv is not None else sys.argv[1:])
+        if "--note" in given:  # the note is printed in the report already
+            del given[given.index("--note"): given.index("--note") + 2]
+        report["command"] = "python benchmarks/bench_core.py " + " ".join(given)
     if args.note:
         report["note"] = " " + args.note.strip()
     if args.write_docs:
