@@ -318,7 +318,7 @@ def cache_arrays(cell: str, caches: list) -> list:
 
 
 def student_caches(steps: list, probe: Probe) -> tuple:
-    """The student's forward caches (each a dict of its arrays) rebuilt in the course's layout, with the probe's parameters."""
+    """The student's forward caches (a dict of arrays each) in the course's layout, with the probe's parameters."""
     caches = [tuple(step[name] for name in CACHE_NAMES[probe.cell]) + (probe.parameters,) for step in steps]
     return caches, probe.x
 

@@ -191,8 +191,10 @@ def _fatal(record: dict, cell: str) -> tuple | None:
     runs += [(f"{cell}_cell_backward", record.get("refloop")), (f"{cell}_backward", record.get("whole")),
              (f"{cell}_backward", record.get("loop")), (f"{cell}_forward", record.get("forward"))]
     runs += [(f"{cell}_cell_forward", s) for s in (record.get("cell_forward") or {}).get("steps", [])]
-    return next(((function, run["error"]) for function, run in runs if isinstance(run, dict) and _is_fatal(run.get("error"))),
-                None)
+    for function, run in runs:
+        if isinstance(run, dict) and _is_fatal(run.get("error")):
+            return function, run["error"]
+    return None
 
 
 def _is_fatal(error) -> bool:
