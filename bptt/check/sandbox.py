@@ -46,7 +46,23 @@ UIDS = range(1_500_000_000, 1_500_000_064)  # one per check running at once when
 SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGBUS: "a bus error", signal.SIGILL: "an illegal "
            "instruction", signal.SIGABRT: "an abort", signal.SIGFPE: "a floating-point exception"}
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # what any program on the machine needs
-SANDBOX_TMP = "/tmp"  # the check's working folder inside bubblewrap: a private tmpfs
+SANDBOX_TMP = "/tmp"  # the check's working folder inside bubblewrap and unshare's mounts: a private tmpfs
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")  # anyone may write there
+# unshare as root: the child's own processes (and /proc), mounts, IPC, network and host name
+NAMESPACES = ("--pid", "--fork", "--kill-child", "--mount-proc", "--mount", "--ipc", "--net", "--uts", "--")
+# run in those namespaces, as root, before the harness: a tmpfs bounded in bytes and inodes ($1, its mount
+# options) is the check's working folder ($2: /tmp itself); the folders anyone may write ($3) are covered by
+# empty read-only ones. Not exec: the harness must not be the namespace's pid 1, which ignores signals it
+# has no handler for (SIGXCPU, a segfault's SIGSEGV re-raised by faulthandler); the shell reports 128 + N.
+PRIVATE_MOUNTS = (
+    'mount -t tmpfs -o "$1" bptt-check "$2" || exit 97; for folder in $3; do '
+    'mount -t tmpfs -o ro,size=4k,nr_inodes=2,mode=0755 bptt-check-empty "$folder" || exit 97; done; '
+    'cd "$2" || exit 97; shift 3; "$@"; exit $?'
+)
+# bubblewrap as root: the check's /tmp, bounded in inodes too (bubblewrap's --size bounds bytes only), is a
+# tmpfs mounted over its folder on disk ($2) in a mount namespace of its own, then bound by bubblewrap
+BOUNDED_TMP = 'mount -t tmpfs -o "$1" bptt-check "$2" || exit 97; shift 2; exec "$@"'
+UNMOUNTABLE = 97  # the shell above could not mount: the checker's set-up, not the student's code
 
 
 @dataclass(frozen=True)
@@ -106,8 +122,10 @@ def _isolation(ceiling: str, wrapper: str, root: bool) -> Isolation:
                          f"and no other process. {limits}", (shutil.which("bwrap"),))
     missing = f"{problem}. " if problem else ""
     if "unshare" in levels and network_isolation():
-        return Isolation("unshare", f"{missing}Each check runs{own} in a separate process with no network; the files "
-                         f"{reach} are kept from it only by an audit hook. {limits}", network_isolation())
+        private = (" and no other process in sight, its own temporary folders, gone with it"
+                   if _mounts_privately(network_isolation()) else "")
+        return Isolation("unshare", f"{missing}Each check runs{own} in a separate process with no network{private}; "
+                         f"the files {reach} are kept from it only by an audit hook. {limits}", network_isolation())
     return Isolation("limits", f"{missing}Each check runs{own} in a separate process; the network and the files "
                      f"{reach} are kept from it only by an audit hook that determined code can switch off. {limits}")
 
@@ -130,15 +148,55 @@ def _bubblewrap_problem(root: bool) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def network_isolation() -> tuple:
-    """The command prefix that gives the child no network, or () where the system does not allow it."""
+    """The unshare prefix that gives the child no network, or () where the system does not allow it.
+
+    As root (where private mounts work), also its own pid, mount, IPC and UTS namespaces: no other
+    check's process, socket or folder in sight (`private_mounts` then makes its temporary folders).
+    """
     unshare = shutil.which("unshare")
     if unshare is None:
         return ()
-    try:
-        ok = subprocess.run([unshare, "-n", "true"], capture_output=True, timeout=5).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    return (unshare, "-n") if ok else ()
+    full = (unshare, *NAMESPACES)
+    trials = ((full, [*full, *private_mounts(Limits(), os.getuid(), os.getgid(), SANDBOX_TMP), "true"]),
+              ((unshare, "-n"), [unshare, "-n", "true"]))
+    for prefix, trial in trials:
+        try:
+            if subprocess.run(trial, capture_output=True, timeout=10).returncode == 0:
+                return prefix
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return ()
+
+
+def _mounts_privately(prefix: tuple) -> bool:
+    return "--mount" in prefix
+
+
+def _tmpfs_options(limits: Limits, uid: int, gid: int, mode: str = "0700") -> str:
+    """A tmpfs of disk_mb holding at most `files` files and folders (its own root is one more), the check's."""
+    return f"size={limits.disk_mb}m,nr_inodes={limits.files + 1},mode={mode},uid={uid},gid={gid}"
+
+
+def private_mounts(limits: Limits, uid: int, gid: int, workdir: str) -> list:
+    """The shell that, inside unshare's namespaces, mounts the check's own folder and empties the shared ones.
+
+    Its own folder is /tmp itself, unless what the child needs lives under /tmp (an app installed
+    there): then its folder on disk, and /tmp stays in sight (other checks' folders are other uids').
+    """
+    covered = [f for f in _shared_folders() if f != workdir]
+    return ["/bin/sh", "-c", PRIVATE_MOUNTS, "sh", _tmpfs_options(limits, uid, gid), workdir, " ".join(covered)]
+
+
+def _shared_folders() -> list:
+    """The folders anyone may write that unshare's mounts can cover: real folders holding nothing the child needs."""
+    needed = _needed()
+    return [f for f in SHARED_FOLDERS if os.path.isdir(f) and not os.path.islink(f) and " " not in f
+            and not any(_under(os.path.realpath(n), os.path.realpath(f)) for n in needed)]
+
+
+def _needed() -> list:
+    """What the child's Python needs to see: its installation, numpy and the bptt package."""
+    return [os.path.realpath(sys.base_prefix), os.path.dirname(interpreter()), *numpy_paths(), PACKAGE]
 
 
 def interpreter() -> str:
@@ -152,11 +210,12 @@ def numpy_paths() -> tuple:
     return tuple(p for p in (package, package + ".libs") if os.path.isdir(p))
 
 
-def bubblewrap_options(limits: Limits, root: bool) -> list:
+def bubblewrap_options(limits: Limits, root: bool, tmp: str | None = None) -> list:
     """bwrap's options for one check: a read-only view of the system, Python, numpy and bptt; a private /tmp.
 
     As root, bubblewrap keeps only the rights to change uid, which the harness uses to become the
     check's own user before any student code runs; otherwise a user namespace, closed behind it.
+    /tmp is bubblewrap's own tmpfs of disk_mb, or the folder `tmp` (bounded_tmp's tmpfs) when given.
     """
     options = ["--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net",
                "--unshare-uts", "--unshare-cgroup-try"]
@@ -170,10 +229,10 @@ def bubblewrap_options(limits: Limits, root: bool) -> list:
             options += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             binds.append(path)
-    options += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.disk_mb << 20),
-                "--tmpfs", SANDBOX_TMP]
-    needed = [os.path.realpath(sys.base_prefix), os.path.dirname(interpreter()), *numpy_paths(), PACKAGE]
-    for path in needed + [p for p in ("/etc/ld.so.cache",) if os.path.exists(p)]:
+    options += ["--proc", "/proc", "--dev", "/dev"]
+    options += ["--bind", tmp, SANDBOX_TMP] if tmp else ["--perms", "1777", "--size", str(limits.disk_mb << 20),
+                                                         "--tmpfs", SANDBOX_TMP]
+    for path in _needed() + [p for p in ("/etc/ld.so.cache",) if os.path.exists(p)]:
         if not any(_under(path, b) for b in binds):
             binds = [b for b in binds if not _under(b, path)] + [path]
     made = set()
@@ -203,12 +262,45 @@ def minimal_environment(workdir: str) -> dict:
     }
 
 
-def command(layer: Isolation, limits: Limits, results_fd: int, token_fd: int, workdir: str) -> list:
+def command(layer: Isolation, limits: Limits, results_fd: int, token_fd: int, workdir: str, uid: int,
+            gid: int) -> list:
     python = [interpreter(), "-I", "-S", "-B", HARNESS, str(results_fd), str(token_fd), str(limits.memory_mb),
               str(limits.cpu_s), str(limits.file_mb), os.path.dirname(numpy_paths()[0])]
+    return [*prefix(layer, limits, workdir, uid, gid), *python]
+
+
+def prefix(layer: Isolation, limits: Limits, workdir: str, uid: int, gid: int) -> list:
+    """What the child's Python starts under for this layer: bubblewrap, unshare and its mounts, or a wrapper.
+
+    prefix(isolation(), Limits(), folder, uid, gid) + [python, ...]; `workdir` is the check's folder on
+    disk (the mount point of its /tmp under bubblewrap as root), uid and gid the check's own.
+    """
     if layer.level == "bubblewrap":
-        return [*layer.command, *bubblewrap_options(limits, os.getuid() == 0), "--", *python]
-    return [part.replace("{workdir}", workdir) for part in layer.command] + python
+        unshare = shutil.which("unshare")
+        if os.getuid() != 0 or unshare is None:
+            return [*layer.command, *bubblewrap_options(limits, os.getuid() == 0), "--"]
+        # 1777 as bubblewrap's own: the harness is a root without CAP_DAC_OVERRIDE until it becomes uid
+        bounded = [unshare, "--mount", "--", "/bin/sh", "-c", BOUNDED_TMP, "sh",
+                   _tmpfs_options(limits, uid, gid, "1777"), workdir]
+        return [*bounded, *layer.command, *bubblewrap_options(limits, True, workdir), "--"]
+    if _in_own_tmp(layer):
+        return [*layer.command, *private_mounts(limits, uid, gid, working_folder(layer, workdir))]
+    return [part.replace("{workdir}", workdir) for part in layer.command]
+
+
+def _in_own_tmp(layer: Isolation) -> bool:
+    """True when the child works in a tmpfs of its own, bounded by the kernel and gone with it.
+
+    Under bubblewrap, and under unshare's private mounts (as root); never under a wrapper.
+    """
+    return layer.level == "bubblewrap" or (layer.level == "unshare" and _mounts_privately(layer.command))
+
+
+def working_folder(layer: Isolation, folder: str) -> str:
+    """The child's working folder as it sees it: its private /tmp, else its folder on disk."""
+    if layer.level == "bubblewrap" or (_in_own_tmp(layer) and SANDBOX_TMP in _shared_folders()):
+        return SANDBOX_TMP
+    return folder
 
 
 def run(code: str, probe_arrays: dict, job: dict, limits: Limits = Limits()) -> Outcome:
@@ -220,7 +312,8 @@ def run(code: str, probe_arrays: dict, job: dict, limits: Limits = Limits()) -> 
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
         uid, gid = stack.enter_context(_own_user())
-        workdir = SANDBOX_TMP if layer.level == "bubblewrap" else stack.enter_context(_private_folder(uid, gid))
+        folder = stack.enter_context(_private_folder(uid, gid))  # under bubblewrap as root, where its /tmp is mounted
+        own_tmp, workdir = _in_own_tmp(layer), working_folder(layer, folder)
         facts = {"job": job, "code": code, "uid": uid, "gid": gid, "max_files": limits.files,
                  "output_keep": limits.output_keep, "output_limit": limits.output_limit}
         stdin = _job_file(channel.encode(facts, probe_arrays, channel.NO_TOKEN))
@@ -233,15 +326,15 @@ def run(code: str, probe_arrays: dict, job: dict, limits: Limits = Limits()) -> 
         try:
             os.write(token_w, token)  # 32 bytes: the pipe holds them until the harness asks
             process = subprocess.Popen(
-                command(layer, limits, results_w, token_r, workdir), cwd=None if layer.level == "bubblewrap" else
-                workdir, env=minimal_environment(workdir), stdin=stdin, stdout=log, stderr=log,
+                command(layer, limits, results_w, token_r, folder, uid, gid), cwd=None if own_tmp else workdir,
+                env=minimal_environment(workdir), stdin=stdin, stdout=log, stderr=log,
                 pass_fds=(results_w, token_r), start_new_session=True, close_fds=True,
             )
         finally:  # closed once, here: another thread may be handed the same numbers the moment they are free
             _close(results_w, token_r, token_w)  # the child holds the only write end now: its exit ends the stream
         try:
             data, problem = _collect(process, results_r, started + limits.wall_s, _bounds(limits).frame_bytes,
-                                     None if layer.level == "bubblewrap" else workdir, limits)
+                                     None if own_tmp else workdir, limits)
         finally:
             _kill_group(process.pid)
             process.wait()
@@ -251,8 +344,8 @@ def run(code: str, probe_arrays: dict, job: dict, limits: Limits = Limits()) -> 
         stderr = log.read(limits.output_keep).decode("utf-8", "replace")
     seconds = time.monotonic() - started
     returncode = process.returncode
-    if layer.level == "bubblewrap" and returncode > 128:
-        returncode = 128 - returncode  # bubblewrap reports a child killed by signal N as 128 + N
+    if own_tmp and returncode > 128:
+        returncode = 128 - returncode  # bubblewrap, and the shell under unshare, report a child killed by N as 128 + N
     error = _process_error(returncode, problem, limits, stderr)
     if error is not None:
         return Outcome(error=error, stderr=stderr, seconds=seconds)
@@ -435,7 +528,7 @@ def remove_tree(path: str) -> None:
 
 def _sweep(uid: int) -> None:
     """What a check's own user left in the machine's shared temporary folders (possible only past the guard)."""
-    for folder in {tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"}:
+    for folder in {os.path.realpath(f) for f in (tempfile.gettempdir(), *SHARED_FOLDERS)}:
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -483,6 +576,9 @@ def _process_error(returncode: int, problem: str | None, limits: Limits, stderr:
         name = SIGNALS.get(-returncode, f"signal {-returncode}")
         return {"kind": "runtime", "message": f"the process running your code crashed with {name}. This happens "
                 "with ctypes, with unlimited recursion, or with a bug in a native library.", "line": line}
+    if returncode == UNMOUNTABLE:
+        return {"kind": "runtime", "message": "the checker could not make the private temporary folder your code "
+                "runs in, so it did not run it (a problem of the checker's set-up, not of your code).", "line": line}
     if returncode == 87:  # harness.UNSWITCHABLE: the checker's set-up, not the student's code
         return {"kind": "runtime", "message": "the checker could not give your code its own user id, so it did not "
                 "run it; the administrator's BPTT_CHECK_WRAPPER does not allow it (docs/CHECK.md).", "line": line}
