@@ -210,9 +210,14 @@ def test_an_administrators_wrapper_is_used_and_named(monkeypatch, tmp_path):
 
 @pytest.mark.skipif(os.getuid() != 0 or not sandbox.shutil.which("bwrap"), reason="root's uid switch, with bwrap")
 def test_a_wrapper_that_leaves_root_unable_to_step_down_runs_nothing(monkeypatch):
-    """bubblewrap with a user namespace as root maps only uid 0: the code must not run as that root."""
+    """bubblewrap with a user namespace as root maps only uid 0: the code must not run as that root.
+
+    The app's own folder is bound back over the empty /tmp: a checkout under /tmp (a worktree)
+    otherwise has no harness to start, and the child ends with Python's own exit status 2.
+    """
     monkeypatch.setenv(sandbox.WRAPPER_VARIABLE, "bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp "
-                       "--bind {workdir} {workdir} --unshare-all --die-with-parent --new-session --")
+                       f"--ro-bind {ROOT} {ROOT} --bind {{workdir}} {{workdir}} --unshare-all --die-with-parent "
+                       "--new-session --")
     report = run("write_outside")
     assert report.exit_code == 2 and "could not give your code its own user id" in report.error["message"]
 
