@@ -15,18 +15,22 @@ function rgbOf(colour) {
   return colour.match(/\d+/g).map(Number); // "rgb(5,48,97)" -> [5, 48, 97]
 }
 
-// value -> [r, g, b] on the server's colour scale (zero pure white), linear between its stops as plotly does
-function colourScale(stops) {
+const SHADES = 1024; // the scale sampled this finely: neighbouring shades differ by at most 2 of 255
+
+// the server's colour scale (zero pure white) as a table of SHADES + 1 rgb triples, linear between its
+// stops as plotly interpolates them: shade s is the colour at s / SHADES of the way from −zmax to +zmax
+function shadeTable(stops) {
   const at = stops.map(([stop, colour]) => [stop, rgbOf(colour)]);
-  return (v, zmax) => {
-    const f = Math.min(1, Math.max(0, (v / zmax + 1) / 2)); // ±∞ at the ends
-    let i = 1;
+  const table = new Uint8ClampedArray(3 * (SHADES + 1));
+  for (let s = 0, i = 1; s <= SHADES; s++) {
+    const f = s / SHADES;
     while (i < at.length - 1 && at[i][0] < f) i++;
     const [s0, c0] = at[i - 1];
     const [s1, c1] = at[i];
     const w = s1 > s0 ? (f - s0) / (s1 - s0) : 0;
-    return [0, 1, 2].map((j) => Math.round(c0[j] + w * (c1[j] - c0[j])));
-  };
+    for (let j = 0; j < 3; j++) table[3 * s + j] = Math.round(c0[j] + w * (c1[j] - c0[j]));
+  }
+  return table;
 }
 
 function decode(encoded, shape) {
@@ -185,18 +189,18 @@ export default function (component) {
     return Math.max(36, Math.min(34 * maxRows, Math.floor(room / firstRows.length)));
   }
 
-  const colourOf = colourScale(data.colorscale);
+  const shades = shadeTable(data.colorscale);
   const tip = el("div", "bptt-tip");
   root.appendChild(tip);
 
-  // one panel at step k: each cell a rectangle in its colour, its value printed where it fits
-  function paint(q) {
+  // one panel at step k, `width` px wide: the matrix as a tiny image, one pixel a cell, scaled up without
+  // smoothing (one drawImage, not a fillRect per cell), then its values printed where they fit
+  function paint(q, width) {
     const p = q.p;
     if (!q.z[k]) q.z[k] = decode(p.z[k], p.shape);
     const z = q.z[k];
     const [R, C] = p.shape;
     const zmax = p.zmax !== null ? p.zmax : absMax(z);
-    const width = Math.max(1, q.plot.clientWidth || 200);
     const height = q.height;
     const ratio = window.devicePixelRatio || 1;
     const canvas = q.canvas;
@@ -206,34 +210,47 @@ export default function (component) {
       canvas.style.width = `${width}px`;
       canvas.style.height = `${height}px`;
     }
-    const ctx = canvas.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-    const cw = width / C;
-    const ch = height / R;
-    const texts = z.map((r) => r.map(format));
-    const longest = Math.max(...texts.map((r) => Math.max(...r.map((s) => s.length))));
-    const fits = cw >= 0.62 * font * longest + 4 && ch >= font + 4;
-    ctx.font = `${font}px sans-serif`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
+    if (!q.image) {
+      q.small = document.createElement("canvas");
+      q.small.width = C;
+      q.small.height = R;
+      q.image = new ImageData(C, R);
+    }
+    const pixels = q.image.data;
     for (let i = 0; i < R; i++) {
-      const y0 = Math.round(i * ch);
-      const y1 = Math.round((i + 1) * ch);
       for (let j = 0; j < C; j++) {
         const v = z[i][j];
-        const x0 = Math.round(j * cw);
-        const x1 = Math.round((j + 1) * cw);
-        let light = true;
-        if (!Number.isNaN(v)) { // NaN stays blank, as plotly leaves it
-          const [r, g, b] = colourOf(v, zmax);
-          ctx.fillStyle = `rgb(${r},${g},${b})`;
-          ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
-          light = 0.299 * r + 0.587 * g + 0.114 * b > 128;
-        }
-        if (fits) {
+        const at = 4 * (i * C + j);
+        if (Number.isNaN(v)) { pixels[at + 3] = 0; continue; } // NaN stays blank, as plotly leaves it
+        const s = 3 * Math.round(Math.min(1, Math.max(0, (v / zmax + 1) / 2)) * SHADES); // ±∞ at the ends
+        pixels[at] = shades[s];
+        pixels[at + 1] = shades[s + 1];
+        pixels[at + 2] = shades[s + 2];
+        pixels[at + 3] = 255;
+      }
+    }
+    q.small.getContext("2d").putImageData(q.image, 0, 0);
+    const ctx = canvas.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(q.small, 0, 0, canvas.width, canvas.height);
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    const cw = width / C;
+    const ch = height / R;
+    let fits = cw >= 0.62 * font + 4 && ch >= font + 4; // room for one character: only then format the values
+    const texts = fits ? z.map((r) => r.map(format)) : null;
+    if (fits) fits = cw >= 0.62 * font * Math.max(...texts.map((r) => Math.max(...r.map((t) => t.length)))) + 4;
+    if (fits) {
+      ctx.font = `${font}px sans-serif`;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      for (let i = 0; i < R; i++) {
+        for (let j = 0; j < C; j++) {
+          const at = 4 * (i * C + j);
+          const light = 0.299 * pixels[at] + 0.587 * pixels[at + 1] + 0.114 * pixels[at + 2] > 128 || !pixels[at + 3];
           ctx.fillStyle = light ? "#262730" : "white";
-          ctx.fillText(texts[i][j], (x0 + x1) / 2, (y0 + y1) / 2);
+          ctx.fillText(texts[i][j], (j + 0.5) * cw, (i + 0.5) * ch);
         }
       }
     }
@@ -273,6 +290,8 @@ export default function (component) {
 
   function draw() {
     const t = steps[k];
+    // every panel's width read before anything is written: one layout, not one per panel
+    const widths = panels.map((q) => Math.max(1, q.plot.clientWidth || 200));
     heading.textContent = `◀ ${data.labels[k]}`;
     const at = (j) => (j >= 0 && j < steps.length ? ` (t = ${steps[j]})` : "");
     // the server's words (stepping.buttons), so a link, a test or a benchmark reads both paths alike
@@ -287,10 +306,10 @@ export default function (component) {
     play.textContent = playing ? "⏸ Pause" : "▶ Play";
     marks.textContent = data.marks[k].replace(/^<style>|<\/style>$/g, "").replace(/^\/\* current_t/, "/* browser_t");
     quiet();
-    for (const q of panels) {
+    panels.forEach((q, i) => {
       q.name.textContent = q.p.titles[k];
-      paint(q);
-    }
+      paint(q, widths[i]);
+    });
     grid.setAttribute("data-bptt-t", String(t));
     root.setAttribute("data-bptt-t", String(t));
   }
@@ -325,12 +344,18 @@ export default function (component) {
     if (!fromPlay) stop();
     store.t[data.run] = steps[k];
     draw();
-    const url = new URL(window.location.href);
-    if (k === 0) url.searchParams.delete("t");
-    else url.searchParams.set("t", String(steps[k]));
-    window.history.replaceState(window.history.state, "", url);
+    requestAnimationFrame(() => setTimeout(address, 0)); // right after this frame's paint, not before it
     clearTimeout(syncTimer);
     syncTimer = setTimeout(() => { if (!disposed) setStateValue("t", steps[k]); }, SYNC_DELAY_MS);
+  }
+
+  function address() {
+    const url = new URL(window.location.href);
+    const want = k === 0 ? null : String(steps[k]);
+    if (url.searchParams.get("t") === want) return;
+    if (want === null) url.searchParams.delete("t");
+    else url.searchParams.set("t", want);
+    window.history.replaceState(window.history.state, "", url);
   }
 
   function stop() {
