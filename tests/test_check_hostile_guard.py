@@ -6,6 +6,7 @@ Now the hook is one function whose every name is bound to an immutable value.
 """
 
 import dis
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from bptt.check import guard
 
 ROOT = Path(__file__).resolve().parent.parent
+IMMUTABLE = (str, bytes, int, bool, tuple, frozenset, slice, type(None), type(len), type(str.startswith),
+             type(str.__contains__), itertools.count)  # what the hook's closure may hold
 
 ATTACK = r'''
 import os, socket, sys, types
@@ -92,7 +95,7 @@ def immutable(value, depth: int = 0) -> bool:
         return depth < 4 and all(immutable(item, depth + 1) for item in value)
     if isinstance(value, type):
         return not value.__flags__ & (1 << 9)  # Py_TPFLAGS_HEAPTYPE: a class written in Python can be changed
-    return isinstance(value, guard.IMMUTABLE)
+    return isinstance(value, IMMUTABLE)
 
 
 def test_the_hook_holds_only_immutable_values_and_looks_up_no_global():

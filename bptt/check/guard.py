@@ -48,8 +48,6 @@ CREATING_EVENTS = frozenset(("os.mkdir", "os.mkfifo", "os.mknod", "shutil.copyfi
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 DEVICES = frozenset(("/dev/null", "/dev/urandom", "/dev/zero"))
 MAX_LINKS = 40  # as the kernel: a loop of links ends here
-IMMUTABLE = (str, bytes, int, bool, tuple, frozenset, slice, type(None), type(len), type(str.startswith),
-             type(str.__contains__), itertools.count)  # what the hook's closure may hold
 
 
 def install(workdir: str, readable: tuple, max_files: int = 200) -> None:

@@ -5,10 +5,11 @@ runs in its own sandbox: a read-only view of only what Python, numpy and the bpt
 a private /tmp of `Limits.disk_mb` as its working folder, its own process, network, IPC and user
 namespaces, killed with the app. When the app runs as root each check also gets its own uid from
 an unused range, so two checks are two users even without bubblewrap. Where bubblewrap is
-missing, the strongest layer left stands in: `unshare -n` (no network) and a private folder on
-disk, else only the process and its limits. Under every layer the child limits its own CPU,
-memory, file size and processes, and an audit hook refuses files, sockets and processes
-(guard.py, the second layer).
+missing, the strongest layer left stands in: unshare (as root its own processes, mounts, IPC and
+network, a /tmp bounded in bytes and files, the other shared folders emptied; else only no
+network and a private folder on disk), else only the process and its limits. Under every layer
+the child limits its own CPU, memory, file size, open files and processes, and an audit hook
+refuses files, sockets and processes (guard.py, the second layer).
 
 The child gets its job as one frame on stdin and sends its results as one frame on a pipe only
 this process reads, with a token it learns after the student's module has loaded (channel.py).
