@@ -63,9 +63,17 @@ for frame in found:
 for name in list(vars(guard)):
     if name.isupper():
         setattr(guard, name, ())
+class Liar:
+    """isinstance believes __class__: an open descriptor to the hook, a path to FileIO."""
+    __class__ = property(lambda self: int)
+
+    def __fspath__(self):
+        return "/etc/hostname"
+
 said = [f"frames: {len(found)}"]
 for what, attempt in (("listing /", lambda: os.listdir("/")), ("reading", lambda: open("/etc/hostname").read()),
-                      ("socket", lambda: socket.socket()), ("writing", lambda: open("/tmp/x-guard", "w"))):
+                      ("socket", lambda: socket.socket()), ("writing", lambda: open("/tmp/x-guard", "w")),
+                      ("lying descriptor", lambda: __import__("io").FileIO(Liar()).read())):
     try:
         attempt()
         said.append(f"{what}: done")
@@ -82,7 +90,10 @@ print(" | ".join(said))
 
 
 def test_nothing_a_refusal_hands_out_can_switch_the_hook_off(tmp_path):
-    """Cells, __code__, lists, dicts and the module's tables rewritten from the hook's frame: still refused."""
+    """Cells, __code__, lists, dicts and the module's tables rewritten from the hook's frame: still refused.
+
+    And an object whose __class__ claims int is no open descriptor: FileIO opened its __fspath__.
+    """
     out = subprocess.run([sys.executable, "-I", "-c", ATTACK], cwd=ROOT, capture_output=True, text=True,
                          timeout=60, env={"PATH": "/usr/bin:/bin"})
     said = out.stdout.strip()

@@ -65,8 +65,10 @@ def hook(workdir: str, readable: tuple, max_files: int):
     traceback hands them out), no dict or list, no globals looked up at call time; the file count
     is an itertools.count, which can only go up. Paths, modes and flags are read through the base
     types' own methods (str.__contains__, int.__and__), never through methods a subclass the
-    student wrote could override, and a path must be a string or bytes: a PathLike's __fspath__
-    could answer the hook differently from the call it guards. Links are followed with os.lstat
+    student wrote could override; types are read with type(), never isinstance (which believes an
+    object's own `__class__`: FileIO(obj) with `__class__ = int` and an `__fspath__` passed as an open
+    descriptor). A path must be a string or bytes: a PathLike's __fspath__ could answer the hook
+    differently from the call it guards. Links are followed with os.lstat
     and os.readlink themselves, not with os.path.realpath (Python code that looks its helpers up
     at every call). A refusal is a plain PermissionError.
     """
@@ -75,8 +77,8 @@ def hook(workdir: str, readable: tuple, max_files: int):
     writable = (workdir,)
     refused, why, path_events, listing, creating, devices, max_links = REFUSED, WHY, PATH_EVENTS, LISTING_EVENTS, \
         CREATING_EVENTS, DEVICES, MAX_LINKS
-    isinstance_, tuple_, str_, bytes_, int_, len_, next_, denied, missing = isinstance, tuple, str, bytes, int, len, \
-        next, PermissionError, (OSError, ValueError)
+    issubclass_, type_, tuple_, str_, bytes_, int_, len_, next_, denied, missing = issubclass, type, tuple, str, \
+        bytes, int, len, next, PermissionError, (OSError, ValueError)
     starts, ends, contains, characters, octets, decode, split, join = str.startswith, str.endswith, \
         str.__contains__, str.__getitem__, bytes.__getitem__, bytes.decode, str.split, "/".join
     flags_and, write_flags, whole, lstat, readlink, is_link = int.__and__, WRITE_FLAGS, slice(None), os.lstat, \
@@ -87,10 +89,10 @@ def hook(workdir: str, readable: tuple, max_files: int):
         # which paths the event touches, each with where it must lie
         if event == "open":
             path, mode, flags = (tuple_(args) + (None, None))[:3]
-            if path is None or isinstance_(path, int_):
+            if path is None or issubclass_(type_(path), int_):
                 return  # an already open descriptor
-            writing = isinstance_(flags, int_) and flags_and(flags, write_flags) != 0
-            if isinstance_(mode, str_):
+            writing = issubclass_(type_(flags), int_) and flags_and(flags, write_flags) != 0
+            if issubclass_(type_(mode), str_):
                 mode = characters(mode, whole)
                 writing = writing or contains(mode, "w") or contains(mode, "a") or contains(mode, "x") or \
                     contains(mode, "+")
@@ -110,11 +112,11 @@ def hook(workdir: str, readable: tuple, max_files: int):
                         if i < len_(args):
                             targets.append(args[i])
         for target in targets:
-            if target is None or isinstance_(target, int_):
+            if target is None or issubclass_(type_(target), int_):
                 continue
-            if isinstance_(target, str_):
+            if issubclass_(type_(target), str_):
                 path = characters(target, whole)  # a subclass's characters, as the kernel will get them
-            elif isinstance_(target, bytes_):
+            elif issubclass_(type_(target), bytes_):
                 path = decode(octets(target, whole), "utf-8", "surrogateescape")
             else:
                 raise denied("the checker accepts file paths only as plain strings")
