@@ -123,7 +123,7 @@ def _isolation(ceiling: str, wrapper: str, root: bool) -> Isolation:
                          f"and no other process. {limits}", (shutil.which("bwrap"),))
     missing = f"{problem}. " if problem else ""
     if "unshare" in levels and network_isolation():
-        private = (" and no other process in sight, its own temporary folders, gone with it"
+        private = (", no other process in sight and a temporary folder of its own, gone with it"
                    if _mounts_privately(network_isolation()) else "")
         return Isolation("unshare", f"{missing}Each check runs{own} in a separate process with no network{private}; "
                          f"the files {reach} are kept from it only by an audit hook. {limits}", network_isolation())
