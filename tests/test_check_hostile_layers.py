@@ -47,6 +47,21 @@ for pid in os.listdir("/proc"):
     except OSError:
         pass
 said["others"] = others
+said["reached"] = []
+for pid in others:  # a neighbour's job (its code) on fd 0, its environment, its memory, its results pipe
+    for what in ("fd/0", "environ", "mem"):
+        try:
+            with open(f"/proc/{pid}/{what}", "rb") as f:
+                f.read(100)
+            said["reached"].append(f"{what} of {pid}")
+        except OSError:
+            pass
+    for fd in range(3, 12):
+        try:
+            os.write(os.open(f"/proc/{pid}/fd/{fd}", os.O_WRONLY), b"garbage")
+            said["reached"].append(f"fd {fd} of {pid}")
+        except OSError:
+            pass
 said["folders"] = []
 for folder in ("/tmp", "/var/tmp", "/dev/shm"):
     try:
@@ -84,6 +99,19 @@ def layer(request, monkeypatch):
         pytest.skip(f"{request.param} is not available on this machine")
     if found.level == "unshare" and not sandbox._in_own_tmp(found):
         pytest.skip("unshare without private mounts (not root): docs/CHECK.md says what it does not stop")
+    return found
+
+
+@pytest.fixture(params=sandbox.LEVELS)
+def any_layer(request, monkeypatch):
+    """Every layer, the limits alone too: as root, the check's own uid keeps neighbours apart under any of them."""
+    monkeypatch.setenv(sandbox.ISOLATION_VARIABLE, request.param)
+    monkeypatch.delenv(sandbox.WRAPPER_VARIABLE, raising=False)
+    found = sandbox.isolation()
+    if found.level != request.param:
+        pytest.skip(f"{request.param} is not available on this machine")
+    if found.level != "bubblewrap" and os.getuid() != 0:
+        pytest.skip("without bubblewrap and without root, checks share one user: docs/CHECK.md says so")
     return found
 
 
@@ -131,3 +159,13 @@ def test_with_no_hook_a_check_cannot_create_more_files_than_its_limit(layer):
     limits = Limits()
     said = run_pair(layer, limits)
     assert 0 < said["made"] <= limits.files, said
+
+
+def test_with_no_hook_a_check_cannot_read_a_neighbours_job_memory_or_pipe(any_layer):
+    """/proc/<pid>/fd/0 is a running check's job (its code), /mem its memory, /fd/N its results pipe."""
+    said = run_pair(any_layer, Limits())
+    assert said["reached"] == [], said
+    if any_layer.level != "limits":
+        assert said["others"] == [], said
+    else:
+        assert said["others"] != [], said  # in sight, out of reach: the test can fail
