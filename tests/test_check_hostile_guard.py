@@ -19,7 +19,7 @@ IMMUTABLE = (str, bytes, int, bool, tuple, frozenset, slice, type(None), type(le
 
 ATTACK = r'''
 import os, socket, sys, types
-sys.path.insert(0, ".")
+sys.path.insert(0, sys.argv[1])
 from bptt.check import guard
 guard.install(os.getcwd(), (), 3)
 
@@ -94,7 +94,7 @@ def test_nothing_a_refusal_hands_out_can_switch_the_hook_off(tmp_path):
 
     And an object whose __class__ claims int is no open descriptor: FileIO opened its __fspath__.
     """
-    out = subprocess.run([sys.executable, "-I", "-c", ATTACK], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-I", "-c", ATTACK, str(ROOT)], cwd=tmp_path, capture_output=True, text=True,
                          timeout=60, env={"PATH": "/usr/bin:/bin"})
     said = out.stdout.strip()
     assert said.startswith("frames: 1") and "done" not in said, (said, out.stderr[-2000:])
