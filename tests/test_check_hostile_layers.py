@@ -130,25 +130,34 @@ def leftovers() -> list:
     return [str(p) for p in (Path(f) / NAME for f in sandbox.SHARED_FOLDERS) if p.exists()]
 
 
-def run_pair(layer, limits: Limits) -> dict:
-    """What the second of two checks running at once reached, the first holding its sockets and a file."""
+def remove_leftovers() -> None:
     for path in leftovers():
         Path(path).unlink(missing_ok=True)  # /var/lock is /run/lock
-    with contextlib.ExitStack() as stack:
-        first = start(layer, limits, "first", stack)
-        assert first.stdout.readline().strip() == "ready", first.stderr.read()
-        second = start(layer, limits, "second", stack)
-        out, err = second.communicate(timeout=60)
-    lines = out.strip().splitlines()
-    assert lines, err[-2000:]
-    return json.loads(lines[-1])
+
+
+def run_pair(layer, limits: Limits) -> dict:
+    """What the second of two checks running at once reached, the first holding its sockets and a file.
+
+    "outlived" is what it left in the machine's shared folders (then removed: no sweep runs here).
+    """
+    remove_leftovers()
+    try:
+        with contextlib.ExitStack() as stack:
+            first = start(layer, limits, "first", stack)
+            assert first.stdout.readline().strip() == "ready", first.stderr.read()
+            second = start(layer, limits, "second", stack)
+            out, err = second.communicate(timeout=60)
+        lines = out.strip().splitlines()
+        assert lines, err[-2000:]
+        return {**json.loads(lines[-1]), "outlived": leftovers()}
+    finally:
+        remove_leftovers()
 
 
 def test_with_no_hook_two_checks_cannot_meet_see_each_other_or_leave_files_behind(layer):
     said = run_pair(layer, Limits())
     assert said["AF_UNIX"] == "alone" and said["AF_INET"] == "alone", said
-    assert said["others"] == [] and said["folders"] == [] and said["left"] == [], said
-    assert leftovers() == []
+    assert said["others"] == [] and said["folders"] == [] and said["left"] == [] and said["outlived"] == [], said
 
 
 def test_with_no_hook_a_check_cannot_create_more_files_than_its_limit(layer):
