@@ -177,7 +177,10 @@ def test_a_neighbour_past_the_guard_cannot_read_another_checks_code_memory_or_pi
         time.sleep(0.2)
         attacker = pool.submit(run, "steal_neighbours_job")
         assert honest.result().exit_code == 0, honest.result().error
-        assert "reached: []" in attacker.result().error["message"], attacker.result().error
+        message = attacker.result().error["message"]
+        # the guard now holds (its switch-off fails: the listing is refused), or, past it, nothing was reached;
+        # tests/test_check_hostile_layers.py runs the same reads under each layer with no guard at all
+        assert "reached: []" in message or "the checker does not allow" in message, attacker.result().error
 
 
 def test_the_parent_holds_a_small_multiple_of_the_largest_frame():
