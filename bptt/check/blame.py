@@ -81,19 +81,29 @@ def blame(evidence: list, defined: list, proven: set, divergence, place) -> dict
     return None
 
 
-def _cell_blame(evs: list, name: str) -> dict:
-    """The first probe and step (backward order) where the cell alone goes wrong, and the term it points at."""
+def first_wrong_cell_step(evs: list) -> tuple | None:
+    """(evidence, t, what the cell returned or Raised, the reference's outputs) at the first probe and step, in
+    backward order, where the student's cell alone goes wrong; None when it is right alone everywhere."""
     for ev in evs:
         reference = compare.reference_cell_outputs(ev.probe)
         keys = compare.cached_trace(ev.probe, None).step_keys
         for t in reversed(range(len(ev.cell))):
-            got = ev.cell[t]
-            if isinstance(got, Raised):
-                return {"part": "cell", "function": name, "t": t, "term": None}
-            wrong = [k for k in keys if k not in got or differs(got[k], reference[t][k])]
-            if wrong:
-                return {"part": "cell", "function": name, "t": t, "term": cell_term(ev.probe.cell, wrong)}
-    return {"part": "cell", "function": name, "t": None, "term": "in context"}  # right alone, wrong in context
+            got, want = ev.cell[t], {k: reference[t][k] for k in keys}
+            if isinstance(got, Raised) or any(k not in got or differs(got[k], want[k]) for k in keys):
+                return ev, t, got, want
+    return None
+
+
+def _cell_blame(evs: list, name: str) -> dict:
+    """The first probe and step (backward order) where the cell alone goes wrong, and the term it points at."""
+    found = first_wrong_cell_step(evs)
+    if found is None:
+        return {"part": "cell", "function": name, "t": None, "term": "in context"}  # right alone, wrong in context
+    ev, t, got, want = found
+    if isinstance(got, Raised):
+        return {"part": "cell", "function": name, "t": t, "term": None}
+    wrong = [k for k in want if k not in got or differs(got[k], want[k])]
+    return {"part": "cell", "function": name, "t": t, "term": cell_term(ev.probe.cell, wrong)}
 
 
 def cell_term(cell: str, wrong: list) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..trace import differs
 from . import compare
+from .blame import first_wrong_cell_step
 from .compare import Raised
 
 TERM_WORDS = {
@@ -86,17 +87,11 @@ def summary(report, evidence: list, defined: list) -> list:
 
 def _cell_facts(evs: list, name: str) -> list:
     """The obvious facts about the cell alone, at the first step (backward order) where it differs."""
-    for ev in evs:
-        reference = compare.reference_cell_outputs(ev.probe)
-        keys = compare.cached_trace(ev.probe, None).step_keys
-        for t in reversed(range(len(ev.cell))):
-            got = ev.cell[t]
-            if isinstance(got, Raised):
-                return []
-            want = {k: reference[t][k] for k in keys}
-            if not _same(got, want):
-                return obvious(got, want, ev.probe, name)
-    return []
+    found = first_wrong_cell_step(evs)
+    if found is None or isinstance(found[2], Raised):
+        return []
+    ev, _, got, want = found
+    return obvious(got, want, ev.probe, name)
 
 
 def _same(got: dict, want: dict) -> bool:
