@@ -1,6 +1,6 @@
 """The lines of the course's code that a bug can change, as swappable pieces.
 
-`RNNCode()` and `LSTMCode()` are the course's correct code. A catalog bug is the same
+`RNNCode()`, `LSTMCode()` and `GRUCode()` are the course's correct code. A catalog bug is the same
 code with one or two pieces replaced, e.g. `replace(RNNCode(), da_next=lambda da_t, da_prevt: da_prevt)`
 is "forgot to add da[:,:,t]". The traced backward runs whichever pieces it is given, so a
 bug's variant is executable by construction. Each default is the course line it stands for.
@@ -62,6 +62,29 @@ class LSTMCode:
     Wx: Callable = lambda W, n_a: W[:, n_a:]
     # concat = np.concatenate((a_prev, xt), axis=0), the stack the gates' weights act on
     concat: Callable = lambda a_prev, xt: np.concatenate((a_prev, xt), axis=0)
+
+
+@dataclass(frozen=True)
+class GRUCode:
+    """gru_backward and gru_cell_backward, piece by piece."""
+
+    # gru_cell_backward(da[:,:,t] + da_prevt, caches[t])
+    da_next: Callable = lambda da_t, da_prevt: da_t + da_prevt
+    # dh_tilde = da_next * (1 - zt) * (1 - h_tilde**2)
+    dh_tilde: Callable = lambda da_next, zt, h_tilde: da_next * (1 - zt) * (1 - h_tilde**2)
+    # dzt = da_next * (a_prev - h_tilde) * zt * (1 - zt)
+    dzt: Callable = lambda da_next, zt, a_prev, h_tilde: da_next * (a_prev - h_tilde) * zt * (1 - zt)
+    # drt = dra * a_prev * rt * (1 - rt), dra being the gradient reaching rt * a_prev;
+    # Wha = Wh[:, :n_a] and dh_tilde for the bug that resets after the matmul
+    drt: Callable = lambda dra, a_prev, rt, Wha, dh_tilde: dra * a_prev * rt * (1 - rt)
+    # da_next * zt, the first term of da_prev: the path that skips the cell through the update gate
+    da_direct: Callable = lambda da_next, zt: da_next * zt
+    # dra * rt, the second term of da_prev: the path through the reset gate into the candidate
+    da_reset: Callable = lambda dra, rt, Wha, dh_tilde: dra * rt
+    # dWr += gradients["dWr"] (and dbr, dWz, dbz, dWh, dbh); False means dWr = gradients["dWr"]
+    accumulate: bool = True
+    # the factor on da_prevt before the loop hands it to the cell at step t (0 where truncation cuts)
+    carry: Callable = lambda t: 1.0
 
 
 def lstm_forward_with(code: LSTMCode, x: np.ndarray, a0: np.ndarray, parameters: dict) -> tuple:
