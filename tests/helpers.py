@@ -14,7 +14,8 @@ def random_case(cell: str, n_x: int, n_a: int, m: int, T_x: int, seed: int = 0) 
             "ba": rng.randn(n_a, 1) * 0.1, "by": rng.randn(2, 1),
         }
     else:
-        parameters = {f"W{g}": rng.randn(n_a, n_a + n_x) * 0.5 for g in "fico"}
-        parameters |= {f"b{g}": rng.randn(n_a, 1) * 0.1 for g in "fico"}
+        gates = "fico" if cell == "lstm" else "rzh"  # the GRU's reset, update and candidate
+        parameters = {f"W{g}": rng.randn(n_a, n_a + n_x) * 0.5 for g in gates}
+        parameters |= {f"b{g}": rng.randn(n_a, 1) * 0.1 for g in gates}
         parameters |= {"Wy": rng.randn(2, n_a), "by": rng.randn(2, 1)}
     return x, a0, parameters, rng.randn(n_a, m, T_x)
