@@ -10,11 +10,16 @@ from typing import Callable
 
 import numpy as np
 
+from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_forward
 from .rnn import rnn_backward, rnn_forward
 
 RNN_WRT = {"Wax": "dWax", "Waa": "dWaa", "ba": "dba"}
 LSTM_WRT = {"W" + g: "dW" + g for g in "fico"} | {"b" + g: "db" + g for g in "fico"}
+GRU_WRT = {"W" + g: "dW" + g for g in "rzh"} | {"b" + g: "db" + g for g in "rzh"}
+WRT = {"rnn": RNN_WRT, "lstm": LSTM_WRT, "gru": GRU_WRT}  # the parameters each cell's backward differentiates
+FORWARD = {"rnn": rnn_forward, "lstm": lstm_forward, "gru": gru_forward}
+BACKWARD = {"rnn": rnn_backward, "lstm": lstm_backward, "gru": gru_backward}
 
 
 @dataclass(frozen=True)
@@ -28,8 +33,8 @@ class GradCheck:
 
 
 def loss(cell: str, x: np.ndarray, a0: np.ndarray, parameters: dict, da: np.ndarray) -> float:
-    """L = sum(da * a) over the steps da covers. loss("rnn", x, a0, p, da) -> float"""
-    a = rnn_forward(x, a0, parameters)[0] if cell == "rnn" else lstm_forward(x, a0, parameters)[0]
+    """L = sum(da * a) over the steps da covers; cell is "rnn", "lstm" or "gru". loss("rnn", x, a0, p, da) -> float"""
+    a = FORWARD[cell](x, a0, parameters)[0]
     return float(np.sum(da * a[:, :, : da.shape[2]]))
 
 
@@ -38,7 +43,7 @@ def numerical_gradients(cell: str, x, a0, parameters: dict, da, eps: float = 1e-
 
     numerical_gradients("rnn", x, a0, parameters, da)["dWaa"]  # (n_a, n_a)
     """
-    wrt = RNN_WRT if cell == "rnn" else LSTM_WRT
+    wrt = WRT[cell]
     values = {"x": x, "a0": a0, **{name: parameters[name] for name in wrt}}
     keys = {"x": "dx", "a0": "da0", **wrt}
     grads = {}
@@ -73,9 +78,8 @@ def gradient_check(
 
     gradient_check("rnn", x, a0, parameters, da).verdict  # 'OK: ...'
     """
-    forward = rnn_forward if cell == "rnn" else lstm_forward
-    backward = backward or (rnn_backward if cell == "rnn" else lstm_backward)
-    analytic = backward(da, forward(x, a0, parameters)[-1])
+    backward = backward or BACKWARD[cell]
+    analytic = backward(da, FORWARD[cell](x, a0, parameters)[-1])
     numeric = numerical_gradients(cell, x, a0, parameters, da, eps)
     per_entry, per_parameter = {}, {}
     for key, num in numeric.items():

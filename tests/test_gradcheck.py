@@ -13,20 +13,21 @@ from helpers import random_case
 SHAPES = [(3, 5, 10, 4), (4, 2, 3, 3), (2, 3, 1, 5), (3, 4, 2, 1), (1, 1, 1, 1), (5, 5, 2, 3)]
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("n_x, n_a, m, T_x", SHAPES)
 def test_backward_matches_finite_differences(cell, n_x, n_a, m, T_x):
     x, a0, parameters, da = random_case(cell, n_x, n_a, m, T_x)
     check = gradient_check(cell, x, a0, parameters, da)
     assert check.max_error < 1e-7, check.verdict
     assert check.verdict.startswith("OK")
-    expected = {"dx", "da0"} | ({"dWax", "dWaa", "dba"} if cell == "rnn" else {f"d{w}{g}" for w in "Wb" for g in "fico"})
+    gates = {"lstm": "fico", "gru": "rzh"}.get(cell)
+    expected = {"dx", "da0"} | ({"dWax", "dWaa", "dba"} if cell == "rnn" else {f"d{w}{g}" for w in "Wb" for g in gates})
     assert set(check.per_parameter) == expected
 
 
 @settings(max_examples=15, deadline=None)
 @given(
-    cell=st.sampled_from(["rnn", "lstm"]),
+    cell=st.sampled_from(["rnn", "lstm", "gru"]),
     n_x=st.integers(1, 4), n_a=st.integers(1, 4), m=st.integers(1, 3), T_x=st.integers(1, 4),
     seed=st.integers(0, 1000),
 )
