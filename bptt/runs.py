@@ -5,12 +5,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .catalog import get_bug
+from .gru import gru_forward
+from .gru_trace import trace_gru
 from .lstm_trace import trace_lstm
 from .rnn import rnn_forward
 from .rnn_trace import trace_rnn
 from .scenarios import Inputs, RunConfig, cross_entropy_da, make_inputs, validate
 from .trace import Trace
-from .variants import LSTMCode, RNNCode, lstm_forward_with
+from .variants import GRUCode, LSTMCode, RNNCode, lstm_forward_with
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Run:
     inputs: Inputs
     a: np.ndarray  # (n_a, m, T) hidden states of the forward
     y: np.ndarray  # (n_y, m, T) predictions
-    c: np.ndarray | None  # (n_a, m, T) LSTM cell states; None for the RNN
+    c: np.ndarray | None  # (n_a, m, T) LSTM cell states; None for the RNN and the GRU
     caches: tuple  # the course's (list_of_cell_caches, x)
     da: np.ndarray  # (n_a, m, T_x) the upstream gradient the backward ran on
     loss: float | None  # the scenario's loss when da comes from one
@@ -29,14 +31,19 @@ class Run:
 
     @property
     def Waa(self) -> np.ndarray:
-        """The recurrent matrix: Waa, or for the LSTM the forget gate's block that sees a_prev."""
+        """The recurrent matrix: Waa, or the block that sees a_prev of the LSTM's forget gate or the GRU's candidate.
+
+        The GRU's Wh[:, :n_a] is its Waa when the update gate is shut and the reset open (see scenarios._with_radius).
+        """
         p = self.inputs.parameters
-        return p["Waa"] if self.config.cell == "rnn" else p["Wf"][:, : self.config.n_a]
+        if self.config.cell == "rnn":
+            return p["Waa"]
+        return p["Wf" if self.config.cell == "lstm" else "Wh"][:, : self.config.n_a]
 
 
-def code_for(config: RunConfig) -> RNNCode | LSTMCode:
+def code_for(config: RunConfig) -> RNNCode | LSTMCode | GRUCode:
     """The code the run executes: the bug's variant, or the course's correct code."""
-    default = RNNCode() if config.cell == "rnn" else LSTMCode()
+    default = {"rnn": RNNCode, "lstm": LSTMCode, "gru": GRUCode}[config.cell]()
     if config.bug is None:
         return default
     bug = get_bug(config.bug)
@@ -58,11 +65,14 @@ def run(config: RunConfig) -> Run:
         if config.cell == "rnn":
             a, y, caches = rnn_forward(inputs.x, inputs.a0, p)
             c = None
+        elif config.cell == "gru":
+            a, y, caches = gru_forward(inputs.x, inputs.a0, p)
+            c = None
         else:
             a, y, c, caches = lstm_forward_with(code, inputs.x, inputs.a0, p)
         loss, da = None, inputs.da
         if da is None:
             Wy, by = (p["Wya"], p["by"]) if config.cell == "rnn" else (p["Wy"], p["by"])
             loss, da = cross_entropy_da(a[:, :, : config.T_x], Wy, by, inputs.labels)
-    trace = trace_rnn(da, caches, code) if config.cell == "rnn" else trace_lstm(da, caches, code)
+    trace = {"rnn": trace_rnn, "lstm": trace_lstm, "gru": trace_gru}[config.cell](da, caches, code)
     return Run(config, inputs, a, y, c, caches, da, loss, trace)

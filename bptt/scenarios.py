@@ -11,7 +11,7 @@ from .activations import softmax
 class RunConfig:
     """Everything that determines a run; the app's URL holds exactly these fields."""
 
-    cell: str = "rnn"  # "rnn" or "lstm"
+    cell: str = "rnn"  # "rnn", "lstm" or "gru"
     scenario: str = "course"  # a key of SCENARIOS
     seed: int = 1  # numpy seed for every random draw
     n_x: int = 3  # input size
@@ -21,6 +21,8 @@ class RunConfig:
     scale: float = 1.0  # weight scale; for vanishing/exploding, the spectral radius of Waa
     bug: str | None = None  # a catalog id, or None for the correct code
 
+
+CELLS = ("rnn", "lstm", "gru")
 
 # Big enough for every benchmark size the app is measured at (n_a = 256, T_x = 200), small enough that one
 # visitor's largest run (an LSTM: about 0.3 GB and seconds of CPU) cannot starve a shared classroom server.
@@ -95,8 +97,8 @@ def validate(config: RunConfig) -> RunConfig:
 
     validate(RunConfig(T_x=0))  # ValueError: T_x = 0 is out of range: use a whole number from 1 to 200
     """
-    if config.cell not in ("rnn", "lstm"):
-        raise ValueError(f"cell = {config.cell!r} is not known: use 'rnn' or 'lstm'")
+    if config.cell not in CELLS:
+        raise ValueError(f"cell = {config.cell!r} is not known: use 'rnn', 'lstm' or 'gru'")
     if config.scenario not in SCENARIOS:
         raise ValueError(f"scenario = {config.scenario!r} is not known: use one of {', '.join(SCENARIOS)}")
     scenario = SCENARIOS[config.scenario]
@@ -120,7 +122,7 @@ def make_inputs(config: RunConfig) -> Inputs:
     """
     config = validate(config)
     if config.scenario == "course":
-        return _course_lstm() if config.cell == "lstm" else _course_rnn()
+        return {"rnn": _course_rnn, "lstm": _course_lstm, "gru": _course_gru}[config.cell]()
     rng = np.random.RandomState(config.seed)
     n_x, n_a, m, T_x = config.n_x, config.n_a, config.m, config.T_x
     if config.scenario == "echo":
@@ -128,11 +130,13 @@ def make_inputs(config: RunConfig) -> Inputs:
     parameters = _random_parameters(rng, config.cell, n_x, n_a, n_y=2, scale=config.scale)
     if config.scenario in ("vanishing", "exploding"):
         parameters[_recurrent_name(config.cell)] = _with_radius(rng, n_a, config.scale, parameters, config.cell)
-        for name in ("ba", "bf", "bi", "bc", "bo"):
+        for name in ("ba", "bf", "bi", "bc", "bo", "br", "bz", "bh"):
             if name in parameters:
                 parameters[name] = np.zeros((n_a, 1))  # no bias to push the states into saturation
         if config.cell == "lstm":
             parameters["bf"] += 2.0  # the usual forget-gate bias: the cell state remembers by default
+        if config.cell == "gru":
+            parameters["bz"] += 2.0  # the GRU's counterpart: zt near 0.88, a_next keeps most of a_prev
         # tanh is linear near 0: tiny inputs keep the states there, so the backward is ~ a product of Waa.T
         x = rng.randn(n_x, m, T_x) * (1e-5 if config.scenario == "exploding" else 1.0)
         da = np.zeros((n_a, m, T_x))
@@ -171,6 +175,21 @@ def _course_lstm() -> Inputs:
     return Inputs(x, a0, parameters, da)
 
 
+def _course_gru() -> Inputs:
+    """The course has no GRU example: the RNN example's seeding and sizes, the gates drawn as the LSTM's are."""
+    np.random.seed(1)
+    x = np.random.randn(3, 10, 4)
+    a0 = np.random.randn(5, 10)
+    parameters = {}
+    for gate in ("r", "z", "h"):
+        parameters["W" + gate] = np.random.randn(5, 5 + 3)
+        parameters["b" + gate] = np.random.randn(5, 1)
+    parameters["Wy"] = np.random.randn(2, 5)
+    parameters["by"] = np.random.randn(2, 1)
+    da = np.random.randn(5, 10, 4)
+    return Inputs(x, a0, parameters, da)
+
+
 def _random_parameters(rng, cell: str, n_x: int, n_a: int, n_y: int, scale: float) -> dict:
     """Weights scaled by 1/sqrt(fan_in), so `scale` = 1 keeps activations away from saturation."""
     if cell == "rnn":
@@ -182,7 +201,7 @@ def _random_parameters(rng, cell: str, n_x: int, n_a: int, n_y: int, scale: floa
             "by": rng.randn(n_y, 1) * 0.1,
         }
     parameters = {}
-    for gate in ("f", "i", "c", "o"):
+    for gate in ("f", "i", "c", "o") if cell == "lstm" else ("r", "z", "h"):
         parameters["W" + gate] = rng.randn(n_a, n_a + n_x) * scale / np.sqrt(n_a + n_x)
         parameters["b" + gate] = rng.randn(n_a, 1) * 0.1
     parameters["Wy"] = rng.randn(n_y, n_a) / np.sqrt(n_a)
@@ -191,21 +210,25 @@ def _random_parameters(rng, cell: str, n_x: int, n_a: int, n_y: int, scale: floa
 
 
 def _recurrent_name(cell: str) -> str:
-    return "Waa" if cell == "rnn" else "Wf"
+    return {"rnn": "Waa", "lstm": "Wf", "gru": "Wh"}[cell]
 
 
 def _with_radius(rng, n_a: int, radius: float, parameters: dict, cell: str) -> np.ndarray:
     """A random recurrent matrix rescaled to spectral radius `radius`.
 
-    For the LSTM the forget gate's recurrent block is rescaled, the closest analogue of Waa.
+    For the LSTM the forget gate's recurrent block is rescaled, the closest analogue of Waa. For the
+    GRU it is the candidate's block on a_prev, Wh[:, :n_a]: with the update gate shut (zt = 0) and
+    the reset open (rt = 1), a_next = tanh(Wh[:, :n_a]·a_prev + Wh[:, n_a:]·xt + bh) is the RNN's
+    step with Waa = Wh[:, :n_a], and every other path from a_prev goes through a gate.
     """
     W = rng.randn(n_a, n_a)
     W = W * radius / np.max(np.abs(np.linalg.eigvals(W)))
     if cell == "rnn":
         return W
-    Wf = parameters["Wf"].copy()
-    Wf[:, :n_a] = W
-    return Wf
+    name = _recurrent_name(cell)
+    gated = parameters[name].copy()
+    gated[:, :n_a] = W
+    return gated
 
 
 def _echo(rng, config: RunConfig) -> Inputs:

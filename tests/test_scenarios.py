@@ -10,7 +10,7 @@ from bptt.scenarios import cross_entropy_da
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_every_scenario_is_reproducible_and_in_course_shapes(scenario, cell):
     config = replace(SCENARIOS[scenario].defaults, cell=cell)
     first, second = run(config), run(config)
@@ -36,7 +36,7 @@ def test_seed_changes_the_draws():
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"cell": "gru"}, "cell = 'gru' is not known"),
+        ({"cell": "GRU"}, "cell = 'GRU' is not known: use 'rnn', 'lstm' or 'gru'"),
         ({"scenario": "nope"}, "scenario = 'nope' is not known"),
         ({"T_x": 0}, "T_x = 0 is out of range"),
         ({"n_a": LIMITS["n_a"][1] + 1}, f"n_a = {LIMITS['n_a'][1] + 1} is out of range"),
@@ -72,6 +72,33 @@ def test_lstm_keeps_gradients_alive_where_the_rnn_loses_them():
     rnn_norms = run(config).trace.norms("da_next")
     lstm_norms = run(replace(config, cell="lstm")).trace.norms("dc_next")
     assert lstm_norms[0] / lstm_norms[-2] > 1e3 * rnn_norms[0] / rnn_norms[-1]
+
+
+def test_gru_keeps_gradients_alive_where_the_rnn_loses_them():
+    config = SCENARIOS["vanishing"].defaults
+    gru = run(replace(config, cell="gru"))
+    assert spectral_radius(gru.Waa) == pytest.approx(0.5)
+    np.testing.assert_array_equal(gru.Waa, gru.inputs.parameters["Wh"][:, : config.n_a])
+    rnn_norms, gru_norms = run(config).trace.norms("da_next"), gru.trace.norms("da_next")
+    assert gru_norms[0] / gru_norms[-1] > 1e6 * rnn_norms[0] / rnn_norms[-1]
+
+
+def test_gru_gates_hold_back_what_explodes_in_the_rnn():
+    """Wh's a_prev block at radius 1.5 does not explode the GRU: each step mixes a_prev's own gradient
+    (zt near 0.88) with a gated share through Wh, so the step's Jacobian stays near the identity."""
+    config = replace(SCENARIOS["exploding"].defaults, cell="gru")
+    gru = run(config)
+    assert spectral_radius(gru.Waa) == pytest.approx(1.5)
+    norms = gru.trace.norms("da_next")
+    assert 1e-3 * norms[-1] < norms[0] < norms[-1]
+
+
+def test_the_gru_course_example_draws_from_the_notebooks_seed():
+    inputs = make_inputs(RunConfig(cell="gru"))
+    np.random.seed(1)
+    np.testing.assert_array_equal(inputs.x, np.random.randn(3, 10, 4))
+    assert set(inputs.parameters) == {"Wr", "br", "Wz", "bz", "Wh", "bh", "Wy", "by"}
+    assert inputs.parameters["Wh"].shape == (5, 8) and inputs.da.shape == (5, 10, 4)
 
 
 def test_echo_da_is_the_gradient_of_its_cross_entropy_loss():
