@@ -40,6 +40,8 @@ class RNNCode:
     accumulate: bool = True
     # da0 = da_prevt; False leaves da0 at its np.zeros
     set_da0: bool = True
+    # the factor on da_prevt before the loop hands it to the cell at step t (0 where truncation cuts)
+    carry: Callable = lambda t: 1.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class LSTMCode:
     Wx: Callable = lambda W, n_a: W[:, n_a:]
     # concat = np.concatenate((a_prev, xt), axis=0), the stack the gates' weights act on
     concat: Callable = lambda a_prev, xt: np.concatenate((a_prev, xt), axis=0)
+    # the factor on da_prevt and dc_prevt before the loop hands them to the cell at step t (0 where truncation cuts)
+    carry: Callable = lambda t: 1.0
 
 
 @dataclass(frozen=True)
