@@ -3,15 +3,15 @@ the diagnosis of a student's code and the docs.
 
 Each bug is data (where it lives, the wrong line against the right one, why students
 write it, what it does) plus `variant`, the course's code with that one piece changed,
-which the traced backward runs. `right` lines are copied from bptt/rnn.py and
-bptt/lstm.py (a test holds them to that), so a page can find them in the listing.
+which the traced backward runs. `right` lines are copied from bptt/rnn.py, bptt/lstm.py
+and bptt/gru.py (a test holds them to that), so a page can find them in the listing.
 """
 
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .variants import LSTMCode, RNNCode
+from .variants import GRUCode, LSTMCode, RNNCode
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Bug:
     """One classic mistake, as data plus an executable variant."""
 
     id: str  # stable, used in URLs and in the JSON of `python -m bptt check`
-    cell: str  # "rnn" or "lstm"
+    cell: str  # "rnn", "lstm" or "gru"
     title: str  # a short name a student recognises
     function: str  # the course function the wrong line lives in
     wrong: str  # the wrong line(s) in course notation; "" when the bug is a missing line
@@ -27,7 +27,7 @@ class Bug:
     why: str  # two or three plain sentences: why students write it, what it does
     symptom: str  # what the student sees
     hint: str  # a nudge towards the fix that does not give the fix away
-    variant: RNNCode | LSTMCode  # the course's code with this bug in it
+    variant: RNNCode | LSTMCode | GRUCode  # the course's code with this bug in it
     wrong_keys: tuple  # returned gradients that come out wrong (T_x ≥ 2, n_x ≠ n_a)
     first: tuple | None  # (scope, quantity, t as an index into range(T_x)) of the first divergence
     raises: str | None = None  # the exception's type when the bug raises instead
@@ -35,6 +35,8 @@ class Bug:
 
 RNN_KEYS = ("dx", "da0", "dWax", "dWaa", "dba")
 LSTM_KEYS = ("dx", "da0", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
+GRU_KEYS = ("dx", "da0", "dWr", "dbr", "dWz", "dbz", "dWh", "dbh")
+GRU_DA_PREV = "np.dot(Wr[:, :n_a].T, drt) + np.dot(Wz[:, :n_a].T, dzt)"  # the two gates' share of da_prev
 
 BUGS = (
     Bug(
@@ -382,6 +384,127 @@ BUGS = (
         wrong_keys=LSTM_KEYS,
         first=("step", "dxt", -1),
     ),
+    Bug(
+        id="gru-missing-da-t",
+        cell="gru",
+        title="GRU: forgot to add da[:,:,t]",
+        function="gru_backward",
+        wrong="gradients = gru_cell_backward(da_prevt, caches[t])",
+        right="gradients = gru_cell_backward(da[:,:,t] + da_prevt, caches[t])",
+        why=(
+            "The famous RNN bug in a GRU's clothes: the gates change what happens inside the cell, not what "
+            "reaches it. a<t> feeds the prediction at t and the next step, so the loop must hand the cell both "
+            "gradients; with da_prevt alone, which starts at zero, nothing ever enters."
+        ),
+        symptom="Every gradient is exactly zero, and every shape is right.",
+        hint="What does the first call of the loop hand to the cell? Where does the loss's gradient at step t come in?",
+        variant=replace(GRUCode(), da_next=lambda da_t, da_prevt: da_prevt),
+        wrong_keys=GRU_KEYS,
+        first=("input", "da_next", -1),
+    ),
+    Bug(
+        id="gru-z-swapped",
+        cell="gru",
+        title="GRU: z and 1 - z swapped in the backward",
+        function="gru_cell_backward",
+        wrong=(
+            "dh_tilde = da_next * zt * (1 - h_tilde**2)\n"
+            "dzt = da_next * (h_tilde - a_prev) * zt * (1 - zt)\n"
+            f"da_prev = da_next * (1 - zt) + dra * rt + {GRU_DA_PREV}"
+        ),
+        right=(
+            "dh_tilde = da_next * (1 - zt) * (1 - h_tilde**2)\n"
+            "dzt = da_next * (a_prev - h_tilde) * zt * (1 - zt)\n"
+            f"da_prev = da_next * zt + dra * rt + {GRU_DA_PREV}"
+        ),
+        why=(
+            "Two conventions are in print: d2l.ai, Cho et al. and PyTorch keep zt * a_prev and give the candidate "
+            "1 - zt, while Chung et al. (2014), Wikipedia and Colah's blog write it the other way round. A backward "
+            "derived from the other one is consistent and plausible, but it differentiates a cell this forward does not compute."
+        ),
+        symptom="No error, right shapes, every gradient wrong from the first step on; that step's dWz and dbz are the right ones negated.",
+        hint="Read the forward's a_next line again: which term does the update gate multiply, and which gets 1 - zt?",
+        variant=replace(
+            GRUCode(),
+            dh_tilde=lambda da_next, zt, h_tilde: da_next * zt * (1 - h_tilde**2),
+            dzt=lambda da_next, zt, a_prev, h_tilde: da_next * (h_tilde - a_prev) * zt * (1 - zt),
+            da_direct=lambda da_next, zt: da_next * (1 - zt),
+        ),
+        wrong_keys=GRU_KEYS,
+        first=("step", "dxt", -1),
+    ),
+    Bug(
+        id="gru-reset-after-matmul",
+        cell="gru",
+        title="GRU: reset gate applied after the matmul, in the backward only",
+        function="gru_cell_backward",
+        wrong=(
+            "drt = dh_tilde * np.dot(Wh[:, :n_a], a_prev) * rt * (1 - rt)\n"
+            f"da_prev = da_next * zt + np.dot(Wh[:, :n_a].T, rt * dh_tilde) + {GRU_DA_PREV}"
+        ),
+        right=(
+            "drt = dra * a_prev * rt * (1 - rt)\n"
+            f"da_prev = da_next * zt + dra * rt + {GRU_DA_PREV}"
+        ),
+        why=(
+            "d2l's candidate resets a_prev before Wh sees it, Wh·(rt * a_prev); some libraries (cuDNN, PyTorch) reset "
+            "after the product, rt * (Wh·a_prev). Those are different functions with the same shapes, so "
+            "differentiating the other one raises nothing and is wrong wherever the gradient passes the reset gate."
+        ),
+        symptom="No error, right shapes; at the last step only dxt, da_prev, dWr and dbr are off, and from there every gradient.",
+        hint="In the forward, is rt multiplied into a_prev before Wh acts, or into Wh's result? Follow rt's gradient through that exact expression.",
+        variant=replace(
+            GRUCode(),
+            drt=lambda dra, a_prev, rt, Wha, dh_tilde: dh_tilde * np.dot(Wha, a_prev) * rt * (1 - rt),
+            da_reset=lambda dra, rt, Wha, dh_tilde: np.dot(Wha.T, rt * dh_tilde),
+        ),
+        wrong_keys=GRU_KEYS,
+        first=("step", "dxt", -1),
+    ),
+    Bug(
+        id="gru-no-direct-path",
+        cell="gru",
+        title="GRU: da_prev misses the direct path da_next * zt",
+        function="gru_cell_backward",
+        wrong=f"da_prev = dra * rt + {GRU_DA_PREV}",
+        right=f"da_prev = da_next * zt + dra * rt + {GRU_DA_PREV}",
+        why=(
+            "a_prev reaches a_next twice: through the gates and the candidate, and directly, as zt * a_prev. "
+            "Dropping the direct term keeps every path that goes through a matrix and loses the one that does not, "
+            "which is the path that lets a GRU's gradient survive long sequences."
+        ),
+        symptom=(
+            "The last step is right but for its da_prev; the gradient carried back is a fraction of the right one at "
+            "every step, and where the update gate holds the state (the vanishing preset) it is gone within a few steps."
+        ),
+        hint="List every place a_prev appears in the forward's a_next. Does each of them send a gradient back?",
+        variant=replace(GRUCode(), da_direct=lambda da_next, zt: np.zeros_like(da_next)),
+        wrong_keys=GRU_KEYS,
+        first=("step", "da_prev", -1),
+    ),
+    Bug(
+        id="gru-overwrite-not-accumulate",
+        cell="gru",
+        title="GRU: overwrites the weight gradients instead of adding them up",
+        function="gru_backward",
+        wrong=(
+            'dWr = gradients["dWr"]\ndWz = gradients["dWz"]\ndWh = gradients["dWh"]\n'
+            'dbr = gradients["dbr"]\ndbz = gradients["dbz"]\ndbh = gradients["dbh"]'
+        ),
+        right=(
+            'dWr += gradients["dWr"]\ndWz += gradients["dWz"]\ndWh += gradients["dWh"]\n'
+            'dbr += gradients["dbr"]\ndbz += gradients["dbz"]\ndbh += gradients["dbh"]'
+        ),
+        why=(
+            "The gates' weights are shared by every step, so their gradient is the sum of every step's share. "
+            "Assigning instead of adding keeps only the last step the loop ran, which is t = 0."
+        ),
+        symptom="dx and da0 are right; all six weight and bias gradients equal step t = 0's share alone.",
+        hint="Wr, Wz and Wh are used at every time step. How should the shares of the different steps combine?",
+        variant=replace(GRUCode(), accumulate=False),
+        wrong_keys=("dWr", "dbr", "dWz", "dbz", "dWh", "dbh"),
+        first=("total", "dWr", -2),
+    ),
 )
 
 BY_ID = {bug.id: bug for bug in BUGS}
@@ -395,5 +518,5 @@ def get_bug(bug_id: str) -> Bug:
 
 
 def bugs_for(cell: str) -> tuple:
-    """The catalog entries of one cell type. [b.id for b in bugs_for("lstm")][0] -> 'lstm-no-carry'"""
+    """The catalog entries of one cell type ("rnn", "lstm" or "gru"). [b.id for b in bugs_for("lstm")][0] -> 'lstm-no-carry'"""
     return tuple(bug for bug in BUGS if bug.cell == cell)

@@ -15,7 +15,7 @@ Forward, one step:
 Backward, given da_next. dh_tilde, dzt and drt are the gradients at the pre-activations
 (inside the tanh and the sigmoids), as the course's dcct, dit, dft are:
 
-    dh_tilde = da_next * (1 - zt) * (1 - h_tilde**2)
+    dh_tilde = da_next * (1-zt) * (1 - h_tilde**2)
     dzt      = da_next * (a_prev - h_tilde) * zt*(1-zt)
     dra      = Wh[:, :n_a].T @ dh_tilde                 # reaches rt * a_prev
     drt      = dra * a_prev * rt*(1-rt)

@@ -23,7 +23,9 @@ SCOPE_WORDS = {
     "total": "the loop's running total",
     "final": "the value the function returns",
 }
-PREFERRED = ("dWaa", "dWf", "dWax", "dWi", "dWc", "dWo", "dba", "dbf", "dbi", "dbc", "dbo", "da0", "dx")
+# the recurrent matrix's gradient first (the GRU's dWh holds its Waa), then the others, biases, da0, dx
+PREFERRED = ("dWaa", "dWf", "dWh", "dWax", "dWi", "dWc", "dWo", "dWz", "dWr",
+             "dba", "dbf", "dbh", "dbi", "dbc", "dbo", "dbz", "dbr", "da0", "dx")
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,12 @@ import inspect
 import numpy as np
 import pytest
 
+import bptt.gru
 import bptt.lstm
 import bptt.rnn
 from bptt import BUGS, bugs_for, get_bug, lstm_forward, lstm_forward_with, rnn_forward, trace_lstm, trace_rnn
+from bptt.gru import gru_forward
+from bptt.gru_trace import trace_gru
 from bptt.trace import differs
 from helpers import random_case
 
@@ -21,7 +24,10 @@ REQUIRED = {
             "wrong-cache", "tanh-twice", "no-transpose-waa", "dwaa-transposed", "no-transpose-wax",
             "dba-no-keepdims", "divide-by-m"],
     "lstm": ["lstm-no-carry", "lstm-dc-not-carried", "lstm-c-view", "lstm-full-weights", "lstm-tanh-c"],
+    "gru": ["gru-missing-da-t", "gru-z-swapped", "gru-reset-after-matmul", "gru-no-direct-path",
+            "gru-overwrite-not-accumulate"],
 }
+MODULES = {"rnn": bptt.rnn, "lstm": bptt.lstm, "gru": bptt.gru}
 N_X, N_A, M, T_X = 3, 5, 4, 4  # all different, so a transpose cannot hide behind a square shape
 
 
@@ -31,6 +37,9 @@ def run_variant(bug, seed=0):
     if bug.cell == "rnn":
         caches = rnn_forward(x, a0, parameters)[2]
         return trace_rnn(da, caches, bug.variant), trace_rnn(da, caches), None
+    if bug.cell == "gru":
+        caches = gru_forward(x, a0, parameters)[2]
+        return trace_gru(da, caches, bug.variant), trace_gru(da, caches), None
     right_caches = lstm_forward(x, a0, parameters)[3]
     a, y, c, caches = lstm_forward_with(bug.variant, x, a0, parameters)
     return trace_lstm(da, caches, bug.variant), trace_lstm(da, right_caches), (a, y, c)
@@ -38,8 +47,7 @@ def run_variant(bug, seed=0):
 
 def mutated_module(bug):
     """The reference module's source with the bug's right lines swapped for its wrong lines."""
-    module = bptt.rnn if bug.cell == "rnn" else bptt.lstm
-    source = inspect.getsource(module).replace("from .activations", "from bptt.activations")
+    source = inspect.getsource(MODULES[bug.cell]).replace("from .activations", "from bptt.activations")
     rights, wrongs = bug.right.split("\n"), bug.wrong.split("\n") if bug.wrong else None
     for i, right in enumerate(rights):
         assert source.count(right) == 1, right
@@ -58,8 +66,7 @@ def test_catalog_has_every_required_id_once():
 
 @pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.id)
 def test_entry_is_complete_and_its_right_line_is_in_the_reference_code(bug):
-    module = bptt.rnn if bug.cell == "rnn" else bptt.lstm
-    source = inspect.getsource(getattr(module, bug.function))
+    source = inspect.getsource(getattr(MODULES[bug.cell], bug.function))
     for line in bug.right.split("\n"):
         assert line in source, f"{bug.id}: {line!r} is not in {bug.function}"
     assert bug.title and bug.symptom and bug.hint
@@ -74,9 +81,9 @@ def test_variant_behaves_exactly_like_the_wrong_line(bug, seed):
     x, a0, parameters, da = random_case(bug.cell, N_X, N_A, M, T_X, seed)
     mutated = mutated_module(bug)
     trace = run_variant(bug, seed)[0]
-    if bug.cell == "rnn":
-        caches = mutated["rnn_forward"](x, a0, parameters)[2]
-        backward = mutated["rnn_backward"]
+    if bug.cell in ("rnn", "gru"):
+        caches = mutated[f"{bug.cell}_forward"](x, a0, parameters)[2]
+        backward = mutated[f"{bug.cell}_backward"]
     else:
         caches = mutated["lstm_forward"](x, a0, parameters)[3]
         backward = mutated["lstm_backward"]
