@@ -1,7 +1,7 @@
 """Check your code: paste or upload your own rnn_backward / lstm_backward and see where and why it goes wrong.
 
-The code runs in a separate, limited process (bptt.check); this page only reads the report
-and draws it, in the words of bptt/ui/check_words.py. Whatever the code or a client's widget
+The whole check runs in a worker process (bptt/check/queue.py), which starts the student's code
+in a separate, limited process; this page only waits its turn, reads the report and draws it, in the words of bptt/ui/check_words.py. Whatever the code or a client's widget
 values are, the student sees a message that says what went wrong and what to do, never a
 traceback: each stage below catches what it did not foresee, logs it and says so.
 """
@@ -11,7 +11,8 @@ import logging
 import numpy as np
 import streamlit as st
 
-from bptt.check import check, from_text
+from bptt.check import from_text
+from bptt.check.queue import check_elsewhere
 from bptt.figures.heatmap import heatmap
 from bptt.trace import differs, max_abs_error
 from bptt.ui import check_words as words
@@ -71,7 +72,7 @@ def run_check(submission: words.Submission) -> None:
             bar.progress(min(max(float(fraction), 0.0), 1.0))
 
         try:
-            report = check(submission.source, progress=progress)
+            report = check_elsewhere(submission.source, progress=progress)
         except Exception:  # the checker itself failed: say so, keep serving
             LOG.exception("the check failed")
             status.update(label="The check could not run", state="error")

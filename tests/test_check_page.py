@@ -300,7 +300,7 @@ def test_the_checker_failing_is_a_message_not_a_traceback(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the checker broke")
 
-    monkeypatch.setattr("bptt.check.check", broken)
+    monkeypatch.setattr("bptt.check.queue.check_elsewhere", broken)
     at = submit(open_page(), FAMOUS)
     assert "The checker itself failed on this code" in said(at) and "the checker broke" not in said(at)
 

@@ -3,16 +3,31 @@
 A class submitting together would otherwise start ten children on two cores and ten analyses under
 one interpreter lock, and every stepping session would stall (benchmarks/load.py). Both sizes are
 settings: BPTT_CHECK_WORKERS (checks at once, default 2) and BPTT_CHECK_QUEUE (waiting, default 30).
+The web process runs none of a check itself: `check_elsewhere` waits for a turn, then hands the
+source to a worker process (worker.py) and reads its report back as JSON.
 
-    with LINE.turn(lambda place: print(f"you are {ordinal(place)} in line")):
-        ...  # run the check
+    report = check_elsewhere(from_text(code), progress=lambda message, fraction: print(message))
 """
 
+import json
+import logging
 import os
+import queue
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 from collections import deque
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
+
+LOG = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the bptt package
+WORKER = (sys.executable, "-m", "bptt.check.worker")  # the command of one check's trusted process
+WORKER_S = 120.0  # a whole check, the sandbox's own limits included, takes ~1 s; beyond this the worker is stuck
+REPORT_BYTES = 64 << 20  # the largest line the worker may write (a check's report is ~1 MB)
 
 
 class Full(Exception):
@@ -67,3 +82,105 @@ def _setting(name: str, default: int) -> int:
 
 
 LINE = Line(_setting("BPTT_CHECK_WORKERS", 2), _setting("BPTT_CHECK_QUEUE", 30))
+
+
+
+def check_elsewhere(source, progress: Callable | None = None, worker: tuple = WORKER, seconds: float = WORKER_S):
+    """Wait in LINE, then check `source` in a worker process: its report, or one that says why there is none.
+
+    check_elsewhere(from_text(code)).exit_code -> 0 ok, 1 a difference, 2 could not run (the checker failing too)
+    """
+    progress = progress or (lambda message, fraction: None)
+    told = lambda place: progress(f"You are {ordinal(place)} in line: other students' code is being "  # noqa: E731
+                                  "checked first…", 0.05)
+    try:
+        with LINE.turn(told):
+            return _in_worker(source, progress, worker, seconds)
+    except Full:
+        return refused(source, "busy", "the checker is busy: too many students are waiting already. Try again in "
+                       "a minute.", "Your code was not run: the checker is busy.")
+
+
+def refused(source, kind: str, message: str, sentence: str):
+    """A report with no verdict: the check did not happen, and `sentence` says so first."""
+    from .report import Report  # lazy: the report's modules import this one through the engine
+
+    return Report(source, error={"kind": kind, "message": message, "line": None}, summary=[sentence])
+
+
+def _in_worker(source, progress: Callable, worker: tuple, seconds: float):
+    """Run the worker on `source`, pass its progress on, decode its report; a clear failure for anything else."""
+    from .worker import Garbled, decode_report, encode_source
+
+    failed = lambda why: refused(source, "checker", f"the checker's own process {why}; your code was not "  # noqa: E731
+                                 "judged", "The checker itself failed: your code was not judged.")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    with tempfile.TemporaryFile() as errors:
+        try:
+            child = subprocess.Popen(worker, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                                     cwd=ROOT, env=env)
+        except OSError as e:
+            LOG.error("the check worker %s could not start: %s", worker, e)
+            return failed("could not start")
+        lines = _lines(child)
+        try:
+            child.stdin.write(json.dumps({"source": encode_source(source)}).encode("utf-8"))
+            child.stdin.close()
+        except OSError:  # it died before reading its job: what it wrote and its exit status say why
+            pass
+        end, result = time.monotonic() + seconds, None
+        while result is None:
+            try:
+                line = lines.get(timeout=max(0.0, end - time.monotonic()))
+            except queue.Empty:
+                child.kill()
+                child.wait()
+                LOG.error("the check worker ran over %.0f s", seconds)
+                return failed(f"took more than {seconds:.0f} s")
+            if line is None:  # its output ended without a report
+                break
+            try:
+                said = json.loads(line)
+            except (ValueError, RecursionError):
+                said = None
+            if not isinstance(said, dict):
+                break
+            step = said.get("progress")
+            if isinstance(step, list) and len(step) == 2 and isinstance(step[0], str) and \
+                    isinstance(step[1], (int, float)):
+                progress(step[0], float(step[1]))
+            elif "report" in said:
+                result = said
+            else:
+                break
+        code = child.wait()
+        errors.seek(0)
+        stderr = errors.read(20_000).decode("utf-8", "replace")
+    if result is None or code != 0:
+        LOG.error("the check worker exited with %s and no report; it wrote: %s", code, stderr)
+        return failed(f"stopped without a report (exit status {code})" if result is None
+                      else f"exited with status {code}")
+    try:
+        report = decode_report(result["report"], source)
+    except Garbled as e:
+        LOG.error("the check worker's report was garbled: %s", e)
+        return failed(f"sent back a report in a form the page cannot read ({e})")
+    report.worker_pid = result.get("pid")  # which process judged it: never this one (tests/test_check_queue.py)
+    return report
+
+
+def _lines(child: subprocess.Popen) -> "queue.Queue":
+    """The child's standard output, line by line, on a queue; None when it ends (or a line is far too long)."""
+    lines = queue.Queue()
+
+    def read():
+        for line in iter(lambda: child.stdout.readline(REPORT_BYTES), b""):
+            if not line.endswith(b"\n"):
+                break  # cut at REPORT_BYTES or at the end: not a whole line the worker wrote
+            lines.put(line)
+        lines.put(None)
+        for _ in iter(lambda: child.stdout.read(1 << 16), b""):
+            pass  # drain, so a worker still writing is never blocked on a full pipe
+
+    threading.Thread(target=read, daemon=True, name="check-worker-output").start()
+    return lines

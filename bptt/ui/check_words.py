@@ -41,6 +41,8 @@ HEADLINES = {  # kind -> (what went wrong, what to do)
                "Look for an array far larger than the course's shapes, such as np.zeros with a wrong size."),
     "busy": ("The checker is busy", "Many students are checking their code right now. Press the button again "
              "in a minute: your code is still here."),
+    "checker": ("The checker itself failed", "This says nothing about your code. Press the button again; if it "
+                "happens again, please report it with your code."),
 }
 UNKNOWN = ("Your code could not be checked", "Read the message below, fix what it names and check again.")
 NAME_ADVICE = ("Check its spelling, or give it a value inside this function before the line shown: the checker runs "
