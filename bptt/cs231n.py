@@ -75,6 +75,7 @@ def rnn_backward(dh: np.ndarray, cache: list) -> tuple:
     dWx = np.zeros((D, H))
     dWh = np.zeros((H, H))
     db = np.zeros(H)
+    dh0 = np.zeros((N, H))
     dprev_h = np.zeros((N, H))
     for t in reversed(range(T)):
         # h[:, t, :] feeds both the loss at t and the next step, so both gradients add up here
@@ -155,6 +156,7 @@ def lstm_backward(dh: np.ndarray, cache: list) -> tuple:
     dWx = np.zeros((D, 4 * H))
     dWh = np.zeros((H, 4 * H))
     db = np.zeros(4 * H)
+    dh0 = np.zeros((N, H))
     dprev_h = np.zeros((N, H))
     dprev_c = np.zeros((N, H))
     for t in reversed(range(T)):
