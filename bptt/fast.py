@@ -31,14 +31,20 @@ def block_bounds(T_x: int, m: int, also: tuple = ()) -> list:
 
 
 def backward_in_blocks(
-    da: np.ndarray, caches: tuple, bounds: list, dz_all: np.ndarray | None = None, on_block: Callable | None = None
+    da: np.ndarray,
+    caches: tuple,
+    bounds: list,
+    dz_all: np.ndarray | None = None,
+    on_block: Callable | None = None,
+    carry: np.ndarray | None = None,
 ) -> dict:
     """rnn_backward run block by block between `bounds` (descending from T_x to 0).
 
     dz_all (n_a, T_x, m), if given, receives every step's dz (dz_all[:, t] is step t); otherwise
     one block's worth of buffer is reused. on_block(t0, totals), if given, is called after the
     block that starts at step t0, with the running dWax, dWaa, dba (updated in place later:
-    copy what you keep).
+    copy what you keep). carry (T_x,), if given, is the factor on da_prevt before the loop hands
+    it to step t (truncated BPTT: 0 where the carried gradient is cut); da0 is never scaled.
 
     backward_in_blocks(da, caches, block_bounds(T_x, m))  # the dict rnn_backward returns
     """
@@ -71,6 +77,8 @@ def backward_in_blocks(
             np.add(dz_t, da_prevt, out=dz_t)  # da_next
             np.multiply(dz_t, dtanh, out=dz_t)
             np.matmul(WaaT, dz_t, out=da_prevt)  # the only product that has to wait for the previous step
+            if carry is not None and t > 0 and carry[t - 1] != 1.0:
+                np.multiply(da_prevt, carry[t - 1], out=da_prevt)  # what step t - 1 will receive
         dz_block = dz.reshape(n_a, k * m)  # (n_a, k·m): every step of the block side by side, still a view
         np.matmul(dz_block, a_prev.reshape(n_a, k * m).T, out=share["dWaa"])
         np.copyto(xt, x[:, :, t0:t1].transpose(0, 2, 1))  # (n_x, k, m), the block's inputs in dz's order

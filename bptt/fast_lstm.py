@@ -18,14 +18,21 @@ from .lstm import GATES
 
 
 def lstm_backward_in_blocks(
-    da: np.ndarray, caches: tuple, bounds: list, carried: tuple | None = None, on_block: Callable | None = None
+    da: np.ndarray,
+    caches: tuple,
+    bounds: list,
+    carried: tuple | None = None,
+    on_block: Callable | None = None,
+    carry: np.ndarray | None = None,
 ) -> dict:
     """lstm_backward run block by block between `bounds` (descending from T_x to 0).
 
     carried, if given, is a pair (da_carried, dc_carried) of (T_x, n_a, m) arrays that receive the
     gradients the loop carries into each step: [t] is da_prevt and dc_prevt as step t receives
     them (zeros at T_x-1). on_block(t0, totals), if given, is called after the block that starts at
-    step t0, with the running dWf, ..., dbo (updated in place later: copy what you keep).
+    step t0, with the running dWf, ..., dbo (updated in place later: copy what you keep). carry
+    (T_x,), if given, is the factor on both carried gradients before the loop hands them to step t
+    (truncated BPTT: 0 where they are cut); da0 is never scaled.
 
     lstm_backward_in_blocks(da, caches, block_bounds(T_x, m))  # the dict lstm_backward returns
     """
@@ -104,6 +111,9 @@ def lstm_backward_in_blocks(
             np.multiply(left, right, out=dft)
             np.multiply(dc, ft, out=dc_out)  # dc_prev
             np.matmul(WaT, gates, out=da_out)  # da_prev: the only product that has to wait for the previous step
+            if carry is not None and t > 0 and carry[t - 1] != 1.0:  # what step t - 1 will receive
+                np.multiply(da_out, carry[t - 1], out=da_out)
+                np.multiply(dc_out, carry[t - 1], out=dc_out)
             np.copyto(G[:, j], gates)  # kept for the block's products
         G_block = G.reshape(4 * n_a, k * m)  # (4·n_a, k·m): every step of the block side by side, still a view
         np.copyto(concat[n_a:], x[:, :, t0:t1].transpose(0, 2, 1))  # (n_x, k, m), the block's inputs in G's order

@@ -6,7 +6,7 @@ import numpy as np
 
 from .fast_lstm import lstm_backward_in_blocks
 from .lstm import GATES
-from .trace import Step, StepError, Trace, checkpoints_on_blocks, stack
+from .trace import Step, StepError, Trace, carry_array, checkpoints_on_blocks, scaled, stack
 from .variants import LSTMCode
 
 BIASES = tuple("db" + g for g in GATES)  # dbf, dbi, dbc, dbo
@@ -119,8 +119,9 @@ class LSTMTrace(Trace):
 
 
 def runs_the_course_backward(code: LSTMCode) -> bool:
-    """True when every piece lstm_backward uses is the course's (c0 belongs to the forward)."""
-    return replace(code, c0=LSTMCode().c0) == LSTMCode()
+    """True when every piece lstm_backward uses is the course's (c0 belongs to the forward; carry, the
+    truncation, is one the fast kernel runs too)."""
+    return replace(code, c0=LSTMCode().c0, carry=LSTMCode().carry) == LSTMCode()
 
 
 def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LSTMTrace:
@@ -141,6 +142,8 @@ def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LS
     order, error = [], None
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
         for t in reversed(range(T_x)):
+            factor = code.carry(t)  # truncation cuts or rescales both carried gradients here
+            da_prevt, dc_prevt = scaled(factor, da_prevt), scaled(factor, dc_prevt)
             carried = da_prevt, dc_prevt
             quantity = "da_next"
             try:
@@ -167,7 +170,7 @@ def trace_lstm(da: np.ndarray, caches: tuple, code: LSTMCode = LSTMCode()) -> LS
 
 
 def _trace_course_code(da: np.ndarray, caches: tuple, code: LSTMCode) -> LSTMTrace:
-    """The course's backward, traced at the speed of lstm_backward_fast.
+    """The course's backward (truncated by `code.carry`, if at all), traced at the speed of lstm_backward_fast.
 
     It runs the same blocked backward, which writes what it carries into each step straight into
     the trace's two stored arrays and hands over the running totals at the checkpoints. A bug's
@@ -179,7 +182,7 @@ def _trace_course_code(da: np.ndarray, caches: tuple, code: LSTMCode) -> LSTMTra
     carried = np.empty((T_x, n_a, m)), np.empty((T_x, n_a, m))
     bounds, checkpoints, keep = checkpoints_on_blocks(T_x, m, WEIGHTS + BIASES)
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
-        grads = lstm_backward_in_blocks(da, caches, bounds, carried, keep)
+        grads = lstm_backward_in_blocks(da, caches, bounds, carried, keep, carry_array(code.carry, T_x))
     return LSTMTrace(
         code, *carried, da=da, cell_caches=cell_caches, dx=grads["dx"], order=range(T_x - 1, -1, -1),
         error=None, da0=grads["da0"], checkpoints=checkpoints,

@@ -1,9 +1,11 @@
 """The RNN's backward loop, traced: it keeps dz at each step and derives the rest."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from .fast import backward_in_blocks
-from .trace import Step, StepError, Trace, checkpoints_on_blocks, stack
+from .trace import Step, StepError, Trace, carry_array, checkpoints_on_blocks, scaled, stack
 from .variants import RNNCode
 
 
@@ -39,15 +41,18 @@ class RNNTrace(Trace):
         dz = self.dz[t]  # (n_a, m)
         # the carried gradient is what the previous step's cell returned as da_prev: the neighbour has it at hand
         if near is not None and near.position == k - 1:
-            da_prevt = near.outputs["da_prev"]
+            returned = near.outputs["da_prev"]
         else:
-            da_prevt = code.da_prev(self.Waa, self.dz[self.order[k - 1]]) if k else np.zeros_like(dz)
+            returned = code.da_prev(self.Waa, self.dz[self.order[k - 1]]) if k else np.zeros_like(dz)
+        da_prevt = scaled(code.carry(t), returned)  # (n_a, m); truncation cuts or rescales it here
         da_t = self.da[:, :, t]
         inputs = {"da_t": da_t, "da_prevt": da_prevt, "da_next": code.da_next(da_t, da_prevt)}
+        # the next step's carried gradient is this da_prev unless truncation changed it on the way
+        after = near is not None and near.position == k + 1 and code.carry(near.t) == 1.0
         outputs = {
             "dz": dz,
             "dxt": self.dx[:, :, t],
-            "da_prev": near.inputs["da_prevt"] if near is not None and near.position == k + 1 else code.da_prev(self.Waa, dz),
+            "da_prev": near.inputs["da_prevt"] if after else code.da_prev(self.Waa, dz),
         }
         return inputs, outputs
 
@@ -65,8 +70,8 @@ def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTr
 
     trace = trace_rnn(da, caches); trace.gradients()["dWaa"]  # same as rnn_backward(da, caches)
     """
-    if code == RNNCode():
-        return _trace_course_code(da, caches)
+    if replace(code, carry=RNNCode().carry) == RNNCode():
+        return _trace_course_code(da, caches, code)
     cell_caches, x = caches
     a1, a0, x1, parameters = cell_caches[0]
     Wax, Waa = parameters["Wax"], parameters["Waa"]
@@ -83,7 +88,7 @@ def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTr
             try:
                 a_next, a_prev, xt, _ = cell_caches[code.cache_index(t)]
                 quantity = "da_next"
-                da_next = code.da_next(da[:, :, t], da_prevt)  # (n_a, m)
+                da_next = code.da_next(da[:, :, t], scaled(code.carry(t), da_prevt))  # (n_a, m)
                 quantity = "dz"
                 dz = code.dz(da_next, a_next, a_prev)  # (n_a, m)
                 quantity = "dxt"
@@ -112,8 +117,8 @@ def trace_rnn(da: np.ndarray, caches: tuple, code: RNNCode = RNNCode()) -> RNNTr
     )
 
 
-def _trace_course_code(da: np.ndarray, caches: tuple) -> RNNTrace:
-    """The course's correct code, traced at the speed of rnn_backward_fast.
+def _trace_course_code(da: np.ndarray, caches: tuple, code: RNNCode) -> RNNTrace:
+    """The course's correct code (truncated by `code.carry`, if at all), traced at the speed of rnn_backward_fast.
 
     It runs the same blocked backward, keeping every dz and the running totals at the
     checkpoints, which the trace would otherwise recompute. A bug's variant takes the line-by-line
@@ -126,8 +131,8 @@ def _trace_course_code(da: np.ndarray, caches: tuple) -> RNNTrace:
     dz_all = np.empty((n_a, T_x * m + 8))[:, : T_x * m].reshape(n_a, T_x, m)
     bounds, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
-        grads = backward_in_blocks(da, caches, bounds, dz_all, keep)
+        grads = backward_in_blocks(da, caches, bounds, dz_all, keep, carry_array(code.carry, T_x))
     return RNNTrace(
-        RNNCode(), dz_all.transpose(1, 0, 2), da=da, cell_caches=cell_caches, dx=grads["dx"],
+        code, dz_all.transpose(1, 0, 2), da=da, cell_caches=cell_caches, dx=grads["dx"],
         order=range(T_x - 1, -1, -1), error=None, da0=grads["da0"], checkpoints=checkpoints,
     )

@@ -337,3 +337,20 @@ def checkpoints_on_blocks(T_x: int, m: int, keys: tuple) -> tuple:
 def stack(arrays: list) -> np.ndarray:
     """Side by side along the batch axis: k arrays (n, m) -> (n, k·m), so one matmul sums k steps."""
     return np.concatenate(arrays, axis=1)
+
+
+def scaled(factor: float, carried: np.ndarray) -> np.ndarray:
+    """A carried gradient times its carry factor; the array itself when the factor is 1 (full BPTT).
+
+    scaled(0.0, da_prevt)  # zeros: truncation cut the gradient here
+    """
+    return carried if factor == 1.0 else factor * carried
+
+
+def carry_array(carry: Callable, T_x: int) -> np.ndarray | None:
+    """A code's carry factors at t = 0 .. T_x-1 for a fast kernel, or None when every one is 1 (full BPTT).
+
+    carry_array(lambda t: 1.0, 4) -> None
+    """
+    factors = np.array([carry(t) for t in range(T_x)], dtype=float)  # (T_x,)
+    return None if np.all(factors == 1.0) else factors
