@@ -1,0 +1,210 @@
+"""bptt/notation.py: the conversions go both ways and agree with the homework's own code, every
+catalog bug has lines in CS231n notation, and those lines, spliced into bptt/cs231n.py, do what the
+course's variant does.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import bptt.cs231n
+from bptt import BUGS, get_bug, lstm_forward, lstm_forward_with, rnn_forward, trace_lstm, trace_rnn
+from bptt import cs231n, notation
+from bptt.figures.stepper_data import rows_for
+from bptt.trace import differs
+from helpers import random_case
+
+N_X, N_A, M, T_X = 3, 5, 4, 4  # all different, so a transpose cannot hide behind a square shape
+CELLS = ["rnn", "lstm", "gru"]
+COURSE_ONLY = ("da[", "da_", "dc_", "a_prev", "a_next", "c_next", "Waa", "Wax", "dba", "dxt", "dz =")
+
+
+def course_run(bug, seed: int) -> tuple:
+    """(x, a0, parameters, da, the bug's traced backward, the correct one) on a non-square case."""
+    x, a0, parameters, da = random_case(bug.cell, N_X, N_A, M, T_X, seed)
+    if bug.cell == "rnn":
+        caches = rnn_forward(x, a0, parameters)[2]
+        return x, a0, parameters, da, trace_rnn(da, caches, bug.variant), trace_rnn(da, caches)
+    caches = lstm_forward_with(bug.variant, x, a0, parameters)[3]
+    return x, a0, parameters, da, trace_lstm(da, caches, bug.variant), trace_lstm(da, lstm_forward(x, a0, parameters)[3])
+
+
+def spliced(lines: notation.BugLines) -> dict:
+    """bptt/cs231n.py run with the bug's right lines swapped for its wrong ones in its one function."""
+    module = inspect.getsource(bptt.cs231n)
+    function = inspect.getsource(getattr(cs231n, lines.function))
+    rights = lines.right.split("\n")
+    wrongs = lines.wrong.split("\n") if lines.wrong else ["pass"] * len(rights)
+    mutated = function
+    for right, wrong in zip(rights, wrongs):
+        assert mutated.count(right) == 1, right
+        mutated = mutated.replace(right, wrong)
+    namespace = {"N": M}  # divide-by-m's wrong lines use the student's own N = x.shape[0]
+    exec(compile(module.replace(function, mutated), f"<cs231n {lines.function}>", "exec"), namespace)
+    return namespace
+
+
+def homework_backward(namespace: dict, cell: str, x, a0, parameters, da) -> dict:
+    """The (mutated) homework's forward and backward on the course's case, as a dict of CS231n keys."""
+    X, h0, dh = notation.inputs_to_cs231n(x, a0, da)
+    h, cache = namespace[f"{cell}_forward"](X, h0, *notation.parameters_to_cs231n(cell, parameters))
+    return dict(zip(notation.CS231N_KEYS, namespace[f"{cell}_backward"](dh, cache)))
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (5, 1), (3, 4, 6), (1, 1), (2, 7)])
+def test_arrays_round_trip_and_land_in_the_homeworks_shapes(shape):
+    value = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    there = notation.as_cs231n(value)
+    assert there.shape == {2: (shape[1], shape[0]) if shape[1] != 1 else (shape[0],), 3: shape[1:] + shape[:1]}[len(shape)]
+    np.testing.assert_array_equal(notation.as_course(there), value)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_parameters_round_trip_both_ways(cell, seed):
+    _, _, parameters, _ = random_case(cell, N_X, N_A, M, T_X, seed)
+    Wx, Wh, b = notation.parameters_to_cs231n(cell, parameters)
+    k = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    assert (Wx.shape, Wh.shape, b.shape) == ((N_X, k * N_A), (N_A, k * N_A), (k * N_A,))
+    output = {key: parameters[key] for key in ("Wya", "Wy", "by") if key in parameters}
+    back = notation.parameters_to_course(cell, Wx, Wh, b, output)
+    assert back.keys() == parameters.keys()
+    for key in parameters:
+        np.testing.assert_array_equal(back[key], parameters[key], err_msg=key)
+    again = notation.parameters_to_cs231n(cell, back)
+    for got, want in zip(again, (Wx, Wh, b)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_lstm_gates_land_in_the_homeworks_order_i_f_o_g():
+    _, _, parameters, _ = random_case("lstm", N_X, N_A, M, T_X)
+    Wx, Wh, b = notation.parameters_to_cs231n("lstm", parameters)
+    for k, gate in enumerate("ifoc"):
+        block = slice(k * N_A, (k + 1) * N_A)
+        np.testing.assert_array_equal(Wh[:, block], parameters["W" + gate][:, :N_A].T)
+        np.testing.assert_array_equal(Wx[:, block], parameters["W" + gate][:, N_A:].T)
+        np.testing.assert_array_equal(b[block], parameters["b" + gate][:, 0])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("seed", [0, 2])
+def test_course_gradients_converted_are_what_the_homework_returns_and_convert_back(cell, seed):
+    x, a0, parameters, da = random_case(cell, N_X, N_A, M, T_X, seed)
+    course = (trace_rnn(da, rnn_forward(x, a0, parameters)[2]) if cell == "rnn"
+              else trace_lstm(da, lstm_forward(x, a0, parameters)[3])).gradients()
+    homework = homework_backward(vars(cs231n), cell, x, a0, parameters, da)
+    converted = notation.gradients_to_cs231n(cell, course)
+    assert tuple(converted) == notation.CS231N_KEYS
+    for key in notation.CS231N_KEYS:
+        np.testing.assert_allclose(converted[key], homework[key], rtol=1e-12, atol=1e-14, err_msg=key)
+    back = notation.gradients_to_course(cell, *homework.values())
+    assert back.keys() == course.keys()
+    for key in course:
+        np.testing.assert_allclose(back[key], course[key], rtol=1e-12, atol=1e-14, err_msg=key)
+
+
+def test_inputs_convert_to_the_homeworks_batch_first_layout_and_back():
+    x, a0, _, da = random_case("rnn", N_X, N_A, M, T_X)
+    X, h0, dh = notation.inputs_to_cs231n(x, a0, da)
+    assert (X.shape, h0.shape, dh.shape) == ((M, T_X, N_X), (M, N_A), (M, T_X, N_A))
+    np.testing.assert_array_equal(X[:, 2, :], x[:, :, 2].T)  # x[:, t, :] is the course's xt, transposed
+    for got, want in zip(notation.inputs_to_course(X, h0, dh), (x, a0, da)):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.id)
+def test_every_catalog_bug_has_cs231n_lines_whose_right_lines_are_in_the_cs231n_listing(bug):
+    lines = notation.bug_lines(bug.id)
+    source = notation.listing(lines.function)
+    for right in lines.right.split("\n"):
+        assert source.count(right) == 1, f"{bug.id}: {right!r} is not once in {lines.function}"
+    assert lines.function == notation.FUNCTIONS[bug.function]
+    assert lines.wrong == "" or len(lines.wrong.split("\n")) == len(lines.right.split("\n"))
+    assert lines.wrong != lines.right and lines.title
+    assert lines.match in ("exact", "raises", "keys", "analogue")
+    for text in (lines.wrong, lines.right, lines.title):
+        assert not any(word in text for word in COURSE_ONLY), f"{bug.id} speaks course notation: {text!r}"
+
+
+@pytest.mark.parametrize("bug", [b for b in BUGS if b.cell in ("rnn", "lstm")], ids=lambda b: b.id)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cs231n_wrong_lines_executed_go_wrong_as_the_course_variant_does(bug, seed):
+    lines = notation.bug_lines(bug.id)
+    x, a0, parameters, da, trace, correct = course_run(bug, seed)
+    namespace = spliced(lines)
+    if lines.match == "raises":
+        with pytest.raises(Exception) as raised:
+            homework_backward(namespace, bug.cell, x, a0, parameters, da)
+        assert type(raised.value).__name__ == trace.error.kind == bug.raises
+        return
+    got = homework_backward(namespace, bug.cell, x, a0, parameters, da)
+    right = homework_backward(vars(cs231n), bug.cell, x, a0, parameters, da)
+    wrong_keys = tuple(key for key in notation.CS231N_KEYS if differs(got[key], right[key]))
+    for key in notation.CS231N_KEYS:
+        assert got[key].shape == right[key].shape, f"{bug.id} changes the shape of {key}"
+    if lines.match == "exact":
+        course = notation.gradients_to_cs231n(bug.cell, trace.gradients())
+        for key in notation.CS231N_KEYS:
+            np.testing.assert_allclose(got[key], course[key], rtol=1e-11, atol=1e-12, err_msg=key)
+    if lines.match in ("exact", "keys"):
+        assert wrong_keys == notation.keys_to_cs231n(bug.cell, bug.wrong_keys)
+    else:
+        assert wrong_keys, f"{bug.id}'s analogue changes nothing"
+
+
+def test_the_aliased_first_cell_state_leaves_the_forward_right():
+    lines = notation.bug_lines("lstm-c-view")
+    x, a0, parameters, _ = random_case("lstm", N_X, N_A, M, T_X)
+    X, h0, _ = notation.inputs_to_cs231n(x, a0, x)
+    weights = notation.parameters_to_cs231n("lstm", parameters)
+    h_bug, cache_bug = spliced(lines)["lstm_forward"](X, h0, *weights)
+    h, cache = cs231n.lstm_forward(X, h0, *weights)
+    np.testing.assert_array_equal(h_bug, h)
+    np.testing.assert_array_equal(cache_bug[0][2], h[:, 0, :])  # step 0's cached prev_c became h[:, 0, :]
+    assert not np.any(cache[0][2])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_every_heatmap_of_the_stepper_has_a_cs231n_title_without_course_names(cell):
+    for _, _, panels in rows_for(cell):
+        for scope, key, *_ in panels:
+            text = notation.cs231n_title(scope, key, 2, 3, 1, 3, cell)
+            assert "t = 2" in text or "t = 3" in text or "[:, 2, :]" in text, text
+            assert not any(word in text for word in COURSE_ONLY), text
+
+
+@pytest.mark.parametrize("key, cell, t, expected", [
+    ("da_t", "rnn", 2, "dh[:, 2, :]"), ("da_prevt", "rnn", None, "dprev_h"), ("da_next", "lstm", None, "dnext_h"),
+    ("dWax", "rnn", None, "dWx"), ("dWaa", "rnn", None, "dWh"), ("dba", "rnn", None, "db"),
+    ("dc_prevt", "lstm", None, "dprev_c"), ("dcct", "lstm", None, "dg"), ("dWc", "lstm", None, "dWx, dWh: g block"),
+    ("da0", "gru", None, "dh0"),
+])
+def test_names_read_as_the_homework_writes_them(key, cell, t, expected):
+    assert notation.name(key, cell, t=t) == expected
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_every_quantity_a_trace_holds_has_a_cs231n_name(cell):
+    bug = next(b for b in BUGS if b.cell == cell)
+    trace = course_run(bug, 0)[5]
+    step = trace.step(0)
+    for key in [*step.inputs, *step.outputs, *trace.gradients()]:
+        assert notation.name(key, cell), key
+
+
+def test_course_notation_keeps_the_course_names_and_bad_names_say_what_there_is():
+    assert notation.name("da_t", "rnn", "course", t=1) == "da[:,:,1]"
+    assert notation.bug_lines("missing-da-t", "course").right == get_bug("missing-da-t").right
+    with pytest.raises(ValueError, match="'course' or 'cs231n'"):
+        notation.check_notation("pytorch")
+    with pytest.raises(ValueError, match="'rnn', 'lstm' or 'gru'"):
+        notation.name("dx", "transformer")
+    with pytest.raises(KeyError, match="known"):
+        notation.name("dW_nothing", "rnn")
+
+
+@pytest.mark.parametrize("function", sorted(notation.FUNCTIONS))
+def test_every_function_is_listed_in_both_notations_under_its_own_name(function):
+    assert notation.listing(function, "course").startswith(f"def {function}(")
+    assert notation.listing(function, "cs231n").startswith(f"def {notation.FUNCTIONS[function]}(")
