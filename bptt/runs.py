@@ -12,6 +12,7 @@ from .rnn import rnn_forward
 from .rnn_trace import trace_rnn
 from .scenarios import Inputs, RunConfig, cross_entropy_da, make_inputs, validate
 from .trace import Trace
+from .truncation import carry_factors, truncated
 from .variants import GRUCode, LSTMCode, RNNCode, lstm_forward_with
 
 
@@ -42,14 +43,14 @@ class Run:
 
 
 def code_for(config: RunConfig) -> RNNCode | LSTMCode | GRUCode:
-    """The code the run executes: the bug's variant, or the course's correct code."""
-    default = {"rnn": RNNCode, "lstm": LSTMCode, "gru": GRUCode}[config.cell]()
-    if config.bug is None:
-        return default
-    bug = get_bug(config.bug)
-    if bug.cell != config.cell:
-        raise ValueError(f"bug {bug.id!r} is a bug of the {bug.cell.upper()}, not of the {config.cell.upper()}")
-    return bug.variant
+    """The code the run executes: the bug's variant, or the course's correct code, truncated as the config says."""
+    code = {"rnn": RNNCode, "lstm": LSTMCode, "gru": GRUCode}[config.cell]()
+    if config.bug is not None:
+        bug = get_bug(config.bug)
+        if bug.cell != config.cell:
+            raise ValueError(f"bug {bug.id!r} is a bug of the {bug.cell.upper()}, not of the {config.cell.upper()}")
+        code = bug.variant
+    return truncated(code, carry_factors(config.T_x, config.truncate, config.randomized, config.seed))
 
 
 def run(config: RunConfig) -> Run:

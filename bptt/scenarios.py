@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .activations import softmax
+from .truncation import truncation_problem
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class RunConfig:
     T_x: int = 4  # sequence length the backward runs over
     scale: float = 1.0  # weight scale; for vanishing/exploding, the spectral radius of Waa
     bug: str | None = None  # a catalog id, or None for the correct code
+    truncate: int = 0  # 0: full BPTT; k ≥ 1: the carried gradient is cut every k steps (bptt/truncation.py)
+    randomized: bool = False  # randomized truncation with mean length `truncate`, unbiased, its draws from `seed`
 
 
 CELLS = ("rnn", "lstm", "gru")
@@ -112,6 +115,9 @@ def validate(config: RunConfig) -> RunConfig:
     low, high = SCALE_LIMITS
     if isinstance(config.scale, bool) or not (isinstance(config.scale, (int, float)) and low < config.scale <= high):
         raise ValueError(f"scale = {config.scale!r} is out of range: use a number above {low} and at most {high}")
+    problem = truncation_problem(config.truncate, config.randomized, config.T_x)
+    if problem:
+        raise ValueError(problem)
     return config
 
 
