@@ -6,12 +6,16 @@ Jacobians ∏ diag(1 - a<k>²)·Waa, transposed, applied to da<T_x-1>. Its norm,
 gradient norms, shows the cause; the spectral radius of Waa predicts its slope while tanh
 stays in its linear range. The LSTM's cell state has its own path back, c<t-1> -> c<t> times
 the forget gate f<t>, with no matrix and no tanh' on it: that is what lets its gradient survive.
+The GRU has the same kind of path on its hidden state itself: a_next = zt * a_prev + ..., so
+a<t-1> -> a<t> times the update gate z<t> carries the gradient back with no matrix on it either.
 """
 
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .gru import gru_forward
+from .gru_trace import trace_gru
 from .lstm import lstm_forward
 from .lstm_trace import trace_lstm
 from .rnn import rnn_forward
@@ -25,12 +29,12 @@ MAX_WORK = 2e9  # multiply-adds of the per-example Jacobian products, m·n_a³·
 class Flow:
     """Gradient norms over t for one run, with the quantities that explain them."""
 
-    cell: str  # "rnn" or "lstm"
-    radius: float  # spectral radius of Waa (LSTM: Wf[:, :n_a], the forget gate's recurrent block)
+    cell: str  # "rnn", "lstm" or "gru"
+    radius: float  # spectral radius of Waa (LSTM: Wf[:, :n_a], the forget gate's recurrent block; GRU: Wh[:, :n_a])
     da_prevt: np.ndarray  # (T_x,) Frobenius norm of the gradient carried into each step (0 at T_x-1)
     dc_prevt: np.ndarray | None  # (T_x,) the same for the LSTM's cell state; None for the RNN
     path: np.ndarray  # (T_x,) max over the batch of the norm of the product back from T_x-1 to t:
-    # RNN ||∏ diag(1 - a²)·Waa||₂, LSTM ∏ f (the cell state's own path); 1 at t = T_x-1
+    # RNN ||∏ diag(1 - a²)·Waa||₂, LSTM ∏ f (the cell state's own path), GRU ∏ z (a's direct path); 1 at t = T_x-1
     da_last: float  # ||da[:,:,T_x-1]||, the last step's own loss gradient
 
     @property
@@ -69,6 +73,7 @@ def forget_products(ft: np.ndarray) -> np.ndarray:
     """(T_x, m): per example, the largest over units of ∏_{k=t+1..T_x-1} f<k>, the cell state's own path back.
 
     ∂c<T_x-1>/∂c<t> along that path is diag(∏ f), so this is its spectral norm. ft is (n_a, m, T_x).
+    Handed the GRU's update gates zt instead, it is the same for a<t>'s direct path, a_next = zt * a_prev + ...
     """
     n_a, m, T_x = ft.shape
     later = np.concatenate([ft[:, :, 1:], np.ones((n_a, m, 1))], axis=2)  # (n_a, m, T_x): f<t+1>, 1 past the end
@@ -87,6 +92,11 @@ def measure(cell: str, x: np.ndarray, a0: np.ndarray, parameters: dict, da: np.n
             a, _, caches = rnn_forward(x[:, :, :T_x], a0, parameters)
             trace, Waa = trace_rnn(da, caches), parameters["Waa"]
             path = jacobian_products(a, Waa).max(axis=1)
+        elif cell == "gru":
+            _, _, caches = gru_forward(x[:, :, :T_x], a0, parameters)
+            trace, Waa = trace_gru(da, caches), parameters["Wh"][:, : a0.shape[0]]
+            zt = np.stack([cache[3] for cache in caches[0]], axis=2)  # (n_a, m, T_x)
+            path = forget_products(zt).max(axis=1)
         else:
             _, _, _, caches = lstm_forward(x[:, :, :T_x], a0, parameters)
             trace, Waa = trace_lstm(da, caches), parameters["Wf"][:, : a0.shape[0]]
@@ -103,19 +113,19 @@ def measure(cell: str, x: np.ndarray, a0: np.ndarray, parameters: dict, da: np.n
 
 
 def side_by_side(config: RunConfig) -> dict:
-    """The RNN and the LSTM on the same x, a0 and da (the RNN scenario's draws), each with its own weights.
+    """The RNN, the LSTM and the GRU on the same x, a0 and da (the RNN scenario's draws), each with its own weights.
 
     side_by_side(RunConfig(scenario="vanishing"))["lstm"].dc_prevt  # (T_x,)
     """
     inputs = make_inputs(replace(config, cell="rnn"))
     if inputs.da is None:
-        raise ValueError(f"scenario {config.scenario!r} computes da from each cell's own predictions, so the two "
+        raise ValueError(f"scenario {config.scenario!r} computes da from each cell's own predictions, so the "
                          f"cells would not share a loss: use vanishing, exploding, classroom or course")
-    lstm_parameters = make_inputs(replace(config, cell="lstm")).parameters
-    return {
-        "rnn": measure("rnn", inputs.x, inputs.a0, inputs.parameters, inputs.da),
-        "lstm": measure("lstm", inputs.x, inputs.a0, lstm_parameters, inputs.da),
-    }
+    flows = {"rnn": measure("rnn", inputs.x, inputs.a0, inputs.parameters, inputs.da)}
+    for cell in ("lstm", "gru"):
+        parameters = make_inputs(replace(config, cell=cell)).parameters
+        flows[cell] = measure(cell, inputs.x, inputs.a0, parameters, inputs.da)
+    return flows
 
 
 def telling_step(flow: Flow, factor: float = 100.0) -> int:

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from bptt import RunConfig, lstm_forward, make_inputs, rnn_cell_forward, rnn_forward, run, trace_lstm
+from bptt import (
+    RunConfig, gru_forward, lstm_forward, make_inputs, rnn_cell_forward, rnn_forward, run, trace_gru, trace_lstm,
+)
 from bptt.flow import forget_products, jacobian_products, measure, side_by_side, spectral_radius, telling_step
 from helpers import random_case
 
@@ -99,6 +101,32 @@ def test_measure_norms_are_the_traces_norms():
     np.testing.assert_array_equal(flow.da_prevt, trace.norms("da_prevt"))
     np.testing.assert_array_equal(flow.dc_prevt, trace.norms("dc_prevt"))
     assert flow.radius == pytest.approx(np.max(np.abs(np.linalg.eigvals(parameters["Wf"][:, :4]))))
+
+
+def test_gru_norms_are_the_traces_and_its_path_is_the_product_of_later_update_gates():
+    x, a0, parameters, da = random_case("gru", 3, 4, 2, 5, seed=4)
+    flow = measure("gru", x, a0, parameters, da)
+    caches = gru_forward(x, a0, parameters)[2]
+    np.testing.assert_array_equal(flow.da_prevt, trace_gru(da, caches).norms("da_prevt"))
+    assert flow.dc_prevt is None
+    assert flow.radius == pytest.approx(np.max(np.abs(np.linalg.eigvals(parameters["Wh"][:, :4]))))
+    z = [cache[3] for cache in caches[0]]  # (n_a, m) update gate at each step
+    for t in range(5):
+        product = np.ones((4, 2))
+        for k in range(t + 1, 5):
+            product = product * z[k]
+        assert flow.path[t] == pytest.approx(product.max())
+
+
+@pytest.mark.parametrize("radius", [0.5, 0.9])
+def test_the_gru_keeps_what_its_update_gate_keeps_where_the_rnn_loses_it(radius):
+    flows = side_by_side(RunConfig(scenario="vanishing", T_x=30, scale=radius))
+    assert set(flows) == {"rnn", "lstm", "gru"}
+    assert flows["gru"].da_last == flows["rnn"].da_last and flows["gru"].radius == pytest.approx(radius)
+    rnn, gru = (flows[c].da_prevt[0] / flows[c].da_prevt[-2] for c in ("rnn", "gru"))
+    assert gru > 1e4 * rnn
+    direct = flows["gru"].path[0] / flows["gru"].path[-2]  # ∏ z: the direct path alone
+    assert direct / 3 < gru < 3 * direct
 
 
 def test_spectral_radius_is_the_largest_eigenvalue_magnitude():
