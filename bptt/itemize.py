@@ -1,4 +1,4 @@
-"""Itemized gradients: how much of dWaa (dWax, dba; the LSTM's dW*, db*) came from each timestep's loss.
+"""Itemized gradients: how much of dWaa (dWax, dba; the LSTM's and GRU's dW*, db*) came from each timestep's loss.
 
 The backward is linear in da, so running it with da restricted to column s gives the
 part of every gradient that the loss at step s is responsible for, and these shares
@@ -11,12 +11,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .gru import GATES as GRU_GATES
+from .gru_trace import MATRIX_KEYS as GRU_KEYS
+from .gru_trace import gru_cell_gradients, trace_gru
 from .lstm_trace import BIASES, WEIGHTS, lstm_cell_gradients, trace_lstm
 from .rnn_trace import trace_rnn
-from .variants import LSTMCode, RNNCode
+from .variants import GRUCode, LSTMCode, RNNCode
 
 RNN_KEYS = ("dWax", "dWaa", "dba")
 LSTM_KEYS = tuple(k for pair in zip(WEIGHTS, BIASES) for k in pair)  # dWf, dbf, dWi, dbi, ...
+KEYS = {"rnn": RNN_KEYS, "lstm": LSTM_KEYS, "gru": GRU_KEYS}  # GRU: dWr, dbr, dWz, dbz, dWh, dbh
+GATE_COUNT = {"rnn": 1, "lstm": 4, "gru": 3}  # weight matrices of n_a rows each
+XT_INDEX = {"rnn": 2, "lstm": 8, "gru": 5}  # where xt sits in a cell's cache
+TRACE = {"rnn": trace_rnn, "lstm": trace_lstm, "gru": trace_gru}
+CORRECT = {"rnn": RNNCode(), "lstm": LSTMCode(), "gru": GRUCode()}
 
 MAX_T_X = 100  # one backward per source: T_x² cell steps
 MAX_WORK = 5e8  # multiply-adds of all the per-source weight gradients together
@@ -27,7 +35,7 @@ MAX_VALUES = 4e6  # floats held by the shares (T_x copies of every weight gradie
 class Itemized:
     """Every weight gradient split by the timestep whose loss it came from."""
 
-    cell: str  # "rnn" or "lstm"
+    cell: str  # "rnn", "lstm" or "gru"
     keys: tuple  # the gradients itemized, course names
     shares: dict  # key -> (T_x, *shape): shares[key][s] is the part that the loss at step s produced
     by_step: dict  # key -> (T_x, T_x): [s, t] the norm of what step t added to source s's share (0 for t > s)
@@ -62,7 +70,7 @@ def size_problem(cell: str, n_x: int, n_a: int, m: int, T_x: int) -> str | None:
 
     size_problem("rnn", 2, 8, 4, 25) -> None
     """
-    width = (n_a + n_x + 1) * (4 if cell == "lstm" else 1)  # columns of all weight gradients, biases included
+    width = (n_a + n_x + 1) * GATE_COUNT[cell]  # columns of all weight gradients, biases included
     if T_x > MAX_T_X:
         return f"itemizing runs one backward per timestep: use T_x ≤ {MAX_T_X} (this run has T_x = {T_x})"
     if T_x * T_x / 2 * n_a * width * m > MAX_WORK or T_x * n_a * width > MAX_VALUES:
@@ -73,7 +81,7 @@ def size_problem(cell: str, n_x: int, n_a: int, m: int, T_x: int) -> str | None:
     return None
 
 
-def itemize(da: np.ndarray, caches: tuple, cell: str, code: RNNCode | LSTMCode | None = None) -> Itemized:
+def itemize(da: np.ndarray, caches: tuple, cell: str, code: RNNCode | LSTMCode | GRUCode | None = None) -> Itemized:
     """Split the backward's weight gradients by source timestep; raises ValueError for sizes or raising code.
 
     itemize(da, caches, "rnn").total("dWaa")  # == rnn_backward(da, caches)["dWaa"]
@@ -83,14 +91,14 @@ def itemize(da: np.ndarray, caches: tuple, cell: str, code: RNNCode | LSTMCode |
     """
     cell_caches, x = caches
     n_a, m, T_x = da.shape
-    n_x = cell_caches[0][2 if cell == "rnn" else 8].shape[0]
+    n_x = cell_caches[0][XT_INDEX[cell]].shape[0]
     problem = size_problem(cell, n_x, n_a, m, T_x)
     if problem:
         raise ValueError(problem)
     with np.errstate(all="ignore"):  # exploding runs overflow to Inf, shown as such
-        if code is not None and code != (RNNCode() if cell == "rnn" else LSTMCode()):
+        if code is not None and code != CORRECT[cell]:
             return _itemize_traced(da, caches, cell, code)
-        return _itemize_rnn(da, cell_caches) if cell == "rnn" else _itemize_lstm(da, cell_caches)
+        return {"rnn": _itemize_rnn, "lstm": _itemize_lstm, "gru": _itemize_gru}[cell](da, cell_caches)
 
 
 def _itemize_rnn(da: np.ndarray, cell_caches: list) -> Itemized:
@@ -145,21 +153,50 @@ def _itemize_lstm(da: np.ndarray, cell_caches: list) -> Itemized:
     return Itemized("lstm", LSTM_KEYS, shares, by_step)
 
 
+def _itemize_gru(da: np.ndarray, cell_caches: list) -> Itemized:
+    n_a, m, T_x = da.shape
+    n_x = cell_caches[0][5].shape[0]
+    shares = {key: np.zeros((T_x, n_a, n_a + n_x if key.startswith("dW") else 1)) for key in GRU_KEYS}
+    by_step = {key: np.zeros((T_x, T_x)) for key in GRU_KEYS}
+    carry = np.zeros((T_x, n_a, m))  # per source, the gradient reaching a<t>
+    for t in reversed(range(T_x)):
+        carry[t] = da[:, :, t]
+        k = T_x - t
+        cache = cell_caches[t]
+        _, a_prev, rt, _, _, xt, _ = cache
+        # the live sources side by side on the batch axis: column kk·m + j is source t+kk, example j
+        tiled = tuple(np.tile(v, (1, k)) for v in cache[:6]) + (cache[6],)
+        g = gru_cell_gradients(GRUCode(), _side_by_side(carry[t:]), tiled)
+        concat = np.concatenate((a_prev, xt), axis=0)  # (n_a + n_x, m), the same for every source
+        seen = {"r": concat, "z": concat, "h": np.concatenate((rt * a_prev, xt), axis=0)}  # what each gate's W saw
+        for gate, dg in zip(GRU_GATES, g["gates"]):
+            per_source = dg.reshape(n_a, k, m)  # (n_a, k, m)
+            step = {
+                "dW" + gate: np.einsum("akm,bm->kab", per_source, seen[gate]),  # (k, n_a, n_a + n_x)
+                "db" + gate: per_source.sum(axis=2).T[:, :, None],  # (k, n_a, 1)
+            }
+            for key, value in step.items():
+                shares[key][t:] += value
+                by_step[key][t:, t] = np.linalg.norm(value.reshape(k, -1), axis=1)
+        carry[t:] = g["da_prev"].reshape(n_a, k, m).transpose(1, 0, 2)
+    return Itemized("gru", GRU_KEYS, shares, by_step)
+
+
 def _side_by_side(per_source: np.ndarray) -> np.ndarray:
     """(k, n_a, m) -> (n_a, k·m), sources side by side on the batch axis."""
     k, n_a, m = per_source.shape
     return per_source.transpose(1, 0, 2).reshape(n_a, k * m)
 
 
-def _itemize_traced(da: np.ndarray, caches: tuple, cell: str, code: RNNCode | LSTMCode) -> Itemized:
+def _itemize_traced(da: np.ndarray, caches: tuple, cell: str, code: RNNCode | LSTMCode | GRUCode) -> Itemized:
     """One traced backward of `code` per source: slower, but it runs whatever the bug changed."""
     T_x = da.shape[2]
-    keys = RNN_KEYS if cell == "rnn" else LSTM_KEYS
+    keys = KEYS[cell]
     shares, by_step = {}, {key: np.zeros((T_x, T_x)) for key in keys}
     for s in range(T_x):
         da_s = np.zeros_like(da)
         da_s[:, :, s] = da[:, :, s]  # (n_a, m, T_x), the loss at step s alone
-        trace = trace_rnn(da_s, caches, code) if cell == "rnn" else trace_lstm(da_s, caches, code)
+        trace = TRACE[cell](da_s, caches, code)
         if trace.error is not None:
             raise ValueError(f"this code raises at t = {trace.error.t}, so there is nothing to itemize: "
                              f"{trace.error.message}")

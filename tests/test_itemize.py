@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from bptt import BUGS, RunConfig, bugs_for, code_for, lstm_backward, lstm_forward, rnn_backward, rnn_forward, run
-from bptt.itemize import LSTM_KEYS, RNN_KEYS, itemize, size_problem
+from bptt import (
+    BUGS, RunConfig, bugs_for, code_for, gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward,
+    rnn_forward, run,
+)
+from bptt.itemize import GRU_KEYS, LSTM_KEYS, RNN_KEYS, itemize, size_problem
 from helpers import random_case
 
 SHAPES = [(3, 5, 4, 6), (2, 3, 1, 1), (4, 2, 3, 9), (1, 1, 2, 3)]
@@ -14,15 +17,17 @@ def case(cell, n_x, n_a, m, T_x, seed=0):
     x, a0, parameters, da = random_case(cell, n_x, n_a, m, T_x, seed)
     if cell == "rnn":
         return da, rnn_forward(x, a0, parameters)[2], rnn_backward
+    if cell == "gru":
+        return da, gru_forward(x, a0, parameters)[2], gru_backward
     return da, lstm_forward(x, a0, parameters)[3], lstm_backward
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("n_x, n_a, m, T_x", SHAPES)
 def test_each_share_is_the_course_backward_on_that_column_alone(cell, n_x, n_a, m, T_x):
     da, caches, backward = case(cell, n_x, n_a, m, T_x)
     itemized = itemize(da, caches, cell)
-    assert itemized.keys == (RNN_KEYS if cell == "rnn" else LSTM_KEYS)
+    assert itemized.keys == {"rnn": RNN_KEYS, "lstm": LSTM_KEYS, "gru": GRU_KEYS}[cell]
     for s in range(T_x):
         only_s = np.zeros_like(da)
         only_s[:, :, s] = da[:, :, s]
@@ -31,7 +36,7 @@ def test_each_share_is_the_course_backward_on_that_column_alone(cell, n_x, n_a, 
             np.testing.assert_allclose(itemized.shares[key][s], expected[key], rtol=1e-10, atol=1e-12, err_msg=key)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("n_x, n_a, m, T_x", SHAPES)
 def test_shares_sum_to_the_total_and_fractions_to_one(cell, n_x, n_a, m, T_x):
     da, caches, backward = case(cell, n_x, n_a, m, T_x, seed=3)
@@ -45,7 +50,7 @@ def test_shares_sum_to_the_total_and_fractions_to_one(cell, n_x, n_a, m, T_x):
         np.testing.assert_allclose(itemized.norms(key), [np.linalg.norm(v) for v in itemized.shares[key]])
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_a_source_reaches_only_its_own_step_and_earlier_ones(cell):
     da, caches, _ = case(cell, 3, 4, 2, 6, seed=1)
     itemized = itemize(da, caches, cell)
@@ -53,7 +58,7 @@ def test_a_source_reaches_only_its_own_step_and_earlier_ones(cell):
         by_step = itemized.by_step[key]  # [source, step]
         assert np.all(np.triu(by_step, k=1).T == 0), key  # step t > s never sees source s
     # a source always reaches its own step (the forget gate excepted at t = 0, where c_prev is zero)
-    assert np.all(np.diag(itemized.by_step["dWaa" if cell == "rnn" else "dWo"]) > 0)
+    assert np.all(np.diag(itemized.by_step[{"rnn": "dWaa", "lstm": "dWo", "gru": "dWh"}[cell]]) > 0)
 
 
 def test_vanishing_gradients_leave_the_early_steps_almost_nothing():
@@ -82,7 +87,7 @@ def test_without_the_carried_gradient_each_loss_feeds_only_its_own_step():
         np.testing.assert_allclose(itemized.shares["dWaa"][step.t], step.outputs["dWaa"], atol=1e-13)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_the_correct_code_passed_as_a_variant_gives_the_same_shares(cell):
     correct = run(RunConfig(cell=cell, scenario="classroom"))
     fast = itemize(correct.da, correct.caches, cell)
@@ -105,6 +110,8 @@ def test_a_raising_bug_is_a_readable_error(bug):
     ("lstm", (2, 8, 4, 100), True),
     ("rnn", (2, 8, 4, 101), False),
     ("lstm", (256, 512, 128, 50), False),
+    ("gru", (2, 8, 4, 100), True),
+    ("gru", (256, 512, 128, 50), False),
 ])
 def test_sizes_beyond_the_classroom_get_a_message(cell, sizes, ok):
     problem = size_problem(cell, *sizes)
