@@ -10,7 +10,7 @@ import streamlit as st
 
 from bptt.catalog import get_bug
 from bptt.ui import controls, panels, stepping
-from bptt.ui.browser_stepper import asked_t, browser_sized, browser_step_panel
+from bptt.ui.browser_stepper import asked_t, browser_step_panel
 from bptt.ui.cache import (
     cached_difference_ranges,
     cached_divergence,
@@ -24,9 +24,9 @@ from bptt.ui.teaching import odd_values
 through_app()
 
 def in_browser(state, run) -> bool:
-    """A classroom-sized run that raised nowhere steps in the browser; large ones (and stepping=server) on the server."""
+    """A run that raised nowhere steps in the browser (a large one a few steps at a time); stepping=server on the server."""
     return (state.stepping == "browser" and not state.hidden("heatmaps") and not state.hidden("step")
-            and run.trace.error is None and browser_sized(run.config))
+            and run.trace.error is None)
 
 
 def step_options(state, config):

@@ -514,14 +514,20 @@ def open_browser_stepping(**params) -> AppTest:
 
 
 def browser_data(at: AppTest) -> dict:
-    """What the browser stepper was sent: its header and every step's panels, the matrices decoded."""
+    """What the browser stepper was sent: its header and every step's panels, the matrices decoded.
+
+    A large run's panels have z None; its "chunks" map each step sent this time to its panels' matrices.
+    """
     found = [e for e in at.get("bidi_component") if e.proto.component_name == "bptt_browser_stepper"]
     assert len(found) == 1, len(found)
     raw = json.loads(found[0].proto.bytes.decode())  # the component's data is one UTF-8 JSON document, as bytes
     data = raw["payload"] | raw["header"]
-    for row in data["rows"]:
-        for panel in row["panels"]:
+    panels = [panel for row in data["rows"] for panel in row["panels"]]
+    for panel in panels:
+        if panel["z"] is not None:
             panel["z"] = [decode(z | {"shape": panel["shape"]}) for z in panel["z"]]
+    data["chunks"] = {int(t): [decode(z | {"shape": panel["shape"]}) for z, panel in zip(zs, panels)]
+                      for t, zs in raw["chunks"].items()}
     return data
 
 
@@ -584,13 +590,52 @@ def test_a_link_with_t_opens_the_browser_stepper_on_that_step():
     assert browser_data(at)["start"] == 1 and shown_t(at) == 1
 
 
+LARGE = {"scenario": "classroom", "n_x": "16", "n_a": "256", "m": "16", "T_x": "200"}
+
+
+def report_view(at: AppTest, t: int, have: list) -> dict:
+    """What the component's on_view_change callback stores when the browser shows t and holds `have`."""
+    run_id = browser_data(at)["run"]
+    at.session_state[P + "browser-t"] = t
+    at.session_state[P + "browser-have"] = (run_id, have)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return browser_data(at)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_large_run_steps_in_the_browser_a_window_of_steps_at_a_time_with_the_traces_values(cell):
+    at = open_browser_stepping(**LARGE, cell=cell)
+    config = parse(LARGE | {"cell": cell})[0].config
+    trace = run(config).trace
+    order = list(trace.order)
+    data = browser_data(at)
+    assert data["whole"] is False and data["steps"] == order and len(data["labels"]) == 200
+    panels = [panel for row in data["rows"] for panel in row["panels"]]
+    assert all(panel["z"] is None and len(panel["titles"]) == 200 for panel in panels)  # titles whole, matrices not
+    behind, ahead = data["window"]
+    assert sorted(data["chunks"], reverse=True) == order[:ahead + 1]  # the first step and the ones the loop runs next
+    for t, zs in data["chunks"].items():
+        for panel, z in zip(panels, zs):
+            want = np.asarray(getattr(trace.step(t), panel["scope"])[panel["key"]], dtype=np.float32)
+            np.testing.assert_array_equal(z, want.reshape(panel["shape"]), err_msg=f"{panel['key']} at t={t}")
+    # the browser moved two steps on and holds what it was sent: only the steps that came into the window follow
+    k = 2
+    held = sorted(data["chunks"])
+    data = report_view(at, order[k], held)
+    assert sorted(data["chunks"], reverse=True) == [s for s in order[max(0, k - behind):k + ahead + 1]
+                                                    if s not in held]
+    assert at.query_params["t"] == str(order[k])
+    # a jump to the end, holding nothing there: the end of the loop and the steps before it
+    data = report_view(at, 0, held)
+    assert sorted(data["chunks"], reverse=True) == order[-behind - 1:]
+
+
 @pytest.mark.parametrize("params", [
-    {"scenario": "classroom", "n_a": "17"},  # beyond classroom size
-    {"scenario": "classroom", "T_x": "21"},
     {"scenario": "classroom", "stepping": "server"},  # asked for
     {"bug": "no-transpose-wax"},  # raises: the step that raised has nothing to draw
 ])
-def test_large_or_raising_runs_and_stepping_server_keep_the_server_round_trip(params):
+def test_raising_runs_and_stepping_server_keep_the_server_round_trip(params):
     at = open_browser_stepping(**params)
     assert not at.get("bidi_component")
     assert at.button(key=P + "btn-Next step") is not None

@@ -109,37 +109,56 @@ def _encoded(values: np.ndarray) -> dict:
     return {"dtype": "f4" if dtype == np.float32 else "f8", "bdata": base64.b64encode(raw).decode("ascii")}
 
 
+def _panels(rows: tuple):
+    """(scope, key, op, row label, column label) of every panel, in the order the rows draw them."""
+    return [panel for _, _, panels in rows for panel in panels]
+
+
+def matrices(trace: Trace, rows: tuple, t: int, reference: Trace | None = None) -> list:
+    """Every panel's matrix at step t (minus `reference`'s), encoded, in the order the rows draw them.
+
+    matrices(trace, rows_for("rnn"), 3)[0]  # da[:,:,3] as {dtype, bdata}
+    """
+    step = trace.step(t)
+    other = reference.step(t) if reference is not None else None
+    out = []
+    for scope, key, *_ in _panels(rows):
+        value = np.asarray(getattr(step, scope)[key], dtype=np.float64)
+        if other is not None:
+            with np.errstate(all="ignore"):
+                value = value - np.asarray(getattr(other, scope)[key], dtype=np.float64)
+        out.append(_encoded(value))
+    return out
+
+
 def step_data(trace: Trace, rows: tuple, ranges: dict | None, *, labels: list, marks: list,
-              reference: Trace | None = None, n_a: int | None = None) -> dict:
+              reference: Trace | None = None, n_a: int | None = None, matrices_too: bool = True) -> dict:
     """Every step of `trace` (minus `reference`'s, when given) as the browser stepper draws them.
 
     ranges: (scope, key) -> the colour range over all steps, or None to autoscale each panel at each step.
     labels and marks: the heading and the step_marks stylesheet of each step, in loop order.
     n_a: where the LSTM's weight columns switch from a_prev to xt (a divider), or None.
+    matrices_too: False leaves every panel's z out (None), for a run too large to send whole: the
+    browser then gets a few steps at a time (matrices()).
     """
     order = list(trace.order)
-    steps = [trace.step(t) for t in order]
-    references = [reference.step(t) for t in order] if reference is not None else None
-    out_rows = []
+    encoded = [matrices(trace, rows, t, reference) for t in order] if matrices_too else None
+    out_rows, index = [], 0
     for heading, first_screen, panels in rows:
         drawn = []
         for scope, key, op, row_label, col_label in panels:
-            values = []
-            for k, step in enumerate(steps):
-                value = np.asarray(getattr(step, scope)[key], dtype=np.float64)
-                if references is not None:
-                    with np.errstate(all="ignore"):
-                        value = value - np.asarray(getattr(references[k], scope)[key], dtype=np.float64)
-                values.append(value if value.ndim == 2 else value[:, None])
-            shape = values[0].shape
+            value = np.asarray(getattr(trace.step(order[0]), scope)[key]) if order else np.zeros((1, 1))
+            shape = list(value.shape if value.ndim == 2 else (value.shape[0], 1))
             titles = [title(scope, key, t, order[k - 1] if k > 0 else None,
                             order[k + 1] if k + 1 < len(order) else None, order[0]) for k, t in enumerate(order)]
-            if references is not None:
+            if reference is not None:
                 titles = [f"{text} (bug − correct)" for text in titles]
             zmax = None if ranges is None else ranges.get((scope, key))
             split = n_a if n_a is not None and key.startswith("dW") and 0 < n_a < shape[1] else None
-            drawn.append(dict(scope=scope, key=key, op=op, rows=row_label, cols=col_label, shape=list(shape),
+            drawn.append(dict(scope=scope, key=key, op=op, rows=row_label, cols=col_label, shape=shape,
                               zmax=None if zmax is None else float(zmax) if np.isfinite(zmax) and zmax > 0 else 1.0,
-                              split=split, titles=titles, z=[_encoded(v) for v in values]))
+                              split=split, titles=titles,
+                              z=[e[index] for e in encoded] if encoded is not None else None))
+            index += 1
         out_rows.append(dict(heading=heading, first_screen=first_screen, panels=drawn))
     return dict(steps=order, labels=list(labels), marks=list(marks), rows=out_rows)

@@ -6,10 +6,14 @@ heatmap is drawn on a canvas in the colour scale the plotly figures use (COLORSC
 so the component loads no plotting script: nothing to download in a new tab, nothing from another
 host. The step goes into the URL at once and to the server a moment later, so a shared link and
 the export always name the step on the screen.
-Large runs keep the server's stepping (stepping.py): their trace is too big to send whole.
+A larger run (n_a = 256, T_x = 200: about 0.6 MB a step) is too big to send whole: the browser gets
+every step's titles and labels once, and the matrices of a small window of steps around the one shown
+(WINDOW). A click on a step already there redraws at once; the browser then says which step it shows
+and which it holds, and the server sends the steps that came into the window (a prefetch, off the
+click's path). A step that is not there yet is drawn, heading and all, when it arrives.
+stepping=server keeps the server's stepping (stepping.py).
 
-    if browser_sized(config):
-        browser_step_panel(run, summary, state, t)
+    browser_step_panel(run, ranges, state, t)
 """
 
 import hashlib
@@ -22,7 +26,7 @@ import streamlit.components.v2 as components_v2
 
 from ..figures.heatmap import COLORSCALE
 from ..figures.marks import step_marks
-from ..figures.stepper_data import rows_for, step_data
+from ..figures.stepper_data import matrices, rows_for, step_data
 from ..runs import Run
 from ..scenarios import RunConfig
 from .state import PageState
@@ -32,6 +36,7 @@ HERE = Path(__file__).parent / "stepper_component"
 # classroom size: every step of the largest such LSTM run is under 1 MB on the wire
 LIMITS = {"n_a": 16, "T_x": 20, "m": 16, "n_x": 16}
 SHARED_PAYLOADS = 64
+WINDOW = (2, 4)  # a large run's steps kept in the browser: this many before the one shown and after it, in loop order
 
 
 def browser_sized(config: RunConfig) -> bool:
@@ -47,23 +52,41 @@ def _component():
 
 @st.cache_resource(max_entries=SHARED_PAYLOADS, show_spinner=False)
 def _payload(key: tuple, _run: Run, _ranges: dict | None, _reference: Run | None) -> str:
-    """Every step as one JSON string, once per key (run config and options), shared by every session."""
+    """Every step as one JSON string, once per key (run config and options), shared by every session.
+
+    A run beyond classroom size goes without its matrices (_window sends them a few steps at a time).
+    """
     trace = _run.trace
     error_t = trace.error.t if trace.error is not None else None
     labels = [label(trace, t) for t in trace.order]
     marks = [step_marks(trace.T_x, trace.order, t, error_t, text) for t, text in zip(trace.order, labels)]
     data = step_data(trace, rows_for(_run.config.cell), _ranges, labels=labels, marks=marks,
                      reference=_reference.trace if _reference is not None else None,
-                     n_a=_run.config.n_a if _run.config.cell == "lstm" else None)
+                     n_a=_run.config.n_a if _run.config.cell == "lstm" else None,
+                     matrices_too=browser_sized(_run.config))
     return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
+def _window(steps: list, t: int, have: list) -> list:
+    """The steps around t that the browser should hold (WINDOW), minus those it says it has.
+
+    _window([9, 8, 7, 6, 5, 4], 7, [8, 7])  # [9, 6, 5, 4]
+    """
+    k = steps.index(t) if t in steps else 0
+    behind, ahead = WINDOW
+    return [s for s in steps[max(0, k - behind):k + ahead + 1] if s not in have]
+
+
 def _on_step() -> None:
-    """The browser says which step it shows: the server's state (and so the URL and export) follows."""
+    """The browser says which step it shows (and, for a large run, which it holds): the server's state follows."""
     value = st.session_state.get(P + "browser")
-    t = value.get("t") if hasattr(value, "get") else None
+    view = value.get("view") if hasattr(value, "get") else None
+    t = view.get("t") if isinstance(view, dict) else None
     if isinstance(t, int) and not isinstance(t, bool):
         st.session_state[P + "browser-t"] = t
+        have = view.get("have")
+        st.session_state[P + "browser-have"] = (view.get("run"), [s for s in have if isinstance(s, int)]
+                                               if isinstance(have, list) else [])
 
 
 def asked_t() -> int | None:
@@ -77,14 +100,24 @@ def browser_step_panel(run: Run, ranges: dict | None, state: PageState, t: int, 
     config = run.config
     key = (config, ranges is None, reference is not None)
     payload = _payload(key, run, ranges, reference)
-    run_id = hashlib.sha1(repr(config).encode()).hexdigest()[:12]
+    run_id = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
     start = st.session_state.get(P + "browser-start")
     if start is None or start[0] != key:
         start = (key, t)  # the step this payload opens on stays put across reruns: the browser owns it from here
         st.session_state[P + "browser-start"] = start
-    header = {"run": run_id, "start": start[1], "present": state.present, "locked": state.locked("step"),
-              "colorscale": COLORSCALE, "note": note, "steps": steps_of(run.trace)}
+    whole = browser_sized(config)
+    header = {"run": run_id, "start": start[1] if whole else t, "present": state.present,
+              "locked": state.locked("step"), "colorscale": COLORSCALE, "note": note,
+              "steps": steps_of(run.trace), "whole": whole, "window": list(WINDOW)}
+    chunks = {}
+    if not whole:
+        held, have = st.session_state.get(P + "browser-have", (None, []))
+        rows = rows_for(config.cell)
+        other = reference.trace if reference is not None else None
+        chunks = {str(s): matrices(run.trace, rows, s, other)
+                  for s in _window(list(run.trace.order), t, have if held == run_id else [])}
     # the trace as one UTF-8 JSON document the browser parses once. Bytes, not a str: streamlit sends bytes as they
     # are, while a str is first offered to its dataframe detection, which imports pandas (tests/test_no_pandas.py)
-    data = ('{"header":' + json.dumps(header, default=list) + ',"payload":' + payload + "}").encode()
-    _component()(key=P + "browser", data=data, default={"t": t}, on_t_change=_on_step)
+    data = ('{"header":' + json.dumps(header, default=list) + ',"payload":' + payload
+            + ',"chunks":' + json.dumps(chunks, separators=(",", ":")) + "}").encode()
+    _component()(key=P + "browser", data=data, default={"view": {"t": t}}, on_view_change=_on_step)

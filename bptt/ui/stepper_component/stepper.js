@@ -1,6 +1,10 @@
 // The step-through panel drawn in the browser: every step of a classroom-sized run arrives once
 // (bptt/figures/stepper_data.py), and a click, an arrow key or play redraws the heading, the step
-// marks and every heatmap in the same frame, without asking the server. A classroom heatmap is at
+// marks and every heatmap in the same frame, without asking the server. A larger run arrives a few
+// steps at a time (its titles all at once): the server sends the steps around the one shown each time
+// the browser says where it is, so a click usually finds its step here already; one that does not is
+// drawn, heading and all, when it arrives. Streamlit calls this function again when the data changes:
+// the same run's new steps are merged into the stepper already on the page, which is never rebuilt. A classroom heatmap is at
 // most 16×16 cells, so each is drawn on its own <canvas> (a fillRect per cell, well under a
 // millisecond) in plotly's diverging scale and range rather than re-run through Plotly.react (about
 // 10 ms a heatmap): the component loads no plotting library at all. The step
@@ -8,6 +12,8 @@
 // moment later (so the export and a later rerun agree), which never holds up the redraw.
 
 const SYNC_DELAY_MS = 350; // after the last click: one rerun for a burst of clicks
+const PREFETCH_DELAY_MS = 20; // a large run asks for the steps coming into its window at once, after the paint
+const KEEP = 2; // a large run keeps this many steps beyond its window before forgetting them
 const SPEEDS = [0.5, 1, 2, 4]; // steps per second, as on the server's play
 const store = (window.__bpttStepper = window.__bpttStepper || { t: {} }); // the step per run, across remounts
 
@@ -33,13 +39,12 @@ function shadeTable(stops) {
   return table;
 }
 
-function decode(encoded, shape) {
-  const bytes = Uint8Array.from(atob(encoded.bdata), (c) => c.charCodeAt(0));
-  const flat = encoded.dtype === "f8" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
-  const [rows, cols] = shape;
-  const z = [];
-  for (let i = 0; i < rows; i++) z.push(Array.from(flat.subarray(i * cols, (i + 1) * cols)));
-  return z;
+// a matrix as a flat typed array, row-major: a 256×256 step stays a quarter of a megabyte, not 65,536 numbers
+function decode(encoded) {
+  const text = atob(encoded.bdata);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return encoded.dtype === "f8" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
 }
 
 function format(v) {
@@ -52,9 +57,9 @@ function format(v) {
   return v.toExponential(0);
 }
 
-function absMax(z) {
+function absMax(flat) {
   let m = 0;
-  for (const row of z) for (const v of row) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
+  for (const v of flat) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
   return m > 0 ? m : 1;
 }
 
@@ -66,8 +71,22 @@ function el(tag, className, text) {
 }
 
 export default function (component) {
-  const { parentElement, setStateValue } = component;
+  const { parentElement } = component;
   const raw = JSON.parse(typeof component.data === "string" ? component.data : new TextDecoder().decode(component.data));
+  const live = parentElement.__bpttStepper;
+  if (live && live.run === raw.header.run && !live.disposed()) {
+    live.update(raw, component.setStateValue); // more steps of the run on the page: nothing is built again
+    return live.cleanup;
+  }
+  if (live) live.cleanup();
+  const instance = mount(component, raw);
+  parentElement.__bpttStepper = instance;
+  return instance.cleanup;
+}
+
+function mount(component, raw) {
+  const { parentElement } = component;
+  let setStateValue = component.setStateValue;
   const data = { ...raw.payload, ...raw.header };
   const present = data.present;
   const font = present ? 18 : 13; // text drawn inside the charts
@@ -75,7 +94,8 @@ export default function (component) {
   const saved = store.t[data.run];
   let k = steps.indexOf(saved !== undefined ? saved : data.start);
   if (k < 0) k = Math.max(0, steps.indexOf(data.start));
-  let playing = null;
+  let playing = null; // the requestAnimationFrame id while playing
+  let pending = null; // a large run's step asked for before it arrived
   let syncTimer = null;
   let disposed = false;
 
@@ -113,6 +133,8 @@ export default function (component) {
   stepline.append(heading, buttons, legend);
   bar.append(stepline);
   if (data.note) bar.appendChild(el("div", "bptt-note", data.note));
+  const waiting = el("span", "bptt-waiting-note");
+  stepline.appendChild(waiting);
   const grid = el("div", "bptt-grid");
   root.append(sentinel, bar, grid);
   parentElement.appendChild(root);
@@ -149,7 +171,7 @@ export default function (component) {
       plot.appendChild(canvas);
       figure.append(caption, plot);
       line.appendChild(figure);
-      const q = { p, name, range, plot, canvas, z: p.z.map(() => null) };
+      const q = { p, name, range, plot, canvas, encoded: p.z || steps.map(() => null), z: steps.map(() => null) };
       canvas.addEventListener("mousemove", (event) => hover(q, event));
       canvas.addEventListener("mouseleave", unhover);
       panels.push(q);
@@ -197,7 +219,7 @@ export default function (component) {
   // smoothing (one drawImage, not a fillRect per cell), then its values printed where they fit
   function paint(q, width) {
     const p = q.p;
-    if (!q.z[k]) q.z[k] = decode(p.z[k], p.shape);
+    if (!q.z[k]) q.z[k] = decode(q.encoded[k]);
     const z = q.z[k];
     const [R, C] = p.shape;
     const zmax = p.zmax !== null ? p.zmax : absMax(z);
@@ -219,7 +241,7 @@ export default function (component) {
     const pixels = q.image.data;
     for (let i = 0; i < R; i++) {
       for (let j = 0; j < C; j++) {
-        const v = z[i][j];
+        const v = z[i * C + j];
         const at = 4 * (i * C + j);
         if (Number.isNaN(v)) { pixels[at + 3] = 0; continue; } // NaN stays blank, as plotly leaves it
         const s = 3 * Math.round(Math.min(1, Math.max(0, (v / zmax + 1) / 2)) * SHADES); // ±∞ at the ends
@@ -239,8 +261,8 @@ export default function (component) {
     const cw = width / C;
     const ch = height / R;
     let fits = cw >= 0.62 * font + 4 && ch >= font + 4; // room for one character: only then format the values
-    const texts = fits ? z.map((r) => r.map(format)) : null;
-    if (fits) fits = cw >= 0.62 * font * Math.max(...texts.map((r) => Math.max(...r.map((t) => t.length)))) + 4;
+    const texts = fits ? Array.from(z, format) : null;
+    if (fits) fits = cw >= 0.62 * font * Math.max(...texts.map((t) => t.length)) + 4;
     if (fits) {
       ctx.font = `${font}px sans-serif`;
       ctx.textAlign = "center";
@@ -250,7 +272,7 @@ export default function (component) {
           const at = 4 * (i * C + j);
           const light = 0.299 * pixels[at] + 0.587 * pixels[at + 1] + 0.114 * pixels[at + 2] > 128 || !pixels[at + 3];
           ctx.fillStyle = light ? "#262730" : "white";
-          ctx.fillText(texts[i][j], (j + 0.5) * cw, (i + 0.5) * ch);
+          ctx.fillText(texts[i * C + j], (j + 0.5) * cw, (i + 0.5) * ch);
         }
       }
     }
@@ -276,7 +298,7 @@ export default function (component) {
     if (!q.shown || i < 0 || j < 0 || i >= p.shape[0] || j >= p.shape[1]) return unhover();
     tip.textContent = "";
     tip.append(el("div", "", `${p.key} at t = ${steps[k]}`), el("div", "", `${p.rows} ${i}`),
-      el("div", "", `${p.cols} ${j}`), el("div", "", `value ${Number(q.shown[i][j].toPrecision(8))}`));
+      el("div", "", `${p.cols} ${j}`), el("div", "", `value ${Number(q.shown[i * p.shape[1] + j].toPrecision(8))}`));
     tip.style.display = "block";
     const left = Math.min(event.clientX + 14, window.innerWidth - tip.offsetWidth - 4);
     const top = event.clientY + 14 + tip.offsetHeight > window.innerHeight ? event.clientY - tip.offsetHeight - 8
@@ -303,7 +325,7 @@ export default function (component) {
     prev.disabled = k === 0;
     next.disabled = k === steps.length - 1;
     last.disabled = k === steps.length - 1;
-    play.textContent = playing ? "⏸ Pause" : "▶ Play";
+    play.textContent = playing !== null ? "⏸ Pause" : "▶ Play";
     marks.textContent = data.marks[k].replace(/^<style>|<\/style>$/g, "").replace(/^\/\* current_t/, "/* browser_t");
     quiet();
     panels.forEach((q, i) => {
@@ -338,15 +360,51 @@ export default function (component) {
     }
   }
 
+  const loaded = (j) => data.whole || panels.every((q) => q.encoded[j] !== null);
+
+  // a large run's new steps: merged in, the ones far from the step shown forgotten, a step asked for drawn
+  function merge(chunks) {
+    for (const [t, encoded] of Object.entries(chunks || {})) {
+      const j = steps.indexOf(Number(t));
+      if (j < 0) continue;
+      panels.forEach((q, i) => { q.encoded[j] = encoded[i]; q.z[j] = null; });
+    }
+    if (data.whole) return;
+    const [behind, ahead] = data.window;
+    const centre = pending !== null ? pending : k;
+    panels.forEach((q) => q.encoded.forEach((_, j) => {
+      if (j !== k && (j < centre - behind - KEEP || j > centre + ahead + KEEP)) { q.encoded[j] = null; q.z[j] = null; }
+    }));
+  }
+
+  function report(delay) {
+    clearTimeout(syncTimer);
+    syncTimer = setTimeout(() => {
+      if (disposed) return;
+      const at = pending !== null ? pending : k;
+      const have = data.whole ? undefined : steps.filter((_, j) => loaded(j));
+      setStateValue("view", { t: steps[at], have, run: data.run });
+    }, delay);
+  }
+
   function go(j, fromPlay) {
     if (j < 0 || j >= steps.length || j === k) return;
-    k = j;
     if (!fromPlay) stop();
+    if (!loaded(j)) { // not here yet: everything stays on the step shown until it arrives
+      pending = j;
+      bar.classList.add("bptt-waiting");
+      waiting.textContent = `loading t = ${steps[j]} …`;
+      report(0);
+      return;
+    }
+    pending = null;
+    bar.classList.remove("bptt-waiting");
+    waiting.textContent = "";
+    k = j;
     store.t[data.run] = steps[k];
     draw();
     requestAnimationFrame(() => setTimeout(address, 0)); // right after this frame's paint, not before it
-    clearTimeout(syncTimer);
-    syncTimer = setTimeout(() => { if (!disposed) setStateValue("t", steps[k]); }, SYNC_DELAY_MS);
+    report(data.whole ? SYNC_DELAY_MS : PREFETCH_DELAY_MS);
   }
 
   function address() {
@@ -358,27 +416,44 @@ export default function (component) {
     window.history.replaceState(window.history.state, "", url);
   }
 
+  // play: the browser's own frames set the pace, one step every 1/speed s, with no server in the loop;
+  // a large run's next step not yet here holds the clock until it arrives; play stops at the last step
+  let lastStep = 0;
+  function tick(now) {
+    if (disposed || playing === null) return;
+    const interval = 1000 / Number(speed.value);
+    if (k >= steps.length - 1) return stop();
+    if (now - lastStep >= interval && loaded(k + 1)) {
+      lastStep = now - lastStep < 2 * interval ? lastStep + interval : now; // keep the beat, never catch up in a burst
+      go(k + 1, true);
+      if (k >= steps.length - 1) return stop();
+    } else if (!loaded(k + 1) && pending === null) {
+      report(0);
+    }
+    playing = requestAnimationFrame(tick);
+  }
+
   function stop() {
-    if (playing) clearInterval(playing);
+    if (playing !== null) cancelAnimationFrame(playing);
     playing = null;
     play.textContent = "▶ Play";
+    play.setAttribute("aria-pressed", "false");
   }
 
   function start() {
     if (k === steps.length - 1) go(0, true);
-    playing = setInterval(() => {
-      if (k >= steps.length - 1) return stop();
-      go(k + 1, true);
-    }, 1000 / Number(speed.value));
     play.textContent = "⏸ Pause";
+    play.setAttribute("aria-pressed", "true");
+    lastStep = performance.now();
+    playing = requestAnimationFrame(tick);
   }
 
   first.onclick = () => go(0);
   prev.onclick = () => go(k - 1);
   next.onclick = () => go(k + 1);
   last.onclick = () => go(steps.length - 1);
-  play.onclick = () => (playing ? stop() : start());
-  speed.onchange = () => { if (playing) { stop(); start(); } };
+  play.onclick = () => (playing !== null ? stop() : start());
+  speed.onchange = () => { if (playing !== null) lastStep = performance.now(); };
   if (data.locked) for (const b of [first, prev, next, last, play, speed]) b.disabled = true;
 
   const keys = (e) => {
@@ -413,11 +488,28 @@ export default function (component) {
   const resized = () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => !disposed && sizeAndDraw(), 150); };
   window.addEventListener("resize", resized);
 
+  merge(raw.chunks);
+  if (!loaded(k)) k = Math.max(0, steps.indexOf(data.start)); // a large run opens where the server's steps are
   store.t[data.run] = steps[k];
   sizeAndDraw();
-  if (steps[k] !== data.start) setStateValue("t", steps[k]); // a remount kept the step the browser shows
+  // a remount kept the step the browser shows, or a large run's steps must be asked for
+  if (steps[k] !== data.start || !loaded(k)) report(0);
 
-  return () => {
+  function update(next, setter) {
+    setStateValue = setter;
+    data.start = next.header.start;
+    merge(next.chunks);
+    if (pending !== null && loaded(pending)) {
+      const j = pending;
+      pending = null;
+      go(j, true);
+    } else if (!data.whole && !loaded(Math.min(k + 1, steps.length - 1))) {
+      report(PREFETCH_DELAY_MS);
+    }
+  }
+
+  const cleanup = () => {
+    if (disposed) return;
     disposed = true;
     stop();
     clearTimeout(syncTimer);
@@ -426,5 +518,7 @@ export default function (component) {
     document.removeEventListener("keydown", keys);
     window.removeEventListener("resize", resized);
     root.remove();
+    if (parentElement.__bpttStepper && parentElement.__bpttStepper.cleanup === cleanup) delete parentElement.__bpttStepper;
   };
+  return { run: data.run, update, cleanup, disposed: () => disposed };
 }
