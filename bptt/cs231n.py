@@ -166,3 +166,80 @@ def lstm_backward(dh: np.ndarray, cache: list) -> tuple:
         db += db_t
     dh0 = dprev_h
     return dx, dh0, dWx, dWh, db
+
+
+def gru_step_forward(x: np.ndarray, prev_h: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> tuple:
+    """One GRU step in the homework's style (the homework has none): d2l's gates, reset r, update z and
+    the candidate h_tilde, side by side in Wx (D, 3H), Wh (H, 3H) and b (3H,).
+
+    next_h, cache = gru_step_forward(x, prev_h, Wx, Wh, b)
+    """
+    H = prev_h.shape[1]
+    a = x.dot(Wx[:, :2 * H]) + prev_h.dot(Wh[:, :2 * H]) + b[:2 * H]  # (N, 2H)
+    r = sigmoid(a[:, :H])  # (N, H)
+    z = sigmoid(a[:, H:])  # (N, H)
+    # the reset acts on prev_h before Wh sees it, as in d2l
+    h_tilde = np.tanh(x.dot(Wx[:, 2 * H:]) + (r * prev_h).dot(Wh[:, 2 * H:]) + b[2 * H:])  # (N, H)
+    next_h = z * prev_h + (1 - z) * h_tilde  # (N, H)
+    cache = (x, prev_h, Wx, Wh, r, z, h_tilde)
+    return next_h, cache
+
+
+def gru_step_backward(dnext_h: np.ndarray, cache: tuple) -> tuple:
+    """Gradients of one GRU step; dr, dz and dh_tilde are taken inside the sigmoids and the tanh.
+
+    dx, dprev_h, dWx, dWh, db = gru_step_backward(dnext_h, cache)
+    """
+    x, prev_h, Wx, Wh, r, z, h_tilde = cache
+    H = prev_h.shape[1]
+    dh_tilde = dnext_h * (1 - z) * (1 - h_tilde**2)  # (N, H); h_tilde is already tanh(...)
+    dz = dnext_h * (prev_h - h_tilde) * z * (1 - z)  # (N, H)
+    drh = dh_tilde.dot(Wh[:, 2 * H:].T)  # (N, H): the gradient reaching r * prev_h
+    dr = drh * prev_h * r * (1 - r)  # (N, H)
+    da = np.hstack((dr, dz, dh_tilde))  # (N, 3H)
+    dx = da.dot(Wx.T)  # (N, D)
+    # prev_h reaches next_h directly (z * prev_h), through the reset into the candidate, and through both gates
+    dprev_h = dnext_h * z + drh * r + da[:, :2 * H].dot(Wh[:, :2 * H].T)
+    dWx = x.T.dot(da)  # (D, 3H)
+    dWh = np.hstack((prev_h.T.dot(da[:, :2 * H]), (r * prev_h).T.dot(dh_tilde)))  # (H, 3H)
+    db = np.sum(da, axis=0)  # (3H,)
+    return dx, dprev_h, dWx, dWh, db
+
+
+def gru_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> tuple:
+    """The whole sequence, x of shape (N, T, D), as rnn_forward runs it.
+
+    h, cache = gru_forward(x, h0, Wx, Wh, b)
+    """
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h = np.zeros((N, T, H))
+    cache = []
+    prev_h = h0
+    for t in range(T):
+        prev_h, step_cache = gru_step_forward(x[:, t, :], prev_h, Wx, Wh, b)
+        h[:, t, :] = prev_h
+        cache.append(step_cache)
+    return h, cache
+
+
+def gru_backward(dh: np.ndarray, cache: list) -> tuple:
+    """Backpropagation through time for the GRU: rnn_backward's loop around gru_step_backward.
+
+    dx, dh0, dWx, dWh, db = gru_backward(dh, cache)
+    """
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.zeros((N, T, D))
+    dWx = np.zeros((D, 3 * H))
+    dWh = np.zeros((H, 3 * H))
+    db = np.zeros(3 * H)
+    dh0 = np.zeros((N, H))
+    dprev_h = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = gru_step_backward(dh[:, t, :] + dprev_h, cache[t])
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    dh0 = dprev_h
+    return dx, dh0, dWx, dWh, db

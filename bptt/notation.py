@@ -5,11 +5,12 @@ batch second and time last, x (n_x, m, T_x), with the weights on the left (Wax @
 CS231n keeps batch first, x (N, T, D), with the weights on the right (x @ Wx, Wx (D, H)). So every
 2-D array is the other's transpose, a bias (n_a, 1) is b (H,), and a sequence (n, m, T_x) is (m, T_x, n).
 The gated cells differ in layout too: the course gives each gate a W (n_a, n_a + n_x) acting on
-[a_prev; xt], CS231n stacks the gates side by side in Wx (D, kH) and Wh (H, kH), in its own order.
+[a_prev; xt], CS231n stacks the gates side by side in Wx (D, kH) and Wh (H, kH), in its own order
+(the LSTM's i, f, o, g; the GRU, which the homework lacks, r, z, h_tilde in bptt/cs231n.py's style).
 
     Wx, Wh, b = parameters_to_cs231n("rnn", parameters)   # Wx is parameters["Wax"].T
     name("da_prevt", "rnn")                                # 'dprev_h'
-    bug_lines("missing-da-t").wrong                        # 'dx[:, t, :], dprev_h, ... = rnn_step_backward(dprev_h, cache[t])'
+    bug_lines("no-transpose-waa").wrong                    # 'dprev_h = dtanh.dot(Wh)'
 
 A page in cs231n notation shows each course-shaped array through `as_cs231n` (its rows and columns
 swap: rows are examples, columns units), names it with `name`, titles it with `cs231n_title`, lists
@@ -45,10 +46,9 @@ FUNCTIONS = {  # the course function -> CS231n's
     "gru_cell_backward": "gru_step_backward", "gru_backward": "gru_backward",
 }
 
-SIZES = {"n_x": "D", "n_a": "H", "m": "N", "T_x": "T"}
-
 # course name -> CS231n name, for what every cell shares; `t` in a value is the step's index
 COMMON = {
+    "n_x": "D", "n_a": "H", "m": "N", "T_x": "T",
     "x": "x", "a0": "h0", "a": "h", "da": "dh", "caches": "cache",
     "xt": "x", "a_prev": "prev_h", "a_next": "next_h",
     "da_t": "dh[:, t, :]", "da_prevt": "dprev_h", "da_next": "dnext_h",
@@ -147,7 +147,8 @@ def parameters_to_cs231n(cell: str, parameters: dict) -> tuple:
     """
     if _check_cell(cell) == "rnn":
         return parameters["Wax"].T, parameters["Waa"].T, parameters["ba"][:, 0]
-    return _stacked(cell, {g: parameters["W" + g] for g in BLOCKS[cell]}, {g: parameters["b" + g] for g in BLOCKS[cell]})
+    gates = BLOCKS[cell]
+    return _stacked(cell, {g: parameters["W" + g] for g in gates}, {g: parameters["b" + g] for g in gates})
 
 
 def _stacked(cell: str, weights: dict, biases: dict) -> tuple:
@@ -310,6 +311,8 @@ class BugLines:
 
 _RNN_CALL = "dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward({}, cache[{}])"
 _LSTM_CALL = "dx[:, t, :], {}, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t, :] + dprev_h, {}, cache[t])"
+_GRU_CALL = "dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = gru_step_backward({}, cache[t])"
+_GRU_GATES = "da[:, :2 * H].dot(Wh[:, :2 * H].T)"  # the two gates' share of dprev_h
 _ACCUMULATE = "dWx += dWx_t\ndWh += dWh_t\ndb += db_t"
 _WEIGHTS = "dWx = x.T.dot(dtanh)\ndWh = prev_h.T.dot(dtanh)\ndb = np.sum(dtanh, axis=0)"
 
@@ -370,6 +373,30 @@ CS231N_BUGS = {
         "lstm_step_backward", "dc = dnext_c + dnext_h * o * (1 - next_c ** 2)",
         "dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)",
         "The derivative of tanh written from next_c as in the RNN"),
+    "gru-missing-da-t": BugLines(
+        "gru_backward", _GRU_CALL.format("dprev_h"), _GRU_CALL.format("dh[:, t, :] + dprev_h"),
+        "GRU: forgot to add dh[:, t, :]"),
+    "gru-z-swapped": BugLines(
+        "gru_step_backward",
+        "dh_tilde = dnext_h * z * (1 - h_tilde**2)\n"
+        "dz = dnext_h * (h_tilde - prev_h) * z * (1 - z)\n"
+        f"dprev_h = dnext_h * (1 - z) + drh * r + {_GRU_GATES}",
+        "dh_tilde = dnext_h * (1 - z) * (1 - h_tilde**2)\n"
+        "dz = dnext_h * (prev_h - h_tilde) * z * (1 - z)\n"
+        f"dprev_h = dnext_h * z + drh * r + {_GRU_GATES}",
+        "GRU: z and 1 - z swapped in the backward"),
+    "gru-reset-after-matmul": BugLines(
+        "gru_step_backward",
+        "dr = dh_tilde * prev_h.dot(Wh[:, 2 * H:]) * r * (1 - r)\n"
+        f"dprev_h = dnext_h * z + (r * dh_tilde).dot(Wh[:, 2 * H:].T) + {_GRU_GATES}",
+        f"dr = drh * prev_h * r * (1 - r)\ndprev_h = dnext_h * z + drh * r + {_GRU_GATES}",
+        "GRU: reset gate applied after the matmul, in the backward only"),
+    "gru-no-direct-path": BugLines(
+        "gru_step_backward", f"dprev_h = drh * r + {_GRU_GATES}", f"dprev_h = dnext_h * z + drh * r + {_GRU_GATES}",
+        "GRU: dprev_h misses the direct path dnext_h * z"),
+    "gru-overwrite-not-accumulate": BugLines(
+        "gru_backward", _ACCUMULATE.replace("+=", "="), _ACCUMULATE,
+        "GRU: overwrites the weight gradients instead of adding them up"),
 }
 
 

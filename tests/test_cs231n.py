@@ -1,5 +1,5 @@
-"""CS231n's rnn_layers.py functions: the homework's published numbers, finite differences, and the
-course's own gradients on the same weights, transposed.
+"""CS231n's rnn_layers.py functions, and a GRU in their style: the homework's published numbers, finite
+differences, and the course's own gradients on the same weights, transposed.
 
 The weights are moved between the two layouts by hand here (not with bptt/notation.py), so these
 tests are independent of the conversions that tests/test_notation.py checks.
@@ -8,12 +8,12 @@ tests are independent of the conversions that tests/test_notation.py checks.
 import numpy as np
 import pytest
 
-from bptt import cs231n, lstm_backward, lstm_forward, rnn_backward, rnn_forward
+from bptt import cs231n, gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from bptt.activations import sigmoid as plain_sigmoid
 from helpers import random_case
 
 SHAPES = [(3, 5, 4, 4), (4, 2, 3, 3), (2, 3, 1, 5), (3, 4, 2, 1), (1, 1, 1, 1)]  # (D, H, N, T), as (n_x, n_a, m, T_x)
-GATES = {"rnn": 1, "lstm": 4}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def homework_case(cell: str, D: int, H: int, N: int, T: int, seed: int = 0) -> tuple:
@@ -97,7 +97,7 @@ def test_sequence_forwards_match_the_homeworks_published_numbers():
          [0.81733511, 0.83677871, 0.85403753, 0.86935314]]], atol=1e-8)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("D, H, N, T", SHAPES)
 def test_sequence_backward_matches_finite_differences(cell, D, H, N, T):
     x, h0, Wx, Wh, b, dh = homework_case(cell, D, H, N, T)
@@ -109,13 +109,15 @@ def test_sequence_backward_matches_finite_differences(cell, D, H, N, T):
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8, err_msg=name)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
 @pytest.mark.parametrize("D, H, N", [(3, 5, 4), (2, 2, 1), (1, 3, 2)])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_rnn_step_backward_matches_finite_differences(D, H, N, seed):
-    x, h0, Wx, Wh, b, dh = homework_case("rnn", D, H, N, 1, seed)
+def test_step_backward_matches_finite_differences(cell, D, H, N, seed):
+    x, h0, Wx, Wh, b, dh = homework_case(cell, D, H, N, 1, seed)
     x, dnext_h = x[:, 0, :], dh[:, 0, :]
-    got = cs231n.rnn_step_backward(dnext_h, cs231n.rnn_step_forward(x, h0, Wx, Wh, b)[1])
-    want = numerical(lambda: np.sum(dnext_h * cs231n.rnn_step_forward(x, h0, Wx, Wh, b)[0]), [x, h0, Wx, Wh, b])
+    forward, backward = getattr(cs231n, f"{cell}_step_forward"), getattr(cs231n, f"{cell}_step_backward")
+    got = backward(dnext_h, forward(x, h0, Wx, Wh, b)[1])
+    want = numerical(lambda: np.sum(dnext_h * forward(x, h0, Wx, Wh, b)[0]), [x, h0, Wx, Wh, b])
     for name, g, w in zip(("dx", "dprev_h", "dWx", "dWh", "db"), got, want):
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8, err_msg=name)
 
@@ -158,19 +160,21 @@ def test_rnn_in_both_notations_gives_the_same_gradients_transposed(n_x, n_a, m, 
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("cell, order", [("lstm", "ifoc"), ("gru", "rzh")])  # the LSTM's i, f, o, g: the course's c is g
 @pytest.mark.parametrize("n_x, n_a, m, T_x", SHAPES)
 @pytest.mark.parametrize("seed", [0, 3])
-def test_lstm_in_both_notations_gives_the_same_gradients_with_the_gates_restacked(n_x, n_a, m, T_x, seed):
-    x, a0, parameters, da = random_case("lstm", n_x, n_a, m, T_x, seed)
-    course = lstm_backward(da, lstm_forward(x, a0, parameters)[3])
-    order = "ifoc"  # the homework's i, f, o, g; the course calls the candidate c
+def test_gated_cells_in_both_notations_give_the_same_gradients_restacked(cell, order, n_x, n_a, m, T_x, seed):
+    x, a0, parameters, da = random_case(cell, n_x, n_a, m, T_x, seed)
+    forward, backward = (lstm_forward, lstm_backward) if cell == "lstm" else (gru_forward, gru_backward)
+    *outputs, caches = forward(x, a0, parameters)
+    course = backward(da, caches)
     # each course W acts on [a_prev; xt]: its first n_a columns are the a_prev part
-    Wx = np.hstack([parameters["W" + g][:, n_a:].T for g in order])  # (D, 4H)
-    Wh = np.hstack([parameters["W" + g][:, :n_a].T for g in order])  # (H, 4H)
-    b = np.concatenate([parameters["b" + g][:, 0] for g in order])  # (4H,)
-    h, cache = cs231n.lstm_forward(x.transpose(1, 2, 0), a0.T, Wx, Wh, b)
-    np.testing.assert_allclose(h, lstm_forward(x, a0, parameters)[0].transpose(1, 2, 0), rtol=1e-13, atol=1e-15)
-    dx, dh0, dWx, dWh, db = cs231n.lstm_backward(da.transpose(1, 2, 0), cache)
+    Wx = np.hstack([parameters["W" + g][:, n_a:].T for g in order])  # (D, kH)
+    Wh = np.hstack([parameters["W" + g][:, :n_a].T for g in order])  # (H, kH)
+    b = np.concatenate([parameters["b" + g][:, 0] for g in order])  # (kH,)
+    h, cache = getattr(cs231n, f"{cell}_forward")(x.transpose(1, 2, 0), a0.T, Wx, Wh, b)
+    np.testing.assert_allclose(h, outputs[0].transpose(1, 2, 0), rtol=1e-13, atol=1e-15)
+    dx, dh0, dWx, dWh, db = getattr(cs231n, f"{cell}_backward")(da.transpose(1, 2, 0), cache)
     np.testing.assert_allclose(dx, course["dx"].transpose(1, 2, 0), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(dh0, course["da0"].T, rtol=1e-12, atol=1e-14)
     for k, g in enumerate(order):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import bptt.cs231n
-from bptt import BUGS, get_bug, lstm_forward, lstm_forward_with, rnn_forward, trace_lstm, trace_rnn
+from bptt import BUGS, get_bug, gru_forward, lstm_forward, lstm_forward_with, rnn_forward, trace_gru, trace_lstm, trace_rnn
 from bptt import cs231n, notation
 from bptt.figures.stepper_data import rows_for
 from bptt.trace import differs
@@ -17,15 +17,16 @@ from helpers import random_case
 
 N_X, N_A, M, T_X = 3, 5, 4, 4  # all different, so a transpose cannot hide behind a square shape
 CELLS = ["rnn", "lstm", "gru"]
-COURSE_ONLY = ("da[", "da_", "dc_", "a_prev", "a_next", "c_next", "Waa", "Wax", "dba", "dxt", "dz =")
+COURSE_ONLY = ("da[:,:", "da_", "dc_", "a_prev", "a_next", "c_next", "Waa", "Wax", "dba", "dxt", "concat")
 
 
 def course_run(bug, seed: int) -> tuple:
     """(x, a0, parameters, da, the bug's traced backward, the correct one) on a non-square case."""
     x, a0, parameters, da = random_case(bug.cell, N_X, N_A, M, T_X, seed)
-    if bug.cell == "rnn":
-        caches = rnn_forward(x, a0, parameters)[2]
-        return x, a0, parameters, da, trace_rnn(da, caches, bug.variant), trace_rnn(da, caches)
+    if bug.cell in ("rnn", "gru"):
+        forward, trace = (rnn_forward, trace_rnn) if bug.cell == "rnn" else (gru_forward, trace_gru)
+        caches = forward(x, a0, parameters)[2]
+        return x, a0, parameters, da, trace(da, caches, bug.variant), trace(da, caches)
     caches = lstm_forward_with(bug.variant, x, a0, parameters)[3]
     return x, a0, parameters, da, trace_lstm(da, caches, bug.variant), trace_lstm(da, lstm_forward(x, a0, parameters)[3])
 
@@ -87,12 +88,11 @@ def test_the_lstm_gates_land_in_the_homeworks_order_i_f_o_g():
         np.testing.assert_array_equal(b[block], parameters["b" + gate][:, 0])
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("seed", [0, 2])
 def test_course_gradients_converted_are_what_the_homework_returns_and_convert_back(cell, seed):
     x, a0, parameters, da = random_case(cell, N_X, N_A, M, T_X, seed)
-    course = (trace_rnn(da, rnn_forward(x, a0, parameters)[2]) if cell == "rnn"
-              else trace_lstm(da, lstm_forward(x, a0, parameters)[3])).gradients()
+    course = course_run(next(b for b in BUGS if b.cell == cell), seed)[5].gradients()
     homework = homework_backward(vars(cs231n), cell, x, a0, parameters, da)
     converted = notation.gradients_to_cs231n(cell, course)
     assert tuple(converted) == notation.CS231N_KEYS
@@ -127,7 +127,7 @@ def test_every_catalog_bug_has_cs231n_lines_whose_right_lines_are_in_the_cs231n_
         assert not any(word in text for word in COURSE_ONLY), f"{bug.id} speaks course notation: {text!r}"
 
 
-@pytest.mark.parametrize("bug", [b for b in BUGS if b.cell in ("rnn", "lstm")], ids=lambda b: b.id)
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.id)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_cs231n_wrong_lines_executed_go_wrong_as_the_course_variant_does(bug, seed):
     lines = notation.bug_lines(bug.id)
@@ -184,7 +184,7 @@ def test_names_read_as_the_homework_writes_them(key, cell, t, expected):
     assert notation.name(key, cell, t=t) == expected
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_every_quantity_a_trace_holds_has_a_cs231n_name(cell):
     bug = next(b for b in BUGS if b.cell == cell)
     trace = course_run(bug, 0)[5]
