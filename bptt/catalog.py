@@ -420,9 +420,13 @@ BUGS = (
         why=(
             "Two conventions are in print: d2l.ai, Cho et al. and PyTorch keep zt * a_prev and give the candidate "
             "1 - zt, while Chung et al. (2014), Wikipedia and Colah's blog write it the other way round. A backward "
-            "derived from the other one is consistent and plausible, but it differentiates a cell this forward does not compute."
+            "derived from the other one is consistent and plausible, but it differentiates a cell this forward "
+            "does not compute."
         ),
-        symptom="No error, right shapes, every gradient wrong from the first step on; that step's dWz and dbz are the right ones negated.",
+        symptom=(
+            "No error, right shapes, every gradient wrong from the first step on; that step's dWz and dbz are "
+            "the right ones negated."
+        ),
         hint="Read the forward's a_next line again: which term does the update gate multiply, and which gets 1 - zt?",
         variant=replace(
             GRUCode(),
@@ -451,8 +455,14 @@ BUGS = (
             "after the product, rt * (Wh·a_prev). Those are different functions with the same shapes, so "
             "differentiating the other one raises nothing and is wrong wherever the gradient passes the reset gate."
         ),
-        symptom="No error, right shapes; at the last step only dxt, da_prev, dWr and dbr are off, and from there every gradient.",
-        hint="In the forward, is rt multiplied into a_prev before Wh acts, or into Wh's result? Follow rt's gradient through that exact expression.",
+        symptom=(
+            "No error, right shapes; at the last step only dxt, da_prev, dWr and dbr are off, and from there "
+            "every gradient."
+        ),
+        hint=(
+            "In the forward, is rt multiplied into a_prev before Wh acts, or into Wh's result? Follow rt's "
+            "gradient through that exact expression."
+        ),
         variant=replace(
             GRUCode(),
             drt=lambda dra, a_prev, rt, Wha, dh_tilde: dh_tilde * np.dot(Wha, a_prev) * rt * (1 - rt),
@@ -474,8 +484,9 @@ BUGS = (
             "which is the path that lets a GRU's gradient survive long sequences."
         ),
         symptom=(
-            "The last step is right but for its da_prev; the gradient carried back is a fraction of the right one at "
-            "every step, and where the update gate holds the state (the vanishing preset) it is gone within a few steps."
+            "The last step is right but for its da_prev; the gradient carried back is a fraction of the right one "
+            "at every step, and where the update gate holds the state (the vanishing preset) it is gone within "
+            "a few steps."
         ),
         hint="List every place a_prev appears in the forward's a_next. Does each of them send a gradient back?",
         variant=replace(GRUCode(), da_direct=lambda da_next, zt: np.zeros_like(da_next)),
@@ -518,5 +529,5 @@ def get_bug(bug_id: str) -> Bug:
 
 
 def bugs_for(cell: str) -> tuple:
-    """The catalog entries of one cell type ("rnn", "lstm" or "gru"). [b.id for b in bugs_for("lstm")][0] -> 'lstm-no-carry'"""
+    """The catalog entries of one cell: "rnn", "lstm" or "gru". [b.id for b in bugs_for("lstm")][0] -> 'lstm-no-carry'"""
     return tuple(bug for bug in BUGS if bug.cell == cell)
