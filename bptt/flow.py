@@ -32,9 +32,10 @@ class Flow:
     cell: str  # "rnn", "lstm" or "gru"
     radius: float  # spectral radius of Waa (LSTM: Wf[:, :n_a], the forget gate's recurrent block; GRU: Wh[:, :n_a])
     da_prevt: np.ndarray  # (T_x,) Frobenius norm of the gradient carried into each step (0 at T_x-1)
-    dc_prevt: np.ndarray | None  # (T_x,) the same for the LSTM's cell state; None for the RNN
+    dc_prevt: np.ndarray | None  # (T_x,) the same for the LSTM's cell state; None for the RNN and the GRU
     path: np.ndarray  # (T_x,) max over the batch of the norm of the product back from T_x-1 to t:
-    # RNN ||∏ diag(1 - a²)·Waa||₂, LSTM ∏ f (the cell state's own path), GRU ∏ z (a's direct path); 1 at t = T_x-1
+    # RNN ||∏ diag(1 - a²)·Waa||₂, LSTM ∏ f (the cell state's own path), GRU ∏ z (a's direct path);
+    # 1 at t = T_x-1
     da_last: float  # ||da[:,:,T_x-1]||, the last step's own loss gradient
 
     @property
