@@ -13,10 +13,10 @@ GRADIENT, CELL, PATH, RADIUS = "#4C78A8", "#54A24B", "#E45756", "#999999"
 
 
 def flow_chart(flow: Flow, *, title: str | None = None, height: int = 380) -> go.Figure:
-    """The carried gradients' norms (RNN: da_prevt; LSTM: da_prevt and dc_prevt) and the product that drives them.
+    """The carried gradients' norms (RNN, GRU: da_prevt; LSTM: da_prevt and dc_prevt) and the product that drives them.
 
     RNN: ‖∏ diag(1 - a²)·Waa‖ back from T_x-1, and ρ(Waa)^(T_x-1-t), the linear-range prediction.
-    LSTM: ∏ f, the cell state's own path. Zeros and infinities cannot sit on a log axis: they are
+    LSTM: ∏ f, the cell state's own path. GRU: ∏ z, the hidden state's own path (a_next = z * a_prev + …). Zeros and infinities cannot sit on a log axis: they are
     left out and counted in layout.meta.
     """
     T_x = flow.T_x
@@ -25,6 +25,8 @@ def flow_chart(flow: Flow, *, title: str | None = None, height: int = 380) -> go
     if flow.cell == "lstm":
         lines.append(("‖dc_prevt‖ (through the cell state)", flow.dc_prevt, CELL, "solid"))
         lines.append(("∏ f from T_x-1 back to t (the cell state's own path)", flow.path, PATH, "dash"))
+    elif flow.cell == "gru":
+        lines.append(("∏ z from T_x-1 back to t (a's direct path)", flow.path, PATH, "dash"))
     else:
         lines.append(("‖∏ diag(1 - a²)·Waaᵀ‖ from T_x-1 back to t", flow.path, PATH, "dash"))
         with np.errstate(all="ignore"):

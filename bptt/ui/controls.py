@@ -12,19 +12,23 @@ from dataclasses import replace
 import streamlit as st
 
 from ..catalog import BY_ID, bugs_for
-from ..scenarios import LIMITS, SCENARIOS, RunConfig, validate
+from ..notation import NOTATIONS
+from ..scenarios import CELLS, LIMITS, SCENARIOS, RunConfig, validate
+from ..truncation import truncation_problem
 from .state import SCALE_RANGE, SIZES, PageState, parse, to_params
 
 P = "stepper:"
 NONE = "none"  # the bug selector's "correct code" entry
 FAMOUS = "missing-da-t"
-WIDGETS = ("cell", "scenario", "seed", *SIZES, "scale", "bug", "famous")
+WIDGETS = ("cell", "scenario", "seed", *SIZES, "scale", "bug", "famous", "truncate", "randomized", "notation")
+NOTATION_LABELS = {"course": "Course (rnn_cell_backward)", "cs231n": "CS231n (rnn_step_backward)"}
 
 
 def _widget_values(state: PageState) -> dict:
     c = state.config
     values = {name: getattr(c, name) for name in ("cell", "scenario", "seed", *SIZES)}
-    return values | {"scale": float(c.scale), "bug": c.bug or NONE, "famous": c.bug == FAMOUS}
+    return values | {"scale": float(c.scale), "bug": c.bug or NONE, "famous": c.bug == FAMOUS,
+                     "truncate": c.truncate, "randomized": c.randomized, "notation": state.notation}
 
 
 def resolve() -> tuple:
@@ -49,13 +53,18 @@ def resolve() -> tuple:
 def _readable(name: str, value) -> bool:
     """Whether a widget's value is one its control can hold (a client that is not a browser can send anything)."""
     if name == "cell":
-        return value in ("rnn", "lstm")
+        return isinstance(value, str) and value in CELLS
+    if name == "notation":
+        return isinstance(value, str) and value in NOTATIONS
     if name == "scenario":
         return isinstance(value, str) and value in SCENARIOS
     if name == "bug":
         return value == NONE or (isinstance(value, str) and value in BY_ID)
-    if name == "famous":
+    if name in ("famous", "randomized"):
         return isinstance(value, bool)
+    if name == "truncate":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= LIMITS["T_x"][1] \
+            and value == int(value)
     if name == "scale":
         low, high = SCALE_RANGE
         return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
@@ -111,8 +120,10 @@ def sidebar(state: PageState) -> RunConfig:
     ss = st.session_state
     with st.sidebar:
         st.header("The run")
+        if not state.hidden("notation"):
+            notation_radio(P + "notation", state.locked("notation"))
         if not state.hidden("cell"):
-            st.radio("Cell", ("rnn", "lstm"), key=P + "cell", format_func=str.upper, horizontal=True,
+            st.radio("Cell", CELLS, key=P + "cell", format_func=str.upper, horizontal=True,
                      disabled=state.locked("cell"), on_change=_on_cell)
         if not state.hidden("scenario"):
             st.selectbox("Scenario", tuple(SCENARIOS), key=P + "scenario", format_func=lambda s: SCENARIOS[s].title,
@@ -143,11 +154,48 @@ def sidebar(state: PageState) -> RunConfig:
                 ss[P + "bug"] = NONE
             st.selectbox("Bug", options, key=P + "bug", on_change=_on_bug, disabled=state.locked("bug"),
                          format_func=lambda b: "none: the course's correct code" if b == NONE else BY_ID[b].title)
+        T_x = SCENARIOS[ss[P + "scenario"]].defaults.T_x if fixed else int(ss[P + "T_x"])
+        truncate, randomized = (state.config.truncate, state.config.randomized) if state.hidden("truncate") else \
+            truncation_controls(T_x, state.locked("truncate"))
     bug = ss[P + "bug"]
     return validate(RunConfig(
         ss[P + "cell"], ss[P + "scenario"], int(ss[P + "seed"]), *(int(ss[P + n]) for n in SIZES),
-        float(ss[P + "scale"]), None if bug == NONE else bug,
+        float(ss[P + "scale"]), None if bug == NONE else bug, truncate=truncate, randomized=randomized,
     ))
+
+
+def notation_radio(key: str, locked: bool = False) -> str:
+    """The notation switch: the course's names and shapes, or CS231n's homework's (a page setting, not the run's).
+
+    notation_radio("stepper:notation")  # 'course' or 'cs231n'
+    """
+    return st.radio("Notation", NOTATIONS, key=key, format_func=NOTATION_LABELS.get, horizontal=True, disabled=locked,
+                    help="Whose names, shapes and code the page writes: the course's (x (n_x, m, T_x), "
+                         "rnn_cell_backward) or CS231n's rnn_layers.py (x (N, T, D), rnn_step_backward). "
+                         "The numbers are the same, transposed.")
+
+
+def truncation_controls(T_x: int, locked: bool = False) -> tuple:
+    """(truncate, randomized) from the sidebar, brought within what a run of T_x steps can have.
+
+    truncate, randomized = truncation_controls(config.T_x)  # (0, False): full BPTT
+    """
+    ss = st.session_state
+    st.header("Truncated BPTT")
+    st.number_input("Cut the carried gradient every k steps (0: full BPTT)", min_value=0,
+                    max_value=LIMITS["T_x"][1], step=1, key=P + "truncate", disabled=locked,
+                    help="d2l.ai's truncated BPTT: the gradient carried back is detached every k steps.")
+    st.toggle("Randomized (Tallec & Ollivier): k is the mean length", key=P + "randomized", disabled=locked,
+              help="Each link is cut with probability 1/k and every kept one scaled by 1/(1 - 1/k), so the "
+                   "gradient stays unbiased. The draws come from the run's seed.")
+    truncate, randomized = min(int(ss[P + "truncate"]), T_x), bool(ss[P + "randomized"])
+    if truncate != int(ss[P + "truncate"]):
+        st.caption(f"This run has T_x = {T_x} steps: truncate = {truncate} is used.")
+    problem = truncation_problem(truncate, randomized, T_x)
+    if problem:
+        st.caption(f"{problem}. Full-length chunks are used instead of random ones.")
+        randomized = False
+    return truncate, randomized
 
 
 def famous_toggle(state: PageState) -> None:
@@ -162,7 +210,8 @@ def famous_toggle(state: PageState) -> None:
 
 def commit(state: PageState, config: RunConfig, t: int | None) -> PageState:
     """Store the page's state in the session and in the URL (only when something changed)."""
-    new = replace(state, config=config, t=t)
+    notation = st.session_state.get(P + "notation", state.notation)
+    new = replace(state, config=config, t=t, notation=notation if notation in NOTATIONS else state.notation)
     st.session_state[P + "state"] = new
     params = to_params(new)
     if params != st.query_params.to_dict():

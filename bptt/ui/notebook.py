@@ -14,6 +14,11 @@ PRINTS = {
         ("dx", (1, 2)), ("da0", (2, 3)), ("dWf", (3, 1)), ("dWi", (1, 2)), ("dWc", (3, 1)), ("dWo", (1, 2)),
         ("dbf", (4,)), ("dbi", (4,)), ("dbc", (4,)), ("dbo", (4,)),
     ),
+    # the course has no GRU notebook: the same kind of check values, laid out as the LSTM's
+    "gru": (
+        ("dx", (1, 2)), ("da0", (2, 3)), ("dWr", (3, 1)), ("dWz", (1, 2)), ("dWh", (3, 1)),
+        ("dbr", (4,)), ("dbz", (4,)), ("dbh", (4,)),
+    ),
 }
 
 

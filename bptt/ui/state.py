@@ -3,8 +3,8 @@
     state, messages = parse({"bug": "missing-da-t", "t": "2"})
     link(state)  # './?cell=rnn&scenario=course&t=2&bug=missing-da-t'
 
-Parameters: cell, scenario, seed, n_x, n_a, m, T_x, scale, t, bug (the run and the step shown),
-present=1 (presenter layout), hide= and lock= (comma-separated control or panel names a teacher
+Parameters: cell, scenario, seed, n_x, n_a, m, T_x, scale, bug, truncate, randomized (the run),
+t (the step shown), notation=course|cs231n (whose names and shapes the page writes), present=1 (presenter layout), hide= and lock= (comma-separated control or panel names a teacher
 hides or freezes), stepping=server (every step a server round trip, even for a classroom-sized run).
 Pure python, no streamlit: the page reads st.query_params and hands them here.
 """
@@ -14,14 +14,16 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from ..catalog import BY_ID
-from ..scenarios import LIMITS, SCENARIOS, RunConfig, validate
+from ..notation import NOTATIONS
+from ..scenarios import CELLS, LIMITS, SCENARIOS, RunConfig, validate
+from ..truncation import truncation_problem
 
 SIZES = ("n_x", "n_a", "m", "T_x")
 SCALE_RANGE = (0.001, 10.0)  # the sidebar's number input cannot go below 0.001
-CONTROLS = ("cell", "scenario", "sizes", "seed", "scale", "bug", "step", "play")
+CONTROLS = ("cell", "scenario", "sizes", "seed", "scale", "bug", "truncate", "notation", "step", "play")
 PANELS = ("timeline", "heatmaps", "code", "norms", "compare", "notebook", "export")
-RUN_PARAMS = ("cell", "scenario", "seed", *SIZES, "scale", "bug")
-KNOWN = (*RUN_PARAMS, "t", "present", "hide", "lock", "stepping")
+RUN_PARAMS = ("cell", "scenario", "seed", *SIZES, "scale", "bug", "truncate", "randomized")
+KNOWN = (*RUN_PARAMS, "t", "notation", "present", "hide", "lock", "stepping")
 STEPPING = ("browser", "server")  # where a click redraws: in the browser (classroom-sized runs) or on the server
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -36,6 +38,7 @@ class PageState:
     hide: frozenset = field(default_factory=frozenset)  # control or panel names not drawn
     lock: frozenset = field(default_factory=frozenset)  # control names drawn but disabled
     stepping: str = "browser"  # "server": every step a round trip, as large runs always do
+    notation: str = "course"  # "cs231n": the sibling homework's names, batch-first shapes and code
 
     def hidden(self, name: str) -> bool:
         return name in self.hide or (name in SIZES and "sizes" in self.hide)
@@ -105,15 +108,16 @@ def _names(params: dict, name: str, allowed: tuple, messages: list) -> frozenset
 def parse(params: dict) -> tuple:
     """(PageState, [Message]) from query parameters; every bad value falls back to its default.
 
-    parse({"cell": "gru"})[1][0].text  # "cell='gru' is not known: use rnn or lstm; using cell=rnn."
+    parse({"cell": "tree"})[1][0].text  # "cell='tree' is not known: use rnn, lstm or gru; using cell=rnn."
     """
     messages = []
     for name in sorted(set(params) - set(KNOWN)):
         messages.append(Message(name, f"{name}= is not a parameter of this page and was ignored; "
                                       f"known ones: {', '.join(KNOWN)}."))
     cell = _last(params.get("cell", "rnn")).strip().lower()
-    if cell not in ("rnn", "lstm"):
-        messages.append(Message("cell", f"cell={cell!r} is not known: use rnn or lstm; using cell=rnn."))
+    if cell not in CELLS:
+        messages.append(Message("cell", f"cell={cell!r} is not known: use {', '.join(CELLS[:-1])} or {CELLS[-1]}; "
+                                        "using cell=rnn."))
         cell = "rnn"
     scenario_id = _last(params.get("scenario", "course")).strip().lower()
     if scenario_id not in SCENARIOS:
@@ -137,7 +141,9 @@ def parse(params: dict) -> tuple:
                 "Choose another scenario (e.g. scenario=classroom) to change them."
             )))
     bug = _bug(params, cell, messages)
-    config = validate(RunConfig(cell, scenario_id, values["seed"], *(values[n] for n in SIZES), scale, bug))
+    truncate, randomized = _truncation(params, d.T_x if scenario.fixed else values["T_x"], messages)
+    config = validate(RunConfig(cell, scenario_id, values["seed"], *(values[n] for n in SIZES), scale, bug,
+                                truncate=truncate, randomized=randomized))
     t = _t(params, config.T_x, messages)
     present = _flag(params, "present", messages)
     hide = _names(params, "hide", CONTROLS + PANELS, messages)
@@ -147,7 +153,23 @@ def parse(params: dict) -> tuple:
         messages.append(Message("stepping", f"stepping={stepping!r} is not understood: use stepping=browser or "
                                             "stepping=server; using stepping=browser."))
         stepping = "browser"
-    return PageState(config, t, present, hide, lock, stepping), messages
+    notation = _last(params.get("notation", "course")).strip().lower()
+    if notation not in NOTATIONS:
+        messages.append(Message("notation", f"notation={notation!r} is not known: use notation=course (the course's "
+                                            "names) or notation=cs231n (CS231n's rnn_layers.py); using notation=course."))
+        notation = "course"
+    return PageState(config, t, present, hide, lock, stepping, notation), messages
+
+
+def _truncation(params: dict, T_x: int, messages: list) -> tuple:
+    """(truncate, randomized): full BPTT (0, False) unless the URL asks for a truncation this run can have."""
+    truncate = _whole(params, "truncate", 0, 0, T_x, messages)
+    randomized = _flag(params, "randomized", messages)
+    problem = truncation_problem(truncate, randomized, T_x)
+    if problem:
+        messages.append(Message("randomized", f"{problem}; using randomized=0."))
+        randomized = False
+    return truncate, randomized
 
 
 def _t(params: dict, T_x: int, messages: list) -> int | None:
@@ -207,6 +229,12 @@ def to_params(state: PageState) -> dict:
         params["t"] = str(state.t)
     if c.bug is not None:
         params["bug"] = c.bug
+    if c.truncate:
+        params["truncate"] = str(c.truncate)
+    if c.randomized:
+        params["randomized"] = "1"
+    if state.notation != "course":
+        params["notation"] = state.notation
     if state.present:
         params["present"] = "1"
     if state.hide:
@@ -229,5 +257,7 @@ def link(state: PageState | None = None, **changes) -> str:
     config = state.config
     if "scenario" in config_changes:  # a new scenario starts from its own sizes, not the old ones
         config = replace(SCENARIOS[config_changes["scenario"]].defaults, cell=config.cell, bug=config.bug)
+        if not truncation_problem(state.config.truncate, state.config.randomized, config.T_x):
+            config = replace(config, truncate=state.config.truncate, randomized=state.config.randomized)
     state = replace(state, config=validate(replace(config, **config_changes)), **page_changes)
     return "./?" + urlencode(to_params(state), safe=",")
