@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 import bptt.fast
 import bptt.lstm_trace
 from bptt import LSTMCode, lstm_backward, lstm_cell_backward, lstm_forward, numerical_gradients, trace_lstm
+from bptt.fast import block_bounds
 from bptt.fast_lstm import lstm_backward_fast, lstm_backward_in_blocks
+from bptt.truncation import carry_factors
 from helpers import random_case
 
 
@@ -79,7 +81,8 @@ def test_a_wrong_gate_gradient_fails_the_finite_difference_check():
     assert np.linalg.norm(got["dWo"] - numeric) / np.linalg.norm(numeric) > 1e-6
 
 
-def test_the_step_loop_allocates_no_arrays(monkeypatch):
+@pytest.mark.parametrize("truncate", [0, 2])  # truncation scales the carried pair in place
+def test_the_step_loop_allocates_no_arrays(monkeypatch, truncate):
     """Peak memory is the buffers set up before the loop: a temporary (n_a, m) array per step would show as 256 KiB."""
     n_x, n_a, m, T_x = 8, 64, 512, 6
     monkeypatch.setattr(bptt.fast, "BLOCK_COLUMNS", 2 * m)  # three blocks of two steps
@@ -95,7 +98,7 @@ def test_the_step_loop_allocates_no_arrays(monkeypatch):
     ) * 8
     tracemalloc.start()
     try:
-        lstm_backward_fast(da, caches)
+        lstm_backward_in_blocks(da, caches, block_bounds(T_x, m), None, None, carry_factors(T_x, truncate))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
