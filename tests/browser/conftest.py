@@ -32,13 +32,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int) -> subprocess.Popen:
-    """streamlit run app.py on 127.0.0.1:port, headless, quiet, its own process group."""
+def start_app(port: int, env: dict | None = None) -> subprocess.Popen:
+    """streamlit run app.py on 127.0.0.1:port, headless, quiet, its own process group; env: variables to add.
+
+    start_app(free_port(), {"PYTHONDONTWRITEBYTECODE": "1"})
+    """
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, env=os.environ | (env or {}))
 
 
 def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = STARTUP_TIMEOUT_S) -> float:
