@@ -97,11 +97,22 @@ LESSON = (
         {"cell": "lstm", "scenario": "vanishing", "t": "12"},
     ),
     LessonStep(
-        "RNN and LSTM side by side",
-        "The same input and the same loss, through both cells. On a log scale the RNN's gradient falls on a "
+        "The GRU's update gate",
+        "The GRU keeps a single state but gives it the same trick: `a_next = zt * a_prev + (1 - zt) * h_tilde`. "
+        "So `da_prev` has a direct term, `da_next * zt`, with no matrix and no `tanh'` on it, next to the terms "
+        "through the gates and the candidate. Here the update gate's bias keeps `zt` near 0.88, and the carried "
+        "gradient shrinks by about that factor per step instead of collapsing.",
+        "The timeline: da_prevt fades slowly, step after step, where the RNN's had vanished.",
+        "stepper",
+        {"cell": "gru", "scenario": "vanishing", "t": "12"},
+    ),
+    LessonStep(
+        "RNN, LSTM and GRU side by side",
+        "The same input and the same loss, through all three cells. On a log scale the RNN's gradient falls on a "
         "straight line whose slope is set by the spectral radius of `Waa`; the product of the step Jacobians "
-        "falls with it, which is the cause. The LSTM's cell-state gradient stays up.",
-        "The two charts: the RNN's line falls, the LSTM's dc_prevt stays level.",
+        "falls with it, which is the cause. The LSTM's cell-state gradient stays up, and the GRU's falls only "
+        "as fast as the product of its update gates `∏ z`, its direct path.",
+        "The three charts: the RNN's line falls, the LSTM's dc_prevt stays level, the GRU's follows ∏ z.",
         "gradient_flow",
         {"scenario": "vanishing", "scale": "0.5", "T_x": "25"},
     ),

@@ -108,18 +108,32 @@ def test_8_the_lstm_cell_state_keeps_its_gradient_where_the_rnn_lost_it():
     assert carried(6) < 1e-3 * dc[step.t] / dc[-2]
 
 
-def test_9_side_by_side_the_rnn_falls_and_the_lstm_stays():
-    config, _ = state_of(9)
+def test_9_the_gru_carried_gradient_shrinks_by_about_zt_per_step():
+    shown, step = at_step(9)
+    assert shown.config.cell == "gru"
+    norms = shown.trace.norms("da_prevt")
+    kept = norms[step.t] / norms[-2]
+    assert kept > 0.1 and carried(6) < 1e-3 * kept  # where the RNN's had vanished
+    z = np.stack([cache[3] for cache in shown.caches[0]], axis=2)
+    per_step = kept ** (1 / (shown.config.T_x - 2 - step.t))
+    assert np.median(z) == pytest.approx(0.88, abs=0.01)
+    assert per_step == pytest.approx(np.median(z), abs=0.03)
+
+
+def test_10_side_by_side_the_rnn_falls_the_lstm_stays_the_gru_follows_its_update_gates():
+    config, _ = state_of(10)
     flows = side_by_side(config)
-    rnn, lstm = flows["rnn"], flows["lstm"]
+    rnn, lstm, gru = flows["rnn"], flows["lstm"], flows["gru"]
     assert rnn.da_prevt[0] / rnn.da_prevt[-2] < 1e-6
     assert lstm.dc_prevt[0] / lstm.dc_prevt[-2] > 1e-1
+    falls, direct = gru.da_prevt[0] / gru.da_prevt[-2], gru.path[0] / gru.path[-2]
+    assert falls > 1e4 * rnn.da_prevt[0] / rnn.da_prevt[-2] and direct / 2 < falls < 2 * direct
 
 
-def test_10_the_shares_add_up_to_dwaa():
-    config, _ = state_of(10)
+def test_11_the_shares_add_up_to_dwaa():
+    config, _ = state_of(11)
     shown = run(config)
     itemized = itemize(shown.da, shown.caches, config.cell)
     np.testing.assert_allclose(itemized.total("dWaa"), shown.trace.gradients()["dWaa"], atol=1e-12)
-    assert len(LESSON) == 10  # a new step needs its own claim test above
+    assert len(LESSON) == 11  # a new step needs its own claim test above
 
