@@ -18,13 +18,15 @@ the code with `listing`, and shows a bug with `bug_lines`.
 """
 
 import inspect
-from dataclasses import dataclass
+import re
+from dataclasses import replace
 from functools import cache
 
 import numpy as np
 
 from . import cs231n, gru, lstm, rnn
 from .catalog import get_bug
+from .cs231n_bugs import CS231N_BUGS, BugLines
 
 NOTATIONS = ("course", "cs231n")
 
@@ -292,122 +294,40 @@ def listing(function: str, notation: str = "cs231n") -> str:
     return inspect.getsource(getattr(module, function))
 
 
-@dataclass(frozen=True)
-class BugLines:
-    """A catalog bug in one notation: where it lives, its wrong and right lines, its title.
+# names that prose spells as in code; the single letters and English words among the names ("a", "it",
+# "dot") are left out, and a gate's weights have no one-word name in the homework
+_PROSE_EXTRA = {"a<t>": "h[:, t, :]", "da[:,:,t]": "dh[:, t, :]", "dx[:,:,t]": "dx[:, t, :]", "ba": "b"}
+_NOT_PROSE = ("a", "x", "m", "it", "dot", "dc")
 
-    `match` says how closely the CS231n version follows the course's: "exact" (the same wrong
-    gradients, transposed), "raises" (the same exception type, numpy's message with CS231n's
-    shapes), "keys" (the same gradients come out wrong, with other numbers), "analogue" (the same
-    mistake where the homework's layout has no literal counterpart; other gradients go wrong).
+
+@cache
+def _prose_pattern(cell: str) -> tuple:
+    """(a regex matching any course name whole, the names it maps) for one cell."""
+    names = {k: v for k, v in NAMES[cell].items() if k not in _NOT_PROSE and " block" not in v} | _PROSE_EXTRA
+    alternatives = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.])({alternatives})(?!\w)"), names
+
+
+def translate(text: str, cell: str = "rnn") -> str:
+    """A sentence about the course's code with the homework's names in it.
+
+    translate("the carried da_prevt starts at zero") -> 'the carried dprev_h starts at zero'
     """
-
-    function: str  # the function the wrong line lives in, in this notation
-    wrong: str  # "" when the bug is a missing line
-    right: str  # exactly as in this notation's reference code (bptt/cs231n.py for CS231n)
-    title: str
-    match: str = "exact"
-
-
-_RNN_CALL = "dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward({}, cache[{}])"
-_LSTM_CALL = "dx[:, t, :], {}, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t, :] + dprev_h, {}, cache[t])"
-_GRU_CALL = "dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = gru_step_backward({}, cache[t])"
-_GRU_GATES = "da[:, :2 * H].dot(Wh[:, :2 * H].T)"  # the two gates' share of dprev_h
-_ACCUMULATE = "dWx += dWx_t\ndWh += dWh_t\ndb += db_t"
-_WEIGHTS = "dWx = x.T.dot(dtanh)\ndWh = prev_h.T.dot(dtanh)\ndb = np.sum(dtanh, axis=0)"
-
-CS231N_BUGS = {
-    "missing-da-t": BugLines(
-        "rnn_backward", _RNN_CALL.format("dprev_h", "t"), _RNN_CALL.format("dh[:, t, :] + dprev_h", "t"),
-        "Forgot to add dh[:, t, :]"),
-    "missing-da-prev": BugLines(
-        "rnn_backward", _RNN_CALL.format("dh[:, t, :]", "t"), _RNN_CALL.format("dh[:, t, :] + dprev_h", "t"),
-        "Forgot to carry dprev_h"),
-    "overwrite-not-accumulate": BugLines(
-        "rnn_backward", _ACCUMULATE.replace("+=", "="), _ACCUMULATE,
-        "Overwrites the weight gradients instead of adding them up"),
-    "da0-not-set": BugLines("rnn_backward", "", "dh0 = dprev_h", "dh0 never set"),
-    "forward-order": BugLines(
-        "rnn_backward", "for t in range(T):", "for t in reversed(range(T)):", "The backward loop runs forward in time"),
-    "wrong-cache": BugLines(
-        "rnn_backward", _RNN_CALL.format("dh[:, t, :] + dprev_h", "t-1"), _RNN_CALL.format("dh[:, t, :] + dprev_h", "t"),
-        "Uses the previous step's cache"),
-    "tanh-twice": BugLines(
-        "rnn_step_backward", "dtanh = dnext_h * (1 - np.tanh(next_h)**2)", "dtanh = dnext_h * (1 - next_h**2)",
-        "tanh applied twice in the derivative"),
-    "dtanh-a-prev": BugLines(
-        "rnn_step_backward", "dtanh = dnext_h * (1 - prev_h**2)", "dtanh = dnext_h * (1 - next_h**2)",
-        "tanh derivative taken at prev_h"),
-    "no-transpose-waa": BugLines(
-        "rnn_step_backward", "dprev_h = dtanh.dot(Wh)", "dprev_h = dtanh.dot(Wh.T)", "Missing transpose on Wh"),
-    "dwaa-transposed": BugLines(
-        "rnn_step_backward", "dWh = dtanh.T.dot(prev_h)", "dWh = prev_h.T.dot(dtanh)", "dWh computed transposed"),
-    "no-transpose-wax": BugLines(
-        "rnn_step_backward", "dx = dtanh.dot(Wx)", "dx = dtanh.dot(Wx.T)", "Missing transpose on Wx", "raises"),
-    # the homework's b is (H,), so the same mistake, a bias gradient shaped unlike its bias, is keepdims=True
-    "dba-no-keepdims": BugLines(
-        "rnn_step_backward", "db = np.sum(dtanh, axis=0, keepdims=True)", "db = np.sum(dtanh, axis=0)",
-        "db summed with keepdims, unlike b", "raises"),
-    "divide-by-m": BugLines(
-        "rnn_step_backward", "\n".join(f"{line} / N" for line in _WEIGHTS.splitlines()), _WEIGHTS,
-        "Divides the weight gradients by N"),
-    # the homework carries both gradients in one line, so a missing carry is a value thrown away
-    "lstm-no-carry": BugLines(
-        "lstm_backward", _LSTM_CALL.format("_, _", "dprev_c"), _LSTM_CALL.format("dprev_h, dprev_c", "dprev_c"),
-        "Neither dprev_h nor dprev_c is carried"),
-    "lstm-dc-not-carried": BugLines(
-        "lstm_backward", _LSTM_CALL.format("dprev_h, dprev_c", "np.zeros((N, H))"),
-        _LSTM_CALL.format("dprev_h, dprev_c", "dprev_c"), "dnext_c overwritten with zeros: dprev_c is not carried"),
-    # the homework keeps no cell-state array, so the view is into h; step 0 then differentiates at h[:, 0, :]
-    "lstm-c-view": BugLines(
-        "lstm_forward", "prev_c = h[:, 0, :]", "prev_c = np.zeros((N, H))", "First cell state is a view into h", "keys"),
-    # the homework's Wx and Wh are already apart, so using the whole stack becomes taking the wrong one
-    "lstm-full-weights": BugLines(
-        "lstm_step_backward", "dx = da.dot(Wh.T)\ndprev_h = da.dot(Wx.T)", "dx = da.dot(Wx.T)\ndprev_h = da.dot(Wh.T)",
-        "Wx and Wh swapped for dx and dprev_h", "raises"),
-    # the homework has no concat: the same slip, stacking in another order than the forward's, is in the gates
-    "lstm-concat-order": BugLines(
-        "lstm_step_backward", "da = np.hstack((df, di, do, dg))", "da = np.hstack((di, df, do, dg))",
-        "Gates stacked in another order than the forward's", "analogue"),
-    "lstm-tanh-c": BugLines(
-        "lstm_step_backward", "dc = dnext_c + dnext_h * o * (1 - next_c ** 2)",
-        "dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)",
-        "The derivative of tanh written from next_c as in the RNN"),
-    "gru-missing-da-t": BugLines(
-        "gru_backward", _GRU_CALL.format("dprev_h"), _GRU_CALL.format("dh[:, t, :] + dprev_h"),
-        "GRU: forgot to add dh[:, t, :]"),
-    "gru-z-swapped": BugLines(
-        "gru_step_backward",
-        "dh_tilde = dnext_h * z * (1 - h_tilde**2)\n"
-        "dz = dnext_h * (h_tilde - prev_h) * z * (1 - z)\n"
-        f"dprev_h = dnext_h * (1 - z) + drh * r + {_GRU_GATES}",
-        "dh_tilde = dnext_h * (1 - z) * (1 - h_tilde**2)\n"
-        "dz = dnext_h * (prev_h - h_tilde) * z * (1 - z)\n"
-        f"dprev_h = dnext_h * z + drh * r + {_GRU_GATES}",
-        "GRU: z and 1 - z swapped in the backward"),
-    "gru-reset-after-matmul": BugLines(
-        "gru_step_backward",
-        "dr = dh_tilde * prev_h.dot(Wh[:, 2 * H:]) * r * (1 - r)\n"
-        f"dprev_h = dnext_h * z + (r * dh_tilde).dot(Wh[:, 2 * H:].T) + {_GRU_GATES}",
-        f"dr = drh * prev_h * r * (1 - r)\ndprev_h = dnext_h * z + drh * r + {_GRU_GATES}",
-        "GRU: reset gate applied after the matmul, in the backward only"),
-    "gru-no-direct-path": BugLines(
-        "gru_step_backward", f"dprev_h = drh * r + {_GRU_GATES}", f"dprev_h = dnext_h * z + drh * r + {_GRU_GATES}",
-        "GRU: dprev_h misses the direct path dnext_h * z"),
-    "gru-overwrite-not-accumulate": BugLines(
-        "gru_backward", _ACCUMULATE.replace("+=", "="), _ACCUMULATE,
-        "GRU: overwrites the weight gradients instead of adding them up"),
-}
+    pattern, names = _prose_pattern(_check_cell(cell))
+    return pattern.sub(lambda found: names[found.group(1)], text)
 
 
 def bug_lines(bug_id: str, notation: str = "cs231n") -> BugLines:
-    """A catalog bug's function, wrong and right lines and title in the notation.
+    """A catalog bug in the notation: its function, wrong and right lines, title, why, symptom and hint.
 
     bug_lines("no-transpose-waa").wrong -> 'dprev_h = dtanh.dot(Wh)'
     """
     bug = get_bug(bug_id)
     if check_notation(notation) == "course":
-        return BugLines(bug.function, bug.wrong, bug.right, bug.title)
+        return BugLines(bug.function, bug.wrong, bug.right, bug.title, why=bug.why, symptom=bug.symptom, hint=bug.hint)
     if bug_id not in CS231N_BUGS:
-        raise KeyError(f"bug {bug_id!r} has no lines in cs231n notation yet; bptt/notation.py's CS231N_BUGS needs them")
-    return CS231N_BUGS[bug_id]
+        raise KeyError(f"bug {bug_id!r} has no lines in cs231n notation yet; bptt/cs231n_bugs.py needs them")
+    lines = CS231N_BUGS[bug_id]
+    return replace(lines, why=lines.why or translate(bug.why, bug.cell),
+                   symptom=lines.symptom or translate(bug.symptom, bug.cell),
+                   hint=lines.hint or translate(bug.hint, bug.cell))

@@ -4,6 +4,7 @@ course's variant does.
 """
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -208,3 +209,48 @@ def test_course_notation_keeps_the_course_names_and_bad_names_say_what_there_is(
 def test_every_function_is_listed_in_both_notations_under_its_own_name(function):
     assert notation.listing(function, "course").startswith(f"def {function}(")
     assert notation.listing(function, "cs231n").startswith(f"def {notation.FUNCTIONS[function]}(")
+
+
+COURSE_WORDS = re.compile(r"(?<![\w.])(a<t>|da\[:,:|dx\[:,:|da_prevt|da_prev|da_next|dc_prevt|dc_next|dc_prev|a_next|a_prev|"
+                          r"c_next|c_prev|xt|dxt|da0|a0|dWax|dWaa|dba|Waa|Wax|ba|caches|zt|rt|ot|ft|cct|n_a|n_x|"
+                          r"dW[fico]|db[fico]|W[fico]|b[fico]|dW[rz]|db[rzh]|W[rz]|b[rzh]|concat)(?!\w)")
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.id)
+def test_every_bugs_sentences_in_cs231n_notation_use_only_the_homeworks_names(bug):
+    lines = notation.bug_lines(bug.id)
+    for text in (lines.title, lines.why, lines.symptom, lines.hint):
+        assert text and not COURSE_WORDS.search(text), f"{bug.id}: {COURSE_WORDS.search(text)} in {text!r}"
+    course = notation.bug_lines(bug.id, "course")
+    assert (course.why, course.symptom, course.hint) == (bug.why, bug.symptom, bug.hint)
+
+
+def test_translate_swaps_whole_names_only():
+    assert notation.translate("da_prevt reaches a_prev, and dxt is it.", "rnn") == "dprev_h reaches prev_h, and dx is it."
+    assert notation.translate("np.tanh(c_next) times ot", "lstm") == "np.tanh(next_c) times o"
+    assert notation.translate("a basket of data", "rnn") == "a basket of data"
+
+
+@pytest.mark.parametrize("bug_id, message", [
+    ("no-transpose-wax", f"shapes ({M},{N_A}) and ({N_X},{N_A}) not aligned"),  # the symptom's (N,H) and (D,H)
+    ("lstm-full-weights", f"from shape ({M},{N_A}) into shape ({M},{N_X})"),  # an (N, H) array into an (N, D) slot
+    ("dba-no-keepdims", f"shape ({N_A},) doesn't match the broadcast shape (1,{N_A})"),  # db (1, H) into (H,)
+])
+def test_raising_bugs_raise_the_message_their_cs231n_symptom_describes(bug_id, message):
+    bug = get_bug(bug_id)
+    x, a0, parameters, da = random_case(bug.cell, N_X, N_A, M, T_X)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        homework_backward(spliced(notation.bug_lines(bug_id)), bug.cell, x, a0, parameters, da)
+
+
+def test_the_aliased_first_cell_state_is_wrong_only_at_t_0_and_in_the_forget_blocks():
+    x, a0, parameters, da = random_case("lstm", N_X, N_A, M, T_X)
+    got = homework_backward(spliced(notation.bug_lines("lstm-c-view")), "lstm", x, a0, parameters, da)
+    right = homework_backward(vars(cs231n), "lstm", x, a0, parameters, da)
+    np.testing.assert_array_equal(got["dx"][:, 1:, :], right["dx"][:, 1:, :])
+    assert differs(got["dx"][:, 0, :], right["dx"][:, 0, :]) and differs(got["dh0"], right["dh0"])
+    f_block = np.zeros(4 * N_A, dtype=bool)
+    f_block[N_A:2 * N_A] = True  # the homework's i, f, o, g: f is the second block
+    for key in ("dWx", "dWh", "db"):
+        np.testing.assert_array_equal(got[key][..., ~f_block], right[key][..., ~f_block], err_msg=key)
+        assert differs(got[key][..., f_block], right[key][..., f_block]), key
