@@ -17,8 +17,8 @@ import numpy as np
 from .trace import Trace
 
 CARRIED = {"rnn": ("da_prevt",), "lstm": ("da_prevt", "dc_prevt"), "gru": ("da_prevt",)}  # what a cell's loop carries
-# each cell's weight gradients and, for gated cells, the columns of them that see a_prev (None: all of them)
-RECURRENT = {"rnn": (("dWaa",), None), "lstm": (("dWf", "dWi", "dWc", "dWo"), "n_a"), "gru": (("dWr", "dWz", "dWh"), "n_a")}
+# the weight gradients whose first n_a columns act on a_prev (all of dWaa's), the recurrent weights of each cell
+RECURRENT = {"rnn": ("dWaa",), "lstm": ("dWf", "dWi", "dWc", "dWo"), "gru": ("dWr", "dWz", "dWh")}
 ROUNDING = 1e-9  # relative: a norm larger by less than this is the same norm
 
 
@@ -42,7 +42,10 @@ def truncation_problem(truncate: int, randomized: bool, T_x: int) -> str | None:
     truncation_problem(0, True, 4) -> "randomized = True needs a mean length: ..."
     """
     if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or not 0 <= truncate <= T_x:
-        return f"truncate = {truncate!r} is out of range: use 0 for full BPTT or a whole number of steps from 1 to T_x = {T_x}"
+        return (
+            f"truncate = {truncate!r} is out of range: use 0 for full BPTT or a whole number of steps "
+            f"from 1 to T_x = {T_x}"
+        )
     if not isinstance(randomized, (bool, np.bool_)):
         return f"randomized = {randomized!r} is not a yes/no value: use True or False"
     if randomized and truncate < 2:
@@ -121,11 +124,10 @@ def recurrent_bias(truncated_trace: Trace, full: Trace) -> float:
 
     recurrent_bias(run_k3.trace, run_full.trace)  # e.g. 0.18: dWaa is 18% off full BPTT
     """
-    keys, block = RECURRENT[full.cell]
     n_a = full.da.shape[0]
     got, want = truncated_trace.gradients(), full.gradients()
-    part = (lambda g: g) if block is None else (lambda g: g[:, :n_a])
-    return _relative(np.stack([part(got[key]) for key in keys]), np.stack([part(want[key]) for key in keys]))
+    keys = RECURRENT[full.cell]
+    return _relative(np.stack([got[key][:, :n_a] for key in keys]), np.stack([want[key][:, :n_a] for key in keys]))
 
 
 def explosion_stopped(truncated_trace: Trace, full: Trace) -> tuple:
