@@ -3,7 +3,7 @@
 import numpy as np
 
 from .gru import GATES
-from .trace import Step, StepError, Trace, stack
+from .trace import Step, StepError, Trace, scaled, stack
 from .variants import GRUCode
 
 BIASES = tuple("db" + g for g in GATES)  # dbr, dbz, dbh
@@ -128,7 +128,7 @@ def trace_gru(da: np.ndarray, caches: tuple, code: GRUCode = GRUCode()) -> GRUTr
         for t in reversed(range(T_x)):
             quantity = "da_next"
             try:
-                carried = code.carry(t) * da_prevt  # (n_a, m): 0 where truncation cuts the carried gradient
+                carried = scaled(code.carry(t), da_prevt)  # (n_a, m): truncation cuts or rescales it here
                 da_next = code.da_next(da[:, :, t], carried)  # (n_a, m)
                 quantity = "cell"
                 g = gru_cell_gradients(code, da_next, cell_caches[t])
