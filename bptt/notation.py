@@ -268,6 +268,7 @@ def cs231n_title(scope: str, key: str, t: int, came_from: int | None, goes_to: i
         "da_prev": f"dprev_h at t = {t}: {goes}",
         "dc_prev": f"dprev_c = dc · f at t = {t}: {goes}",
         "dc": f"dc at t = {t}: all that reaches next_c",
+        "dra": f"drh at t = {t}: what reaches r * prev_h",
     }
     gates = {"dft": "forget gate", "dit": "input gate", "dcct": "candidate g", "dot": "output gate",
              "drt": "reset gate", "dzt": "update gate", "dh_tilde": "candidate"}
