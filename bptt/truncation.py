@@ -39,7 +39,7 @@ class CarryFactors:
 def truncation_problem(truncate: int, randomized: bool, T_x: int) -> str | None:
     """What is wrong with a truncation setting, said so that the user can fix it; None when it is fine.
 
-    truncation_problem(0, True, 4) -> "randomized = True needs a mean length: ..."
+    truncation_problem(0, True, 4)  # "randomized = True needs a mean chunk length (truncate) of at least 2 ..."
     """
     if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or not 0 <= truncate <= T_x:
         return (
@@ -50,8 +50,9 @@ def truncation_problem(truncate: int, randomized: bool, T_x: int) -> str | None:
         return f"randomized = {randomized!r} is not a yes/no value: use True or False"
     if randomized and truncate < 2:
         return (
-            f"randomized = True needs a mean length of at least 2 steps (truncate = {truncate}): with 1 every link "
-            "is cut and nothing is left to rescale. Use truncate = 2 or more, or randomized = False"
+            f"randomized = True needs a mean chunk length (truncate) of at least 2 steps, not {truncate}: 0 is full "
+            "BPTT, and with 1 every link is cut and none is left to rescale. Use truncate = 2 or more, or "
+            "randomized = False"
         )
     return None
 

@@ -345,7 +345,8 @@ def test_a_run_with_truncate_runs_the_truncated_backward_on_unchanged_inputs(cel
     ({"truncate": 6}, "truncate = 6 is out of range: use 0 for full BPTT or a whole number of steps from 1 to T_x = 5"),
     ({"truncate": 2.5}, "truncate = 2.5 is out of range"),
     ({"truncate": True}, "truncate = True is out of range"),
-    ({"truncate": 0, "randomized": True}, "randomized = True needs a mean length of at least 2 steps (truncate = 0)"),
+    ({"truncate": 0, "randomized": True},
+     "randomized = True needs a mean chunk length (truncate) of at least 2 steps, not 0"),
     ({"truncate": 1, "randomized": True}, "Use truncate = 2 or more, or randomized = False"),
     ({"truncate": 3, "randomized": "yes"}, "randomized = 'yes' is not a yes/no value: use True or False"),
 ])
