@@ -37,7 +37,7 @@ BLOCKS = {
     "gru": {"r": 0, "z": 1, "h": 2},
 }
 CS231N_GATE = {"i": "i", "f": "f", "o": "o", "c": "g", "r": "r", "z": "z", "h": "h_tilde"}
-CS231N_KEYS = ("dx", "dh0", "dWx", "dWh", "db")  # what rnn_backward and lstm_backward return, in order
+CS231N_KEYS = ("dx", "dh0", "dWx", "dWh", "db")  # what every *_backward of the homework returns, in order
 
 FUNCTIONS = {  # the course function -> CS231n's
     "rnn_cell_forward": "rnn_step_forward", "rnn_forward": "rnn_forward",
@@ -47,6 +47,17 @@ FUNCTIONS = {  # the course function -> CS231n's
     "gru_cell_forward": "gru_step_forward", "gru_forward": "gru_forward",
     "gru_cell_backward": "gru_step_backward", "gru_backward": "gru_backward",
 }
+
+
+def _gate_names(gates: str) -> dict:
+    """A gated cell's per-gate weights and biases: in CS231n one block of the stacked Wx, Wh and b."""
+    names = {}
+    for g in gates:
+        block = CS231N_GATE[g]
+        names |= {f"W{g}": f"Wx, Wh: {block} block", f"dW{g}": f"dWx, dWh: {block} block",
+                  f"b{g}": f"b: {block} block", f"db{g}": f"db: {block} block"}
+    return names
+
 
 # course name -> CS231n name, for what every cell shares; `t` in a value is the step's index
 COMMON = {
@@ -65,17 +76,11 @@ NAMES = {
         "c_prev": "prev_c", "c_next": "next_c", "dc_prevt": "dprev_c", "dc_next": "dnext_c",
         "dc_prev": "dprev_c", "dc": "dc",
         "ft": "f", "it": "i", "cct": "g", "ot": "o", "dft": "df", "dit": "di", "dcct": "dg", "dot": "do",
-    } | {f"W{g}": f"Wx, Wh: {CS231N_GATE[g]} block" for g in "fico"}
-      | {f"dW{g}": f"dWx, dWh: {CS231N_GATE[g]} block" for g in "fico"}
-      | {f"b{g}": f"b: {CS231N_GATE[g]} block" for g in "fico"}
-      | {f"db{g}": f"db: {CS231N_GATE[g]} block" for g in "fico"},
+    } | _gate_names("fico"),
     "gru": COMMON | {
         "rt": "r", "zt": "z", "h_tilde": "h_tilde", "dzt": "dz", "drt": "dr", "dh_tilde": "dh_tilde",
         "dra": "drh",
-    } | {f"W{g}": f"Wx, Wh: {CS231N_GATE[g]} block" for g in "rzh"}
-      | {f"dW{g}": f"dWx, dWh: {CS231N_GATE[g]} block" for g in "rzh"}
-      | {f"b{g}": f"b: {CS231N_GATE[g]} block" for g in "rzh"}
-      | {f"db{g}": f"db: {CS231N_GATE[g]} block" for g in "rzh"},
+    } | _gate_names("rzh"),
 }
 
 
