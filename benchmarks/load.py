@@ -4,6 +4,7 @@
     python benchmarks/load.py --json                 # one JSON object
     python benchmarks/load.py --write-docs           # also rewrite the load section of docs/PERFORMANCE.md
     python benchmarks/load.py --sessions 5 --duration 10 --checks 2   # the CI smoke size
+    python benchmarks/load.py --through-nginx --replicas 1,2          # 60 sessions through nginx, a replica killed
 
 It starts its own `streamlit run app.py` on a free 127.0.0.1 port (or uses --url, loopback only),
 opens every session at once, as a class does when the teacher shares the link, then each
@@ -424,7 +425,12 @@ def main() -> int:
     parser.add_argument("--url", help="an already running server on 127.0.0.1 (default: start one)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--write-docs", action="store_true", help="rewrite the load section of docs/PERFORMANCE.md")
+    parser.add_argument("--through-nginx", action="store_true", help="nginx in front of replicas (load_cluster.py); "
+                                                                     "--sessions defaults to 60 there")
+    parser.add_argument("--replicas", default="1,2", help="with --through-nginx: replica counts, one run each")
     args = parser.parse_args()
+    if args.through_nginx:
+        return through_nginx(args)
     results = []
     for think in (float(t) for t in args.think.split(",")):
         result = run(args.sessions, args.duration, think, args.checks, args.query, args.url)
@@ -434,6 +440,21 @@ def main() -> int:
     if args.write_docs:
         write_csv(results)
         write_docs(results, plot(results))
+    return 0 if all(all(r["verdicts"].values()) for r in results) else 1
+
+
+def through_nginx(args: argparse.Namespace) -> int:
+    """The cluster's load test: every replica count in one run, one table (benchmarks/load_cluster.py)."""
+    import load_cluster
+
+    sessions = args.sessions if "--sessions" in sys.argv else 60
+    results = load_cluster.run([int(n) for n in args.replicas.split(",")], sessions, args.duration,
+                               float(args.think.split(",")[0]), args.checks)
+    for r in results:
+        r["verdicts"] = load_cluster.verdicts(r)
+    print(json.dumps(results) if args.json else load_cluster.table(results), flush=True)
+    if args.write_docs:
+        load_cluster.write_docs(results)
     return 0 if all(all(r["verdicts"].values()) for r in results) else 1
 
 

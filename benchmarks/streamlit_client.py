@@ -13,6 +13,10 @@ separately in a real browser (benchmarks/bench_browser.py).
 
 The client sends the widget that changed, not every widget's value as a browser does; the
 server keeps the others' values from the previous run, so the script does the same work.
+
+When the server goes away (a replica killed behind nginx), a run comes back "disconnected";
+`reconnect()` then does what the page does in a browser: it opens a new websocket to the same
+address (with the route cookie the proxy gave it) and reruns the page from the URL it last had.
 """
 
 import asyncio
@@ -140,6 +144,10 @@ class Run:
     def ok(self) -> bool:
         return self.status in ("finished", "fragment finished") and not self.exceptions
 
+    @property
+    def disconnected(self) -> bool:
+        return self.status.startswith("disconnected")
+
 
 @dataclass
 class Widget:
@@ -166,6 +174,8 @@ class Session:
         self.page_name = page  # the page's url path ("check"); "" is the default page
         self.elements = {}  # delta path -> (Element, fragment_id)
         self.ws = None
+        self.cookie = None  # the proxy's route cookie (deploy/bptt.conf.template), sent back as a browser would
+        self.reconnects = 0
 
     @classmethod
     def open(cls, base_url: str, query: str = "", timeout: float = 60.0, page: str = "") -> "Session":
@@ -173,12 +183,44 @@ class Session:
 
     async def __aenter__(self) -> "Session":
         # permessage-deflate on, as browsers ask for it: the server compresses what it sends, as it would for them
-        self.ws = await connect(self.url, subprotocols=["streamlit"], max_size=MAX_MESSAGE,
-                                open_timeout=self.timeout, ping_interval=None)
+        await self._connect()
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.ws.close()
+
+    async def _connect(self) -> None:
+        headers = {"Cookie": self.cookie} if self.cookie else None
+        self.ws = await connect(self.url, subprotocols=["streamlit"], max_size=MAX_MESSAGE,
+                                open_timeout=self.timeout, ping_interval=None, additional_headers=headers)
+        for cookie in self.ws.response.headers.get_all("Set-Cookie"):
+            if cookie.startswith("bptt_route="):
+                self.cookie = cookie.split(";", 1)[0]
+
+    async def reconnect(self, within: float = 60.0) -> Run:
+        """A new websocket to the same address, then the page rerun from the URL this session last had.
+
+        Retries until `within` seconds have passed (a proxy may need a moment to mark a dead replica down);
+        the Run's seconds count from the first attempt to the end of the page's first run.
+        """
+        started, deadline = time.perf_counter(), time.perf_counter() + within
+        try:
+            await self.ws.close()
+        except Exception:  # noqa: BLE001 - the old socket is gone already
+            pass
+        while True:
+            try:
+                await self._connect()
+                break
+            except Exception as error:  # noqa: BLE001 - refused, reset, 502 from the proxy: try again shortly
+                if time.perf_counter() > deadline:
+                    return Run(time.perf_counter() - started, f"disconnected ({type(error).__name__})")
+                await asyncio.sleep(0.2)
+        self.reconnects += 1
+        self.elements = {}
+        run = await self.load()
+        run.seconds = time.perf_counter() - started
+        return run
 
     async def load(self) -> Run:
         """The page as a browser first opens it: a full run with the URL's query string."""
@@ -238,7 +280,10 @@ class Session:
             if widget.fragment_id:
                 state.fragment_id = widget.fragment_id
         started = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
+        try:
+            await self.ws.send(msg.SerializeToString())
+        except Exception as error:  # noqa: BLE001 - the server went away between runs
+            return Run(time.perf_counter() - started, f"disconnected ({type(error).__name__})")
         return await self._until_finished(started)
 
     async def _until_finished(self, started: float) -> Run:

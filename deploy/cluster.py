@@ -1,7 +1,7 @@
 """Several app replicas behind Debian's nginx on loopback: the course-sized topology, without containers.
 
     python deploy/cluster.py --replicas 2 --port 8500     # serve until Ctrl-C
-    with Cluster(replicas=2) as cluster: cluster.url, cluster.kill(0)
+    with Cluster(replicas=2) as cluster: cluster.url, cluster.kill(0), cluster.output(1)
 
 Each replica is `streamlit run app.py` on its own free 127.0.0.1 port; nginx (deploy/nginx.conf)
 listens on one port in front of them (deploy/bptt.conf.template, the same file compose.yaml uses).
@@ -52,7 +52,7 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = STARTUP_T
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}: {process.stdout.read().decode()}")
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}: {_log(process)[-4000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -85,16 +85,15 @@ class Cluster:
             raise RuntimeError("nginx is not installed: apt-get install -y nginx (scripts/test.sh does)")
         self.folder = tempfile.mkdtemp(prefix="bptt-cluster-")
         try:
-            for _ in range(self.replicas):
+            for i in range(self.replicas):
                 port = free_port()
                 self.ports.append(port)
-                self.apps.append(_start_app(port))
+                self.apps.append(_start_app(port, Path(self.folder) / f"replica{i}.log"))
             for port, app in zip(self.ports, self.apps):
                 wait_healthy(f"http://127.0.0.1:{port}", app)
             config = write_nginx_config(self.folder, self.port, self.ports)
             nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-            self.nginx = subprocess.Popen([nginx, "-p", self.folder, "-c", str(config)], stdout=subprocess.PIPE,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+            self.nginx = _started([nginx, "-p", self.folder, "-c", str(config)], Path(self.folder) / "nginx.out")
             wait_healthy(self.url, self.nginx)
         except BaseException:
             self.__exit__(None, None, None)
@@ -105,6 +104,19 @@ class Cluster:
         """End replica `index` at once, as a crash would: SIGKILL, no goodbye to its websockets."""
         os.killpg(self.apps[index].pid, signal.SIGKILL)
         self.apps[index].wait()
+
+    def sessions(self, index: int) -> int:
+        """Open TCP connections to replica `index` (nginx holds one per websocket it proxies there)."""
+        port, count = self.ports[index], 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for row in Path(table).read_text().splitlines()[1:]:
+                local, state = row.split()[1], row.split()[3]
+                count += state == "01" and int(local.rsplit(":", 1)[1], 16) == port  # 01: ESTABLISHED
+        return count
+
+    def output(self, index: int) -> str:
+        """What replica `index` printed so far (its log: warnings, and tracebacks if any)."""
+        return _log(self.apps[index])
 
     def __exit__(self, *exc) -> None:
         for process in [self.nginx, *self.apps]:
@@ -119,12 +131,26 @@ class Cluster:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _start_app(port: int) -> subprocess.Popen:
+def _start_app(port: int, log: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return _started(command, log)
+
+
+def _started(command: list, log: Path) -> subprocess.Popen:
+    """The command in its own process group, its output in a file: a pipe nobody reads would block a chatty server."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    process.log = log
+    return process
+
+
+def _log(process: subprocess.Popen) -> str:
+    try:
+        return process.log.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def main() -> None:

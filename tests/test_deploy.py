@@ -1,7 +1,8 @@
 """The deployment files mean what they say: Kubernetes and Compose schemas, nginx's own syntax check.
 
 Nothing is deployed here; each file is checked by the tool its platform would use, and each check
-is shown to refuse a broken copy, so a pass means something.
+is shown to refuse a broken copy, so a pass means something. Last, the loopback topology itself
+(deploy/cluster.py) under a small load with a replica killed.
 """
 
 import copy
@@ -9,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,20 @@ def test_nginx_accepts_the_cluster_config_and_refuses_a_broken_one(tmp_path):
     fragment.write_text(fragment.read_text().replace("hash $bptt_route consistent;", "hash;"))
     bad = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True)
     assert bad.returncode != 0
+
+
+def test_a_small_course_through_nginx_comes_back_from_a_killed_replica_with_every_step():
+    """benchmarks/load.py --through-nginx at CI size: the sessions of the killed replica reconnect, none loses its step."""
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        pytest.skip("nginx is not installed (scripts/test.sh installs Debian's)")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import load_cluster
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # its own asyncio loop, away from Playwright's
+        (result,) = pool.submit(load_cluster.run, [2], sessions=6, duration=12, think=1.0, checks=2).result()
+    assert result["killed_sessions"] >= 1 and result["reconnects"] >= 1  # the kill was felt
+    assert result["lost_states"] == [] and result["errors"] == [], result["errors"]
+    assert result["tracebacks"] == 0, result["traceback_excerpts"]
+    assert result["after_kill"]["n"] > 0  # the class went on stepping on the replica left
+    assert {row["file"]: row["got"] for row in result["checks"]} == {"hostile/infinite_loop.py": "timeout",
+                                                                      "correct/rnn_course_style.py": "ok"}
