@@ -70,7 +70,8 @@ SCENARIOS = {
             "exploding",
             "Exploding gradients",
             "A loss at the last step only, tiny inputs that keep tanh in its linear range, and Waa with spectral "
-            "radius 1.5: the gradient grows as it flows back.",
+            "radius 1.5: the gradient grows as it flows back. (The GRU's Waa is Wh's block on a_prev, and its "
+            "update gate, which keeps most of a_prev, holds the growth back.)",
             RunConfig(scenario="exploding", seed=0, n_x=2, n_a=8, m=4, T_x=25, scale=1.5),
         ),
         Scenario(
