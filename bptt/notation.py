@@ -147,12 +147,39 @@ def inputs_to_course(x: np.ndarray, h0: np.ndarray, dh: np.ndarray) -> tuple:
     return as_course(x), as_course(h0), as_course(dh)
 
 
+def _course_keys(cell: str, kind: str) -> tuple:
+    """The keys of a cell's course "parameters" (its recurrent weights) or "gradients" (what its backward returns)."""
+    if cell == "rnn":
+        weights = ("Wax", "Waa", "ba")
+    else:
+        weights = tuple(f"W{g}" for g in BLOCKS[cell]) + tuple(f"b{g}" for g in BLOCKS[cell])
+    return weights if kind == "parameters" else ("dx", "da0") + tuple("d" + key for key in weights)
+
+
+def _require(cell: str, given: dict, kind: str) -> None:
+    """A ValueError naming what a course dict lacks, instead of a bare KeyError."""
+    needed = _course_keys(_check_cell(cell), kind)
+    missing = [key for key in needed if key not in given]
+    if missing:
+        raise ValueError(f"the {cell}'s {kind} need {', '.join(needed)}; missing {', '.join(missing)}")
+
+
+def _require_stacked(cell: str, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> None:
+    """A ValueError when CS231n's (Wx, Wh, b) do not fit together as the cell's."""
+    k = {"rnn": 1, "lstm": 4, "gru": 3}[_check_cell(cell)]
+    H = np.shape(Wh)[0]
+    if np.ndim(Wx) != 2 or np.shape(Wh) != (H, k * H) or np.shape(Wx)[1] != k * H or np.shape(b) != (k * H,):
+        raise ValueError(f"the {cell}'s Wx, Wh, b must be (D, {k}H), (H, {k}H), ({k}H,); "
+                         f"got {np.shape(Wx)}, {np.shape(Wh)}, {np.shape(b)}")
+
+
 def parameters_to_cs231n(cell: str, parameters: dict) -> tuple:
     """(Wx, Wh, b) from the course's parameters; the output layer (Wya or Wy, by) has no place there.
 
     Wx, Wh, b = parameters_to_cs231n("lstm", parameters)   # Wx (D, 4H), gates i, f, o, g
     """
-    if _check_cell(cell) == "rnn":
+    _require(cell, parameters, "parameters")
+    if cell == "rnn":
         return parameters["Wax"].T, parameters["Waa"].T, parameters["ba"][:, 0]
     gates = BLOCKS[cell]
     return _stacked(cell, {g: parameters["W" + g] for g in gates}, {g: parameters["b" + g] for g in gates})
@@ -187,8 +214,9 @@ def parameters_to_course(cell: str, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarra
     changes no gradient of the hidden states.
     parameters = parameters_to_course("rnn", Wx, Wh, b)   # parameters["Wax"] is Wx.T
     """
+    _require_stacked(cell, Wx, Wh, b)
     H = Wh.shape[0]
-    out_key = "Wya" if _check_cell(cell) == "rnn" else "Wy"
+    out_key = "Wya" if cell == "rnn" else "Wy"
     output = dict(output) if output is not None else {out_key: np.zeros((1, H)), "by": np.zeros((1, 1))}
     if cell == "rnn":
         return {"Wax": Wx.T, "Waa": Wh.T, "ba": b[:, None]} | output
@@ -201,8 +229,9 @@ def gradients_to_cs231n(cell: str, gradients: dict) -> dict:
 
     gradients_to_cs231n("rnn", rnn_backward(da, caches))["dWh"]   # dWaa.T
     """
+    _require(cell, gradients, "gradients")
     out = {"dx": as_cs231n(gradients["dx"]), "dh0": as_cs231n(gradients["da0"])}
-    if _check_cell(cell) == "rnn":
+    if cell == "rnn":
         return out | {"dWx": gradients["dWax"].T, "dWh": gradients["dWaa"].T, "db": gradients["dba"][:, 0]}
     dWx, dWh, db = _stacked(cell, {g: gradients["dW" + g] for g in BLOCKS[cell]},
                             {g: gradients["db" + g] for g in BLOCKS[cell]})
@@ -215,8 +244,9 @@ def gradients_to_course(cell: str, dx: np.ndarray, dh0: np.ndarray, dWx: np.ndar
 
     gradients = gradients_to_course("rnn", *rnn_backward(dh, cache)); gradients["dWaa"]  # dWh.T
     """
+    _require_stacked(cell, dWx, dWh, db)
     out = {"dx": as_course(dx), "da0": as_course(dh0)}
-    if _check_cell(cell) == "rnn":
+    if cell == "rnn":
         return out | {"dWax": dWx.T, "dWaa": dWh.T, "dba": db[:, None]}
     weights, biases = _unstacked(cell, dWx, dWh, db)
     for g in weights:

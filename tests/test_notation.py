@@ -218,6 +218,17 @@ def test_course_notation_keeps_the_course_names_and_bad_names_say_what_there_is(
         notation.name("dW_nothing", "rnn")
 
 
+def test_conversions_say_what_is_missing_or_misshapen():
+    _, _, parameters, _ = random_case("lstm", N_X, N_A, M, T_X)
+    with pytest.raises(ValueError, match="missing Wo, bo"):
+        notation.parameters_to_cs231n("lstm", {k: v for k, v in parameters.items() if k not in ("Wo", "bo")})
+    with pytest.raises(ValueError, match="missing dba"):
+        notation.gradients_to_cs231n("rnn", {"dx": 0, "da0": 0, "dWax": 0, "dWaa": 0})
+    Wx, Wh, b = notation.parameters_to_cs231n("lstm", parameters)
+    with pytest.raises(ValueError, match=r"\(D, 3H\), \(H, 3H\), \(3H,\); got \(3, 20\)"):
+        notation.parameters_to_course("gru", Wx, Wh, b)
+
+
 @pytest.mark.parametrize("function", sorted(notation.FUNCTIONS))
 def test_every_function_is_listed_in_both_notations_under_its_own_name(function):
     assert notation.listing(function, "course").startswith(f"def {function}(")
