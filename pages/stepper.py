@@ -10,7 +10,7 @@ import streamlit as st
 
 from bptt.catalog import get_bug
 from bptt.ui import controls, panels, stepping
-from bptt.ui.browser_stepper import asked_t, browser_step_panel
+from bptt.ui.browser_stepper import asked_t, browser_step_panel, norms_panel, timeline_panel
 from bptt.ui.cache import (
     cached_difference_ranges,
     cached_divergence,
@@ -128,7 +128,7 @@ if config.scenario == "course" and not state.hidden("notebook"):
 if not state.hidden("timeline"):  # drawn once per run, above the panel: a step only restyles it (marks_panel)
     st.caption("Time runs to the right, t = 0 … T_x-1. The backward runs to the left: step 1 is the last time "
                "step, and each step hands the cell before it the gradient it carries (da_prevt).")
-    panels.timeline_panel(run, summary, state.present)
+    timeline_panel(run, summary, state.present)
 playing = bool(st.session_state.get(P + "play", False)) and not in_browser(state, run)
 speed = float(st.session_state.get(P + "speed", 1.0))
 with st.container(key="bptt-step"):  # the projector layout moves this container to the top (panels.layout_css)
@@ -140,7 +140,8 @@ if not state.hidden("code"):
 if not state.hidden("norms") and trace.order:
     st.markdown("#### Gradient norm over time")
     log = st.toggle("Log scale", key=P + "log", value=config.scenario in ("vanishing", "exploding"))
-    panels.norms_panel(run, summary, log, state.present)
+    norms_panel(run, summary, log, state.present)
+    st.markdown(panels.spectral_note(run))
 st.page_link(
     "pages/itemized.py", label="Itemized gradients: which timestep's loss each part of dWaa came from",
     icon=":material/stacked_bar_chart:", query_params={k: v for k, v in st.query_params.to_dict().items() if k != "t"},

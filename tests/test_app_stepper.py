@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from bptt import RunConfig, bugs_for, run
 from bptt.ui.export import step_csv, step_json, trace_npz
 from bptt.ui.state import parse
-from figure_spec import by_meta, decode, heatmaps, marked_t, specs
+from figure_spec import decode, heatmaps, marked_t, specs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 P = "stepper:"
@@ -321,13 +321,36 @@ def test_step_buttons_walk_backward_in_time():
     assert shown_t(at) == 0 and at.subheader[0].value == "◀ Step 4 of 4 — t = 0"
 
 
-def test_stepping_keeps_the_timeline_and_norm_chart_and_moves_only_their_marks():
-    at = open_app()
-    before = (by_meta(at, "flow"), by_meta(at, "log"))
-    assert before[0]["layout"]["meta"]["current_t"] is None and before[1]["layout"]["meta"]["current_t"] is None
-    at.button(key=P + "btn-Next step").click().run()
-    assert (by_meta(at, "flow"), by_meta(at, "log")) == before  # same figure: the browser does not draw it again
-    assert shown_t(at) == 2 and at.subheader[0].value.endswith("t = 2")
+def chart_data(at: AppTest, kind: str) -> dict:
+    """What the page sent its timeline or norm chart (charts.js draws it): the JSON-ready dict."""
+    found = [e for e in at.get("bidi_component") if e.proto.component_name == "bptt_step_chart"
+             and json.loads(e.proto.bytes.decode())["kind"] == kind]
+    assert len(found) == 1, len(found)
+    return json.loads(found[0].proto.bytes.decode())["chart"]
+
+
+@pytest.mark.parametrize("stepping", ["server", "browser"])
+def test_the_timeline_and_norm_chart_show_the_traces_norms_and_stepping_moves_only_their_marks(stepping):
+    at = open_app(stepping=stepping)
+    trace = run(RunConfig()).trace
+    strip, norms = chart_data(at, "timeline"), chart_data(at, "norms")
+    carried = [float(np.linalg.norm(trace.step(t).inputs["da_prevt"])) for t in range(trace.T_x)]
+    assert strip["links"][0]["norm"] == pytest.approx(float(np.linalg.norm(trace.da0)))  # da0, out to a0
+    assert [link["norm"] for link in strip["links"][1:]] == pytest.approx(carried)
+    assert strip["links"][-1] == {"norm": 0.0, "size": 0.0}  # nothing is carried into the last step: open circle
+    flowing = sorted((link["norm"], link["size"]) for link in strip["links"] if link["norm"])
+    assert [size for _, size in flowing] == sorted(size for _, size in flowing)  # larger norm, larger arrow
+    assert flowing[0][1] == 0.0 and flowing[-1][1] == 1.0
+    assert norms["series"][0]["name"].startswith("‖da_prevt‖") and norms["series"][0]["y"] == pytest.approx(carried)
+    if stepping == "server":
+        at.button(key=P + "btn-Next step").click().run()
+    else:
+        at.session_state[P + "browser-t"] = 2
+        at.run()
+    assert (chart_data(at, "timeline"), chart_data(at, "norms")) == (strip, norms)  # not drawn again
+    assert shown_t(at) == 2
+    if stepping == "browser":
+        assert not at.get("plotly_chart")  # nothing on the page needs plotly's script
 
 
 @pytest.mark.parametrize("bug", [None, "tanh-twice"])  # the loop's own listing; the loop under a cell bug's listings
@@ -410,9 +433,13 @@ def test_difference_view_shows_bug_minus_correct():
 
 def test_log_toggle_and_spectral_radius():
     at = open_app(scenario="vanishing")
-    assert by_meta(at, "log")["layout"]["meta"]["log"]  # vanishing opens on a log scale
+    norms = chart_data(at, "norms")
+    assert norms["log"] and norms["y_title"].endswith("(log scale)")  # vanishing opens on a log scale
+    low, high = norms["range"]
+    drawn = [v for s in norms["series"] for v in s["y"] if v is not None]
+    assert low <= min(drawn) and max(drawn) <= high and all(np.log10(t) % 1 == 0 for t in norms["ticks"])
     at.toggle(key=P + "log").set_value(False).run()
-    assert not by_meta(at, "log")["layout"]["meta"]["log"]
+    assert not chart_data(at, "norms")["log"] and chart_data(at, "norms")["range"][0] == 0.0
     assert "ρ = 0.5" in texts(at) and "vanish" in texts(at)
 
 
@@ -637,7 +664,7 @@ def test_a_large_run_steps_in_the_browser_a_window_of_steps_at_a_time_with_the_t
 ])
 def test_raising_runs_and_stepping_server_keep_the_server_round_trip(params):
     at = open_browser_stepping(**params)
-    assert not at.get("bidi_component")
+    assert not [e for e in at.get("bidi_component") if e.proto.component_name == "bptt_browser_stepper"]
     assert at.button(key=P + "btn-Next step") is not None
 
 
@@ -664,3 +691,34 @@ def test_the_browser_stepper_loads_no_script_and_draws_zero_white():
     data = browser_data(open_browser_stepping())
     assert "plotly" not in data  # its heatmaps are canvases: no script to fetch, from here or elsewhere
     assert data["colorscale"][5] == [0.5, "rgb(255,255,255)"]
+
+
+# ---- the timeline and norm chart as the browser draws them (bptt/figures/timeline.py, norms.py) ---------------
+
+
+def test_strip_data_sizes_arrows_by_the_log_of_the_norm_and_leaves_open_circles_where_nothing_flows():
+    from bptt.figures.timeline import strip_data
+
+    strip = strip_data(4, (3, 2), np.array([np.nan, 1.0, 100.0, 0.0]), out=None, error_t=1)
+    assert strip["links"][0] == {"norm": None, "size": None}  # da0: the loop raised before returning it
+    assert strip["links"][1] == {"norm": None, "size": None}  # t = 0 never ran
+    assert strip["links"][2] == {"norm": 1.0, "size": 0.0} and strip["links"][3] == {"norm": 100.0, "size": 1.0}
+    assert strip["links"][4] == {"norm": 0.0, "size": 0.0}
+    middle = strip_data(3, (2, 1, 0), np.array([1.0, 10.0, 100.0]))["links"][2]
+    assert middle["size"] == pytest.approx(0.5)  # 10 is half way from 1 to 100 on a log scale
+    assert strip["error_t"] == 1 and strip["labels"] == [True] * 4
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_norms_data_keeps_every_finite_value_inside_its_range_and_counts_the_zeros_a_log_scale_leaves_out(log):
+    from bptt.figures.norms import norms_data
+
+    values = np.array([0.0, 0.02, 3.0, 250.0, np.nan])
+    data = norms_data({"a": values}, log=log)
+    y = data["series"][0]["y"]
+    assert y[4] is None and (y[0] is None) == log and y[1:4] == pytest.approx([0.02, 3.0, 250.0])
+    low, high = data["range"]
+    assert low <= min(v for v in y if v is not None) and max(v for v in y if v is not None) <= high
+    assert data["ticks"][0] >= low and data["ticks"][-1] <= high and len(data["ticks"]) >= 3
+    assert data["zeros_left_out"] == ({"a": 1} if log else {})
+    assert data["x_ticks"] == [0, 1, 2, 3, 4]

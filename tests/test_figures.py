@@ -218,10 +218,11 @@ def test_step_marks_colour_the_cells_as_the_timeline_would(order, t, done, now):
     assert css.startswith(f"<style>/* current_t: {t} */")
     lines = css.splitlines()
     blue = [line for line in lines if "#4C78A8" in line]
-    assert blue == [f".st-key-timeline .scatterlayer .trace:first-child .points .point:nth-child(n+{a + 1})"
+    assert blue == [f".bptt-tl-cells rect:nth-child(n+{a + 1})"
                     f":nth-child(-n+{b + 1}) {{fill: #4C78A8 !important;}}" for a, b in done]
     assert sum(f"nth-child(n+{now + 1}):nth-child(-n+{now + 1}) {{fill: #F58518" in line for line in lines) == 1
-    assert f".st-key-norms .barlayer .trace .points .point:nth-child(n+{t + 1}):nth-child(-n+{t + 1}) path" in css
+    assert f".bptt-norm-bands rect:nth-child(n+{t + 1}):nth-child(-n+{t + 1}) {{opacity: 0.35" in css
+    assert f".bptt-tl-labels text:nth-child(n+{t + 1}):nth-child(-n+{t + 1}) {{visibility: visible" in css
 
 
 def test_step_marks_write_the_running_step_under_the_listings_hook_line():

@@ -1,20 +1,20 @@
 """The current step on the timeline and the norm chart, as a small stylesheet over figures that stay put.
 
-A plotly chart whose figure changes is drawn again from scratch in the browser, so the stepper draws
-the timeline and the norm chart once per run (every cell grey, an invisible band at every t) and
-marks the step with CSS: the current cell orange, the cells already stepped blue, the band at t lit.
-Changing a few lines of CSS costs the browser nothing next to a plotly redraw.
+The stepper draws the timeline and the norm chart once per run (stepper_component/charts.js: every
+cell grey, an invisible band at every t) and marks the step with CSS: the current cell orange, the
+cells already stepped blue, the current cell's label shown, the band at t lit. Changing a few lines
+of CSS costs the browser nothing next to drawing a chart again.
 
     html = step_marks(T_x=4, order=(3, 2, 1, 0), t=2)  # '<style>/* current_t: 2 */ …</style>'
 """
 
 from .timeline import DONE, NOW
 
-TIMELINE_KEY, NORMS_KEY = "timeline", "norms"  # the st.plotly_chart keys: streamlit adds class st-key-<key>
 RUNNING = "bptt-running"  # the class of the code listing's line that says which step is running
-# plotly draws trace i's markers as the i-th `.trace` of the scatter layer, point k as the k-th `.point`
-CELLS = (f".st-key-{TIMELINE_KEY} .scatterlayer .trace:first-child .points .point", "")
-BANDS = (f".st-key-{NORMS_KEY} .barlayer .trace .points .point", " path")
+# charts.js draws cell t as the (t+1)-th rect of .bptt-tl-cells, its label as the (t+1)-th text, the band likewise
+CELLS = (".bptt-tl-cells rect", "")
+LABELS = (".bptt-tl-labels text", "")
+BANDS = (".bptt-norm-bands rect", "")
 
 
 def _runs(indices: list) -> list:
@@ -47,6 +47,7 @@ def step_marks(T_x: int, order: tuple, t: int, error_t: int | None = None, label
     rules = [f"{_nth(CELLS, a, b)} {{fill: {DONE} !important;}}" for a, b in _runs(done)]
     if t != error_t:
         rules.append(f"{_nth(CELLS, t, t)} {{fill: {NOW} !important;}}")
+    rules.append(f"{_nth(LABELS, t, t)} {{visibility: visible !important; font-weight: 700;}}")
     rules.append(f"{_nth(BANDS, t, t)} {{opacity: 0.35 !important;}}")
     if label:
         quoted = label.replace("\\", "\\\\").replace('"', '\\"')

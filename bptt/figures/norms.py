@@ -55,3 +55,49 @@ def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: 
         layout["annotations"] = [dict(x=current_t, y=1.0, yref="paper", text=f"now: t = {current_t}", showarrow=False,
                                       yanchor="bottom", font=dict(color="#F58518"))]
     return figure(data, layout)
+
+
+def _nice(lo: float, hi: float, count: int = 5) -> list:
+    """About `count` round tick values covering [lo, hi] (1, 2 or 5 times a power of ten apart)."""
+    if not hi > lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / count
+    power = 10 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = np.ceil(lo / step - 1e-9) * step
+    return [float(round(v / step) * step) for v in np.arange(first, hi + step * 1e-9, step)]
+
+
+def norms_data(norms: dict, *, log: bool = False) -> dict:
+    """norm_chart's lines as a JSON-ready dict the browser draws: values, the axis range and its ticks.
+
+    On a log axis zeros cannot be drawn: they become None (as NaN does), and `zeros_left_out` counts them.
+    Ticks are powers of ten on a log axis (every other one when they are many), round numbers otherwise.
+
+        norms_data({"‖da‖": np.array([1.0, 10.0, 100.0])}, log=True)["ticks"]  # [1.0, 10.0, 100.0]
+    """
+    series, zeros, shown = [], {}, []
+    for (name, values), colour in zip(norms.items(), COLORS):
+        y = np.asarray(values, dtype=np.float64)
+        if log:
+            zeros[name] = int(np.count_nonzero(y == 0))
+        keep = np.isfinite(y) & ((y > 0) if log else True)
+        shown.append(y[keep])
+        series.append({"name": name, "colour": colour, "y": [float(v) if k else None for v, k in zip(y, keep)]})
+    values = np.concatenate(shown) if shown else np.zeros(0)
+    T_x = len(next(iter(norms.values()), []))
+    if log:
+        lo, hi = (np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))) if values.size else (0.0, 1.0)
+        hi = max(hi, lo + 1)
+        every = int(np.ceil((hi - lo + 1) / 8))
+        ticks = [float(10.0 ** p) for p in np.arange(lo, hi + 1, every)]
+        low, high = float(10.0 ** lo), float(10.0 ** hi)
+    else:
+        top = float(values.max()) if values.size else 1.0
+        ticks = _nice(0.0, top if top > 0 else 1.0)
+        low, high = 0.0, max(ticks[-1], top if top > 0 else 1.0)
+    x_every = 1 if T_x <= 30 else int(_nice(0, T_x - 1, 10)[1])
+    return {"T_x": T_x, "log": log, "series": series, "zeros_left_out": zeros, "range": [low, high],
+            "ticks": ticks, "x_ticks": list(range(0, T_x, x_every)),
+            "x_title": "t (forward time index): the backward walks from the right to the left",
+            "y_title": "Frobenius norm" + (" (log scale)" if log else "")}

@@ -21,16 +21,20 @@ import json
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 import streamlit.components.v2 as components_v2
 
 from ..figures.heatmap import COLORSCALE
 from ..figures.marks import step_marks
+from ..figures.norms import norms_data
 from ..figures.stepper_data import matrices, rows_for, step_data
+from ..figures.timeline import strip_data
 from ..runs import Run
 from ..scenarios import RunConfig
 from .state import PageState
 from .stepping import P, label, steps_of
+from .summary import Summary
 
 HERE = Path(__file__).parent / "stepper_component"
 # classroom size: every step of the largest such LSTM run is under 1 MB on the wire
@@ -48,6 +52,39 @@ def browser_sized(config: RunConfig) -> bool:
 def _component():
     return components_v2.component("bptt_browser_stepper", js=(HERE / "stepper.js").read_text(),
                                    css=(HERE / "stepper.css").read_text(), isolate_styles=False)
+
+
+@cache
+def _chart_component():
+    return components_v2.component("bptt_step_chart", js=(HERE / "charts.js").read_text(),
+                                   css=(HERE / "charts.css").read_text(), isolate_styles=False)
+
+
+def _chart(kind: str, chart: dict, present: bool) -> None:
+    data = json.dumps({"kind": kind, "present": present, "chart": chart}, separators=(",", ":"), allow_nan=False)
+    _chart_component()(key=f"{P}chart-{kind}", data=data.encode())  # bytes: see browser_step_panel
+
+
+def timeline_panel(run: Run, summary: Summary, present: bool = False) -> None:
+    """The unrolled network, drawn once per run in the browser (charts.js); the step's stylesheet marks the step."""
+    trace = run.trace
+    nothing = np.full(trace.T_x, np.nan)
+    flow = summary.norms.get("da_prevt", nothing)
+    out = float(np.linalg.norm(trace.da0)) if trace.error is None else None
+    loss, enters = summary.norms.get("da_t", nothing), summary.norms.get("da_next", nothing)
+    hover = [f"cell t={s}\n‖da[:,:,t]‖ = {loss[s]:.4g}\n‖da_next‖ = {enters[s]:.4g}" for s in range(trace.T_x)]
+    error_t = trace.error.t if trace.error is not None else None
+    _chart("timeline", strip_data(trace.T_x, trace.order, flow, out, error_t=error_t, cell_hover=hover), present)
+
+
+def norms_panel(run: Run, summary: Summary, log: bool, present: bool = False) -> None:
+    """The gradient norms over t, drawn once per run and scale in the browser; the step's stylesheet lights t."""
+    names = {"da_prevt": "‖da_prevt‖ (carried in)", "da_next": "‖da_next‖ (enters the cell)",
+             "da_t": "‖da[:,:,t]‖ (from the loss)"}
+    if run.config.cell == "lstm":
+        names["dc_prevt"] = "‖dc_prevt‖ (carried in, cell state)"
+    norms = {text: summary.norms[key] for key, text in names.items() if key in summary.norms}
+    _chart("norms", norms_data(norms, log=log), present)
 
 
 @st.cache_resource(max_entries=SHARED_PAYLOADS, show_spinner=False)

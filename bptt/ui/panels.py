@@ -10,10 +10,9 @@ import streamlit as st
 
 from .. import lstm, rnn
 from ..catalog import get_bug
-from ..figures import Panel, chart_config, grouped_heatmaps, norm_chart, timeline
+from ..figures import Panel, chart_config, grouped_heatmaps
 from ..figures.codepanel import find, listing, loop_body, with_bug, without_docstring
-from ..figures.marks import NORMS_KEY, TIMELINE_KEY, step_marks
-from ..figures.spec import figure, with_larger_text
+from ..figures.marks import step_marks
 from ..runs import Run
 from ..trace import Divergence, Step
 from .export import step_csv, step_json, trace_npz
@@ -21,7 +20,6 @@ from .notebook import notebook_lines
 from .summary import Summary
 
 P = "stepper:"
-PRESENT_TEXT = 16  # px: the smallest text a chart draws in the presenter layout
 SHARED_FIGURES = 256  # step figures kept for every session: a class stepping through one run builds each once
 
 
@@ -288,41 +286,10 @@ def spectral_note(run: Run) -> str:
     return text
 
 
-def norms_panel(run: Run, summary: Summary, log: bool, present: bool = False) -> None:
-    names = {"da_prevt": "‖da_prevt‖ (carried in)", "da_next": "‖da_next‖ (enters the cell)",
-             "da_t": "‖da[:,:,t]‖ (from the loss)"}
-    if run.config.cell == "lstm":
-        names["dc_prevt"] = "‖dc_prevt‖ (carried in, cell state)"
-    norms = {label: summary.norms[key] for key, label in names.items() if key in summary.norms}
-    fig = shared_figure(("norms", run.config, log, present),
-                        lambda: projected(norm_chart(norms, current_t=None, log=log, bands=True), present))
-    st.plotly_chart(fig, key=NORMS_KEY, config=chart_config("norms"))  # the same figure at every t: step_marks
-    st.markdown(spectral_note(run))
-
-
 def marks_panel(run: Run, t: int, step_label: str) -> None:
     """The current step on the timeline, the norm chart and the code: a stylesheet, so none is drawn again."""
     trace = run.trace
     st.html(step_marks(trace.T_x, trace.order, t, trace.error.t if trace.error is not None else None, step_label))
-
-
-def projected(fig: go.Figure, present: bool) -> go.Figure:
-    """The figure itself, or with no text under PRESENT_TEXT px for the presenter layout."""
-    return figure(**{k: v for k, v in with_larger_text(fig.to_dict(), PRESENT_TEXT).items()
-                     if k in ("data", "layout")}) if present else fig
-
-
-def timeline_panel(run: Run, summary: Summary, present: bool = False) -> None:
-    trace = run.trace
-    flow = summary.norms.get("da_prevt", np.full(trace.T_x, np.nan))
-    out = float(np.linalg.norm(trace.da0)) if trace.error is None else None
-    loss = summary.norms.get("da_t", np.full(trace.T_x, np.nan))
-    enters = summary.norms.get("da_next", np.full(trace.T_x, np.nan))
-    hover = [f"cell t={s}<br>‖da[:,:,t]‖ = {loss[s]:.4g}<br>‖da_next‖ = {enters[s]:.4g}" for s in range(trace.T_x)]
-    error_t = trace.error.t if trace.error is not None else None
-    fig = shared_figure(("timeline", run.config, present), lambda: projected(
-        timeline(trace.T_x, trace.order, None, flow, out, error_t=error_t, cell_hover=hover), present))
-    st.plotly_chart(fig, key=TIMELINE_KEY, config=chart_config("timeline"))  # the same figure at every t: step_marks
 
 
 def notebook_panel(run: Run, reference: Run | None) -> None:
