@@ -416,7 +416,7 @@ def write_docs(results: list, image: Path | None) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sessions", type=int, default=20, help="concurrent stepping sessions (default 20)")
+    parser.add_argument("--sessions", type=int, help="concurrent stepping sessions (default 20; 60 through nginx)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of stepping (default 60)")
     parser.add_argument("--think", default="1", help="mean seconds between a redraw and the next click; a comma list "
                                                       "runs one load test per value (e.g. 1,3)")
@@ -431,6 +431,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.through_nginx:
         return through_nginx(args)
+    args.sessions = args.sessions or 20
     results = []
     for think in (float(t) for t in args.think.split(",")):
         result = run(args.sessions, args.duration, think, args.checks, args.query, args.url)
@@ -447,8 +448,7 @@ def through_nginx(args: argparse.Namespace) -> int:
     """The cluster's load test: every replica count in one run, one table (benchmarks/load_cluster.py)."""
     import load_cluster
 
-    sessions = args.sessions if "--sessions" in sys.argv else 60
-    results = load_cluster.run([int(n) for n in args.replicas.split(",")], sessions, args.duration,
+    results = load_cluster.run([int(n) for n in args.replicas.split(",")], args.sessions or 60, args.duration,
                                float(args.think.split(",")[0]), args.checks)
     for r in results:
         r["verdicts"] = load_cluster.verdicts(r)

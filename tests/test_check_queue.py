@@ -5,6 +5,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,6 +196,7 @@ FORGED_PASS = ('import json; print(json.dumps({"report": {"functions": {}, "erro
     (FORGED_PASS, 60, "judges no function"),
     (FORGED_PASS + "; import sys; sys.exit(1)", 60, "exited with status 1"),
     ("import time; time.sleep(30)", 1, "took more than 1 s"),
+    ("import time; print('not json', flush=True); time.sleep(30)", 1, "took more than 1 s"),
 ])
 def test_a_failing_worker_is_a_clear_error_never_a_pass(command, seconds, why):
     from bptt.check import queue
@@ -219,3 +221,20 @@ def test_a_full_line_refuses_a_check_before_any_worker_starts(monkeypatch):
     with queue.LINE.turn():
         report = queue.check_elsewhere(from_text(BUGGY), worker=("/nonexistent/python",))
     assert report.exit_code == 2 and report.error["kind"] == "busy" and "try again" in report.error["message"].lower()
+
+
+def test_a_check_stopped_by_the_page_ends_its_worker():
+    """A rerun stops the page's thread with an exception inside the progress callback: the worker goes with it."""
+    from bptt.check import queue
+
+    command = ("import json, os, time; print(json.dumps({'progress': [str(os.getpid()), 0.1]}), flush=True); "
+               "time.sleep(30)")
+    seen = []
+
+    def stopped(message, fraction):
+        seen.append(int(message))
+        raise RuntimeError("the page reran")
+
+    with pytest.raises(RuntimeError):
+        queue.check_elsewhere(from_text(BUGGY), progress=stopped, worker=(sys.executable, "-c", command))
+    assert seen and not Path(f"/proc/{seen[0]}").exists()

@@ -110,7 +110,7 @@ def refused(source, kind: str, message: str, sentence: str):
 
 def _in_worker(source, progress: Callable, worker: tuple, seconds: float):
     """Run the worker on `source`, pass its progress on, decode its report; a clear failure for anything else."""
-    from .worker import Garbled, decode_report, encode_source
+    from .worker import Garbled, decode_report
 
     failed = lambda why: refused(source, "checker", f"the checker's own process {why}; your code was not "  # noqa: E731
                                  "judged", "The checker itself failed: your code was not judged.")
@@ -122,40 +122,17 @@ def _in_worker(source, progress: Callable, worker: tuple, seconds: float):
         except OSError as e:
             LOG.error("the check worker %s could not start: %s", worker, e)
             return failed("could not start")
-        lines = _lines(child)
         try:
-            child.stdin.write(json.dumps({"source": encode_source(source)}).encode("utf-8"))
-            child.stdin.close()
-        except OSError:  # it died before reading its job: what it wrote and its exit status say why
-            pass
-        end, result = time.monotonic() + seconds, None
-        while result is None:
-            try:
-                line = lines.get(timeout=max(0.0, end - time.monotonic()))
-            except queue.Empty:
+            result, code = _read(child, source, progress, seconds)
+        finally:  # the page's rerun stops this thread with an exception: the worker must not outlive its check
+            if child.poll() is None:
                 child.kill()
                 child.wait()
-                LOG.error("the check worker ran over %.0f s", seconds)
-                return failed(f"took more than {seconds:.0f} s")
-            if line is None:  # its output ended without a report
-                break
-            try:
-                said = json.loads(line)
-            except (ValueError, RecursionError):
-                said = None
-            if not isinstance(said, dict):
-                break
-            step = said.get("progress")
-            if isinstance(step, list) and len(step) == 2 and isinstance(step[0], str) and \
-                    isinstance(step[1], (int, float)):
-                progress(step[0], float(step[1]))
-            elif "report" in said:
-                result = said
-            else:
-                break
-        code = child.wait()
         errors.seek(0)
         stderr = errors.read(20_000).decode("utf-8", "replace")
+    if code == "late":
+        LOG.error("the check worker ran over %.0f s", seconds)
+        return failed(f"took more than {seconds:.0f} s")
     if result is None or code != 0:
         LOG.error("the check worker exited with %s and no report; it wrote: %s", code, stderr)
         return failed(f"stopped without a report (exit status {code})" if result is None
@@ -167,6 +144,44 @@ def _in_worker(source, progress: Callable, worker: tuple, seconds: float):
         return failed(f"sent back a report in a form the page cannot read ({e})")
     report.worker_pid = result.get("pid")  # which process judged it: never this one (tests/test_check_queue.py)
     return report
+
+
+def _read(child: subprocess.Popen, source, progress: Callable, seconds: float) -> tuple:
+    """(the worker's report line or None, its exit status or "late"), its progress passed on as it comes."""
+    from .worker import encode_source
+
+    lines = _lines(child)
+    try:
+        child.stdin.write(json.dumps({"source": encode_source(source)}).encode("utf-8"))
+        child.stdin.close()
+    except OSError:  # it died before reading its job: what it wrote and its exit status say why
+        pass
+    end, result = time.monotonic() + seconds, None
+    while result is None:
+        try:
+            line = lines.get(timeout=max(0.0, end - time.monotonic()))
+        except queue.Empty:
+            return None, "late"
+        if line is None:  # its output ended without a report
+            break
+        try:
+            said = json.loads(line)
+        except (ValueError, RecursionError):
+            said = None
+        if not isinstance(said, dict):
+            break
+        step = said.get("progress")
+        if isinstance(step, list) and len(step) == 2 and isinstance(step[0], str) and \
+                isinstance(step[1], (int, float)):
+            progress(step[0], float(step[1]))
+        elif "report" in said:
+            result = said
+        else:
+            break
+    try:
+        return result, child.wait(timeout=max(0.0, end - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return None, "late"
 
 
 def _lines(child: subprocess.Popen) -> "queue.Queue":
