@@ -16,12 +16,12 @@ import numpy as np
 
 from ..catalog import BY_ID, bugs_for
 from ..variants import lstm_forward_with
-from . import blame, compare, diagnose, sandbox, texts
+from . import blame, compare, cs231n_verdict, diagnose, sandbox, texts
 from .compare import Finding, Malformed, Raised
 from .queue import LINE, Full, ordinal
 from .probes import Probe, fresh_probe, probes_for
 from .report import MatchedBug, Report
-from .source import Source
+from .source import Source, notation
 
 SHAPE_WORDS = ("shape", "broadcast", "align", "dimension", "mismatch")
 FUNCTION_ORDER = ("rnn_backward", "lstm_backward", "rnn_cell_backward", "lstm_cell_backward",
@@ -70,15 +70,19 @@ def _check(source: Source, limits: sandbox.Limits, progress: Callable) -> Report
         report = Report(source, error={"kind": e.kind, "message": e.message, "line": e.line})
         report.summary = texts.error_summary(report.error)
         return report
-    cells = [c for c in ("rnn", "lstm") if any(f.startswith(c) for f in source.functions)]
     seed = secrets.randbelow(2**31)  # the parent's own draw: the child learns the values only when it runs
-    probes = [p for cell in cells for p in (*probes_for(cell), fresh_probe(cell, seed))]
-    arrays = {}
-    for i, probe in enumerate(probes):
-        arrays.update(probe.arrays(f"p{i}."))
-    # only what the parent's reading of the file found is run, whatever else the file puts in its namespace
-    job = {"probes": [{"prefix": f"p{i}.", "cell": p.cell, "functions": list(source.functions)}
-                      for i, p in enumerate(probes)]}
+    homework = notation(source.code) == "cs231n"  # CS231n's rnn_layers.py, told by its signatures
+    if homework:
+        probes, arrays, job = cs231n_verdict.plan(source, seed)
+    else:
+        cells = [c for c in ("rnn", "lstm") if any(f.startswith(c) for f in source.functions)]
+        probes = [p for cell in cells for p in (*probes_for(cell), fresh_probe(cell, seed))]
+        arrays = {}
+        for i, probe in enumerate(probes):
+            arrays.update(probe.arrays(f"p{i}."))
+        # only what the parent's reading of the file found is run, whatever else the file puts in its namespace
+        job = {"probes": [{"prefix": f"p{i}.", "cell": p.cell, "functions": list(source.functions)}
+                          for i, p in enumerate(probes)]}
     progress(f"Running your code on {len(probes)} inputs in a separate, limited process…", 0.1)
     outcome = sandbox.run(source.code, arrays, job, limits)
     stdout = outcome.meta.get("stdout", "") if isinstance(outcome.meta, dict) else ""
@@ -90,7 +94,11 @@ def _check(source: Source, limits: sandbox.Limits, progress: Callable) -> Report
         return report
     progress("Comparing every step with the reference…", 0.6)
     try:
-        _analyse(report, outcome, probes, limits)
+        if _loaded(report, outcome.meta, limits):
+            if homework:
+                cs231n_verdict.analyse(report, outcome.meta, outcome.arrays, probes, _error_of)
+            else:
+                _analyse(report, outcome, probes)
     except (Malformed, KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as e:
         detail = str(e) if isinstance(e, Malformed) else f"malformed ({type(e).__name__})"
         report.error = {"kind": "output", "message": f"the results that came back from your code's process were "
@@ -102,8 +110,9 @@ def _check(source: Source, limits: sandbox.Limits, progress: Callable) -> Report
     return report
 
 
-def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: sandbox.Limits) -> None:
-    meta, arrays, source = outcome.meta, outcome.arrays, report.source
+def _loaded(report: Report, meta: dict, limits: sandbox.Limits) -> bool:
+    """True when the file loaded and printed within bounds; else the report's error says why not."""
+    source = report.source
     skipped = [str(name) for name in meta.get("skipped_imports", [])][:50]
     if skipped:
         report.notes.append(f"Skipped imports the checker does not have ({', '.join(skipped)}); it supplies the "
@@ -112,12 +121,17 @@ def _analyse(report: Report, outcome: sandbox.Outcome, probes: list, limits: san
         if not isinstance(meta["error"], dict):
             raise Malformed("the error your file raised while loading did not come back as a record")
         report.error = _error_of(meta["error"], source, None, "loading your file")
-        return
+        return False
     if int(meta.get("stdout_chars", 0)) > limits.output_limit:
         report.error = {"kind": "output", "message": f"your code printed {int(meta['stdout_chars']):,} characters; "
                         f"the checker allows {limits.output_limit:,}. Remove the prints inside your loops.",
                         "line": None}
-        return
+        return False
+    return True
+
+
+def _analyse(report: Report, outcome: sandbox.Outcome, probes: list) -> None:
+    meta, arrays, source = outcome.meta, outcome.arrays, report.source
     defined = [f for f in FUNCTION_ORDER if f in source.functions]  # the parent's reading of the file, not the child's
     ran = meta.get("defined")
     if not isinstance(ran, list):

@@ -107,8 +107,11 @@ def load_probes(arrays: dict, job: dict) -> list:
     probes = []
     for spec in job["probes"]:
         prefix = spec["prefix"]
-        probe = {key: arrays[prefix + key] for key in ("x", "a0", "da", "dc")}
-        probe["parameters"] = {n[len(prefix) + 2:]: v for n, v in arrays.items() if n.startswith(prefix + "p.")}
+        if spec.get("notation") == "cs231n":  # the sibling homework's bare arrays, batch first
+            probe = {key: arrays[prefix + key] for key in ("x", "h0", "Wx", "Wh", "b", "dh", "dc")}
+        else:
+            probe = {key: arrays[prefix + key] for key in ("x", "a0", "da", "dc")}
+            probe["parameters"] = {n[len(prefix) + 2:]: v for n, v in arrays.items() if n.startswith(prefix + "p.")}
         probe.update({key: value for key, value in spec.items() if key != "prefix"})  # cell, and any flags
         probes.append(probe)
     return probes

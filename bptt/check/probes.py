@@ -37,6 +37,10 @@ class Probe:
         return self.da.shape[2]
 
     @property
+    def m(self) -> int:
+        return self.da.shape[1]
+
+    @property
     def sizes(self) -> str:
         n_a, m, T_x = self.da.shape
         return f"n_x={self.x.shape[0]}, n_a={n_a}, m={m}, T_x={T_x}"

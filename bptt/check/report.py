@@ -121,6 +121,8 @@ def explain(d: Finding) -> str:
     """One sentence on where a run departs. explain(finding) -> 'At t = 3 (T_x = 4), ...'"""
     on = f"on the {d.probe.name} input ({d.probe.sizes})"
     error = f" (max abs error {_number(d.max_abs_error)})"
+    if d.detail.get("notation") == "cs231n":
+        return _explain_cs231n(d, on, error)
     if d.function.endswith("cell_backward"):
         at = d.detail.get("at")
         handed = f" (handed the course's cache of step t = {at} and da[:,:,{at}])" if at is not None else ""
@@ -149,6 +151,46 @@ def explain(d: Finding) -> str:
     if d.detail.get("raised"):
         return f"{when}, {on}: your code raised an exception while computing {d.quantity}."
     cache = f" (your loop handed it caches[{d.detail['cache']}])" if d.detail.get("cache") is not None else ""
+    return f"{when}, {on}: {words} differs from the reference{error}{cache}."
+
+
+CS231N_SCOPE_WORDS = {
+    "input": "what your loop hands {step} as {q}",
+    "step": "what {step} returns as {q}",
+    "total": "your loop's running total {q} after this step",
+    "final": "the {q} that {function} returns",
+}
+
+
+def _explain_cs231n(d: Finding, on: str, error: str) -> str:
+    """explain() in CS231n's names: the step functions, dh[:, t, :], T steps."""
+    if d.function.endswith("step_backward") or d.function.endswith("step_forward"):
+        at = d.detail.get("at")
+        handed = f" (handed dh[:, {at}, :] and the cache of step t = {at})" if at is not None and \
+            d.function.endswith("backward") else f" (at t = {at}, from the reference's previous state)"
+        if d.detail.get("raised"):
+            return f"{d.function} alone{handed}, {on}, raises."
+        return f"{d.function} alone{handed}, {on}, returns a {d.quantity} that differs from the reference{error}."
+    if d.function.endswith("forward"):
+        return f"At t = {d.t}, {on}: the {d.quantity} your {d.function} computes differs from the reference."
+    step = d.function.replace("_backward", "_step_backward")
+    words = CS231N_SCOPE_WORDS[d.scope].format(step=step, q=d.quantity, function=d.function)
+    T = d.probe.T_x
+    when = f"At t = {d.t} (T = {T}, the backward loop runs t = {T - 1} down to 0)" if d.t is not None \
+        else "In what it returns"
+    if d.detail.get("no_calls"):
+        return (f"Your {d.function} never calls {step}, so only what it returns can be compared: {on}, "
+                f"{words} differs from the reference{error}.")
+    if d.detail.get("missing_step"):
+        return f"{when}, {on}: your loop never ran this step."
+    if d.detail.get("extra_call"):
+        return f"{on.capitalize()}: your loop calls {step} more than T = {T} times."
+    if d.detail.get("missing"):
+        return f"{when}, {on}: your loop does not hand {step} its {d.quantity}."
+    if d.detail.get("raised"):
+        return f"{when}, {on}: your code raised an exception."
+    cache = f" (your loop handed it the cache of step t = {d.detail['cache']})" if d.detail.get("cache") is not None \
+        else ""
     return f"{when}, {on}: {words} differs from the reference{error}{cache}."
 
 

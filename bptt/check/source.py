@@ -21,6 +21,9 @@ COURSE_FUNCTIONS = (
     "rnn_cell_forward", "rnn_forward", "rnn_cell_backward", "rnn_backward",
     "lstm_cell_forward", "lstm_forward", "lstm_cell_backward", "lstm_backward",
 )
+CS231N_STEPS = ("rnn_step_forward", "rnn_step_backward", "lstm_step_forward", "lstm_step_backward")  # rnn_layers.py
+CS231N_FUNCTIONS = ("rnn_step_forward", "rnn_forward", "rnn_step_backward", "rnn_backward",
+                    "lstm_step_forward", "lstm_forward", "lstm_step_backward", "lstm_backward")
 SKIPPED = "__skipped_imports__"  # the list, in the namespace the code runs in, of imports that failed
 MAX_CHARS = 200_000  # a whole course notebook's code is ~30 000 characters
 MAX_LINES = 20_000  # ... and ~800 lines; an abstract syntax tree costs ~1 kB a line
@@ -38,7 +41,7 @@ TYPOGRAPHY = str.maketrans({
     "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "",
 })
 # a line whose block ends the enclosing loop in every course function: it sits at function level
-AFTER_LOOP = re.compile(r"^(return\b|da0\s*=|caches\s*=\s*\(|gradients\s*=\s*\{)")
+AFTER_LOOP = re.compile(r"^(return\b|da0\s*=|dh0\s*=\s*d|caches\s*=\s*\(|gradients\s*=\s*\{)")
 DEDENT_KEYWORDS = re.compile(r"^(else|elif|except|finally)\b.*:$")
 TOP_LEVEL = re.compile(r"^(def |class |@|import |from \S+ import )")
 DEFINES = re.compile(r"^[ \t]*+(def |class |import |from \S+ import )", re.M)
@@ -593,7 +596,28 @@ def defined_functions(code: str | ast.Module) -> tuple:
             names.add(node.name)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return tuple(name for name in COURSE_FUNCTIONS if name in names)
+    return tuple(name for name in COURSE_FUNCTIONS + CS231N_STEPS if name in names)
+
+
+def notation(code: str | ast.Module) -> str:
+    """"cs231n" when the code is written for CS231n's rnn_layers.py, told by its signatures; else "course".
+
+    A step function (rnn_step_backward, ...) says it, and so does a forward taking
+    (x, h0, Wx, Wh, b) or a backward taking (dh, cache), the homework's bare arrays.
+    notation("def rnn_backward(dh, cache):\n    pass") -> 'cs231n'
+    """
+    for node in (parse(code) if isinstance(code, str) else code).body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        args = [a.arg for a in node.args.posonlyargs + node.args.args]
+        if node.name in CS231N_STEPS:
+            return "cs231n"
+        if node.name in ("rnn_forward", "lstm_forward") and len(args) >= 5:
+            return "cs231n"
+        backward = node.name in ("rnn_backward", "lstm_backward") and len(args) == 2
+        if backward and (args[0] == "dh" or args[1] == "cache"):
+            return "cs231n"
+    return "course"
 
 
 def keep_definitions(tree: ast.Module) -> tuple:
@@ -606,7 +630,9 @@ def keep_definitions(tree: ast.Module) -> tuple:
     """
     body, dropped = [], 0
     for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            body.append(node)  # must stay unwrapped, and nothing kept can precede it (a docstring is dropped)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
             module = node.module if isinstance(node, ast.ImportFrom) else ", ".join(a.name for a in node.names)
             skipped = ast.Expr(ast.Call(  # __skipped_imports__.append(module): the report lists what was skipped
                 ast.Attribute(ast.Name(SKIPPED, ast.Load()), "append", ast.Load()), [ast.Constant(module)], []))
@@ -770,6 +796,7 @@ def _finish(source: Source, tree: ast.Module | None = None) -> Source:
     functions = defined_functions(tree if tree is not None else source.code)
     if not functions:
         problem = Problem("missing-function", "no course function found. Define at least one of: "
-                          + ", ".join(COURSE_FUNCTIONS) + ", with the course's names.", None)
+                          + ", ".join(COURSE_FUNCTIONS) + ", with the course's names (or CS231n's "
+                          + ", ".join(CS231N_STEPS) + ").", None)
         return Source(**{**source.__dict__, "error": problem})
     return Source(**{**source.__dict__, "functions": functions})

@@ -35,6 +35,22 @@ LOOP_WORDS = {
     "after the loop": "what it does after the loop",
 }
 
+CS231N_TERM_WORDS = {
+    "dtanh": "dtanh, the gradient through tanh (its derivative)",
+    "dc": "the whole gradient reaching next_c", "di": "the input gate's gradient", "df": "the forget gate's gradient",
+    "do": "the output gate's gradient", "dg": "the candidate's gradient",
+    "in context": "nothing when tested alone, but its results differ inside your backward "
+                  "(does it change its inputs or its cache in place?)",
+}
+CS231N_LOOP_WORDS = {
+    "dnext_h": "what it hands the step backward as dnext_h",
+    "dnext_c": "what it hands the step backward as dnext_c (the carried cell-state gradient)",
+    "cache": "which step's cache it hands the step backward",
+    "order": "which steps it runs: a step is missing",
+    "running total": "a running total of the weight gradients",
+    "after the loop": "what it does after the loop",
+}
+
 
 def ok_summary(defined: list, probes: list) -> list:
     """The one sentence of a pass; probes are those whose evidence was judged, never merely those asked for."""
@@ -139,27 +155,31 @@ def _fact(key: str, got: np.ndarray, want: np.ndarray, probe) -> str | None:
     if scale > 0:
         factor = float(np.sum(got * want)) / scale
         if factor and not differs(got, factor * want):
-            m = probe.da.shape[1]
+            m = probe.m
             named = " (divided by m)" if m > 1 and abs(factor * m - 1) < 1e-9 else \
                 " (times m)" if m > 1 and abs(factor - m) < 1e-9 else ""
             return f"Your {key} is the reference's times {factor:.4g}{named}."
     return None
 
 
-def blame_sentence(blame: dict) -> str:
+def blame_sentence(blame: dict, notation: str = "course") -> str:
+    """One sentence on where the mistake lives; notation "cs231n" words it in that homework's names."""
     part, function, t, term = blame["part"], blame["function"], blame.get("t"), blame.get("term")
     at = f" at t = {t}" if t is not None else ""
+    homework = notation == "cs231n"
+    terms, loops = (CS231N_TERM_WORDS, CS231N_LOOP_WORDS) if homework else (TERM_WORDS, LOOP_WORDS)
+    inputs = "the reference's own inputs" if homework else "the course's own inputs"
     if part == "cell":
         if term is None:
-            return f"The mistake is in {function}: it raises{at}, on the course's own inputs."
+            return f"The mistake is in {function}: it raises{at}, on {inputs}."
         if term == "in context":
-            return f"Your {function} is right alone but {TERM_WORDS[term]}."
-        return f"The mistake is in {function}: {TERM_WORDS.get(term, term)} goes wrong{at}, on the course's own inputs."
+            return f"Your {function} is right alone but {terms[term]}."
+        return f"The mistake is in {function}: {terms.get(term, term)} goes wrong{at}, on {inputs}."
     if part == "loop":
-        cell = function.replace("_backward", "_cell_backward")
+        cell = function.replace("_backward", "_step_backward" if homework else "_cell_backward")
         if term is None:
             return f"The mistake is in {function}, not in {cell}."
-        what = LOOP_WORDS.get(term, f"what it does with {term}")
+        what = loops.get(term, f"what it does with {term}")
         return f"The mistake is in your loop in {function}, not in {cell}: {what} goes wrong{at}."
     return f"The mistake is in {function}: {term or 'what it returns'}{' goes wrong' if term else ''}{at}."
 
