@@ -11,11 +11,12 @@ WEIGHTS = tuple("dW" + g for g in GATES)  # dWr, dWz, dWh
 MATRIX_KEYS = tuple(k for pair in zip(WEIGHTS, BIASES) for k in pair)  # dWr, dbr, dWz, dbz, dWh, dbh
 
 
-def gate_gradients(code: GRUCode, da_next, cache: tuple) -> dict:
+def gate_gradients(code: GRUCode, da_next: np.ndarray, cache: tuple) -> dict:
     """The first lines of gru_cell_backward as `code` writes them: dh_tilde, dzt, dra and drt.
 
     Every line is elementwise or a matmul on the batch axis, so it also runs on k steps stacked
     side by side (n_a, k·m), which is how the trace sums a run of steps at once.
+    gate_gradients(GRUCode(), da_next, cache)["gates"]  # [drt, dzt, dh_tilde], in the order of GATES
     """
     (a_next, a_prev, rt, zt, h_tilde, xt, parameters) = cache
     n_a = a_prev.shape[0]
@@ -27,8 +28,11 @@ def gate_gradients(code: GRUCode, da_next, cache: tuple) -> dict:
     return {"dh_tilde": dh_tilde, "dzt": dzt, "dra": dra, "drt": drt, "gates": [drt, dzt, dh_tilde]}
 
 
-def gru_cell_gradients(code: GRUCode, da_next, cache: tuple) -> dict:
-    """gru_cell_backward as `code` writes it, with the intermediates a person wants to see; no weight gradients."""
+def gru_cell_gradients(code: GRUCode, da_next: np.ndarray, cache: tuple) -> dict:
+    """gru_cell_backward as `code` writes it, with the intermediates a person wants to see; no weight gradients.
+
+    gru_cell_gradients(GRUCode(), da_next, cache)["da_prev"]  # == gru_cell_backward(da_next, cache)["da_prev"]
+    """
     (a_next, a_prev, rt, zt, h_tilde, xt, parameters) = cache
     n_a = a_prev.shape[0]
     Wr, Wz, Wh = parameters["Wr"], parameters["Wz"], parameters["Wh"]
@@ -42,8 +46,11 @@ def gru_cell_gradients(code: GRUCode, da_next, cache: tuple) -> dict:
     return g
 
 
-def weight_gradients(gates: list, a_prev, rt, xt) -> dict:
-    """dWr, dbr, dWz, dbz, dWh, dbh from the three pre-activation gradients (k steps stacked side by side)."""
+def weight_gradients(gates: list, a_prev: np.ndarray, rt: np.ndarray, xt: np.ndarray) -> dict:
+    """dWr, dbr, dWz, dbz, dWh, dbh from the three pre-activation gradients (k steps stacked side by side).
+
+    weight_gradients([drt, dzt, dh_tilde], a_prev, rt, xt)["dWh"]  # (n_a, n_a + n_x)
+    """
     concat = np.concatenate((a_prev, xt), axis=0)  # (n_a + n_x, k·m)
     concat_r = np.concatenate((rt * a_prev, xt), axis=0)  # what Wh saw
     drt, dzt, dh_tilde = gates

@@ -4,6 +4,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bptt import (
     GRUCode, RunConfig, gradient_check, gru_backward, gru_cell_backward, gru_cell_forward, gru_forward,
@@ -132,6 +134,27 @@ def test_the_carry_factor_scales_what_the_loop_hands_the_cell(carry):
     np.testing.assert_allclose(got["dWh"], dWh, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(got["dx"], dx, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(got["da0"], da_prevt, rtol=1e-12, atol=1e-13)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_x=st.integers(1, 4), n_a=st.integers(1, 4), m=st.integers(1, 3), T_x=st.integers(1, 12),
+    factors=st.lists(st.sampled_from([0.0, 1.0, 2.0]), min_size=12, max_size=12), seed=st.integers(0, 1000),
+)
+def test_any_truncation_of_any_small_run_is_the_course_cell_on_the_scaled_carry(n_x, n_a, m, T_x, factors, seed):
+    x, a0, parameters, da = random_case("gru", n_x, n_a, m, T_x, seed)
+    cell_caches = gru_forward(x, a0, parameters)[2][0]
+    trace = trace_gru(da, (cell_caches, x), replace(GRUCode(), carry=lambda t: factors[t]))
+    da_prevt, totals = np.zeros((n_a, m)), {}
+    for t in reversed(range(T_x)):
+        g = gru_cell_backward(da[:, :, t] + factors[t] * da_prevt, cell_caches[t])
+        totals = {k: g[k] + totals.get(k, 0) for k in ("dWr", "dbr", "dWz", "dbz", "dWh", "dbh")}
+        np.testing.assert_allclose(trace.step(t).outputs["da_prev"], g["da_prev"], rtol=1e-11, atol=1e-13)
+        da_prevt = g["da_prev"]
+    got = trace.gradients()
+    for key, total in totals.items():
+        np.testing.assert_allclose(got[key], total, rtol=1e-11, atol=1e-13, err_msg=key)
+    np.testing.assert_allclose(got["da0"], da_prevt, rtol=1e-11, atol=1e-13)
 
 
 def test_a_cut_at_every_step_leaves_each_step_with_its_own_loss_only():
