@@ -78,7 +78,7 @@ def test_gradient_flow_opens_on_vanishing_and_draws_the_computed_norms():
     at = open_page("gradient_flow")
     config = RunConfig(scenario="vanishing", seed=0, n_x=2, n_a=8, m=4, T_x=25, scale=0.5)
     flows = side_by_side(config)
-    assert [s.value for s in at.slider] == [0.5, 25] and at.radio[0].value == "vanishing"
+    assert [s.value for s in at.slider] == [0.5, 25, 0] and at.radio(key="flow_scenario").value == "vanishing"
     rnn, lstm = figure(at, cell="rnn"), figure(at, cell="lstm")
     assert rnn["layout"]["yaxis"]["type"] == "log"
     assert_same(array(rnn["data"][0]["y"]), flows["rnn"].da_prevt)
@@ -95,7 +95,7 @@ def test_gradient_flow_links_into_the_stepper_at_the_telling_step():
     flows = side_by_side(RunConfig(scenario="exploding", seed=0, n_x=2, n_a=8, m=4, T_x=30, scale=1.5))
     t = telling_step(flows["rnn"])
     found = [(label, page, params) for label, page, params in links(at) if "step-through" in label]
-    assert [params["cell"] for *_, params in found] == ["rnn", "lstm"]
+    assert [params["cell"] for *_, params in found] == ["rnn", "lstm", "gru"]
     for label, page, params in found:
         assert page == "" and f"t = {t}" in label  # the stepper is app.py's default page, at /
         state, messages = parse(params)
@@ -131,15 +131,15 @@ def test_the_exploding_preset_sets_its_radius():
 def test_gradient_flow_explains_bad_parameters(params, warning):
     at = open_page("gradient_flow", params)
     assert any(warning in w.value for w in at.warning), [w.value for w in at.warning]
-    assert len(figures(at)) == 2
+    assert len(figures(at)) == 3
 
 
 def test_a_teacher_can_lock_or_hide_the_flow_controls():
     locked = open_page("gradient_flow", {"lock": "scale", "scale": "0.8"})
     assert locked.slider(key="flow_scale").disabled and locked.slider(key="flow_scale").value == 0.8
     assert not locked.slider(key="flow_T_x").disabled
-    hidden = open_page("gradient_flow", {"hide": "scale,sizes,scenario", "scale": "1.2"})
-    assert len(hidden.slider) == 0 and len(hidden.radio) == 0
+    hidden = open_page("gradient_flow", {"hide": "scale,sizes,scenario,truncate,notation", "scale": "1.2"})
+    assert len(hidden.slider) == 0 and len(hidden.radio) == 0 and len(hidden.toggle) == 0
     assert figure(hidden, cell="rnn")["layout"]["meta"]["radius"] == pytest.approx(1.2)
 
 

@@ -7,30 +7,37 @@
 import plotly.graph_objects as go
 
 from ..catalog import Bug
+from ..notation import BugLines
 from ..symptoms import Symptom
 from .heatmap import heatmap
+from .notation_view import axes, label, shown, split
 
 
-def diff_text(bug: Bug) -> str:
-    """A unified-diff style listing: '-' the wrong line(s), '+' the right line(s); a missing line shows only '+'."""
+def diff_text(bug: Bug | BugLines) -> str:
+    """A unified-diff style listing: '-' the wrong line(s), '+' the right line(s); a missing line shows only '+'.
+
+    Takes a catalog bug or its lines in a notation (bptt.notation.bug_lines).
+    """
     wrong = [f"- {line}" for line in bug.wrong.splitlines()] if bug.wrong else ["- (line missing)"]
     return "\n".join(wrong + [f"+ {line}" for line in bug.right.splitlines()])
 
 
-def difference_chart(symptom: Symptom) -> go.Figure | None:
-    """A heatmap of buggy - right for the most telling wrong gradient; None when it raised or nothing differs."""
+def difference_chart(symptom: Symptom, notation: str = "course") -> go.Figure | None:
+    """A heatmap of buggy - right for the most telling wrong gradient, in the notation's names and layout;
+    None when it raised or nothing differs."""
     if symptom.difference is None:
         return None
-    label, difference = symptom.difference
-    n_a = symptom.config.n_a
-    rows, cols, split = "unit", "example", None
-    if label.startswith("dW"):  # weights: columns are what the gate or cell reads
-        cols = {"dWax": "input", "dWaa": "unit of a_prev"}.get(label, "[a_prev; xt] column")
-        split = n_a if symptom.bug.cell == "lstm" else None
-    elif label.startswith("dx"):
+    key, difference = symptom.difference
+    cell = symptom.bug.cell
+    rows, cols, n_a = "unit", "example", None
+    if key.startswith("dW"):  # weights: columns are what the gate or cell reads
+        cols = {"dWax": "input", "dWaa": "unit of a_prev"}.get(key, "[a_prev; xt] column")
+        n_a = symptom.config.n_a if cell != "rnn" else None
+    elif key.startswith("dx"):
         rows = "input"
-    fig = heatmap(difference, title=f"{label}: buggy − right", quantity=label, scope="difference",
-                  rows=rows, cols=cols, split=split)
+    rows, cols = axes(difference, rows, cols, notation)
+    quantity = label(key, cell, notation)
+    fig = heatmap(shown(difference, notation), title=f"{quantity}: buggy − right", quantity=quantity,
+                  scope="difference", rows=rows, cols=cols, **split(difference, n_a, notation))
     fig.update_layout(height=min(fig.layout.height, 260))
     return fig
-

@@ -13,10 +13,12 @@ from ..catalog import BUGS
 from ..figures.spec import with_larger_text
 from ..flow import side_by_side
 from ..itemize import Itemized, itemize
+from ..notation import NOTATIONS
 from ..runs import code_for, run
 from ..scenarios import RunConfig
 from ..symptoms import measure
 from .cache import cached_run
+from .controls import notation_radio
 from .panels import presenter_css
 from .state import PageState, parse, to_params
 from .widget_values import dropped_values
@@ -82,8 +84,30 @@ def chart(fig: go.Figure, state: PageState, key: str) -> None:
 
 
 def keep(state: PageState, params: dict) -> dict:
-    """Link parameters that carry the presenter layout along, so a class never drops out of it."""
-    return {**params, "present": "1"} if state.present else params
+    """Link parameters that carry the presenter layout and the notation along, so a class never drops out of them."""
+    return {**params, **({"notation": state.notation} if state.notation != "course" else {}),
+            **({"present": "1"} if state.present else {})}
+
+
+def notation_switch(state: PageState) -> PageState:
+    """The sidebar's notation switch, seeded from the URL and written back to it; the state in that notation.
+
+    state = notation_switch(state)  # state.notation: 'course' or 'cs231n'
+    """
+    ss = st.session_state
+    if ss.get("notation_from_url") != state.notation:  # a link brought a notation: it wins over the widget
+        ss["notation"] = ss["notation_from_url"] = state.notation
+    keep_readable("notation", lambda v: isinstance(v, str) and v in NOTATIONS, state.notation)
+    if not state.hidden("notation"):
+        with st.sidebar:
+            notation_radio("notation", state.locked("notation"))
+    chosen = ss.get("notation", state.notation)
+    ss["notation_from_url"] = chosen
+    if chosen != "course":
+        st.query_params["notation"] = chosen
+    elif "notation" in st.query_params:
+        del st.query_params["notation"]
+    return replace(state, notation=chosen)
 
 
 def debugger_link(label: str, params: dict, state: PageState) -> None:
