@@ -112,26 +112,33 @@ def name(key: str, cell: str = "rnn", notation: str = "cs231n", t: int | None = 
 
 
 def as_cs231n(value: np.ndarray) -> np.ndarray:
-    """A course-shaped array as CS231n holds it: (n, m, T_x) -> (m, T_x, n), (n, 1) -> (n,), else transposed.
+    """A course-shaped array as CS231n lays it out: a sequence (n, m, T_x) -> (m, T_x, n), a matrix transposed.
 
+    A bias (n_a, 1) becomes the row (1, H), which a heatmap draws as it is (the homework's own b is
+    (H,): parameters_to_cs231n and gradients_to_cs231n give that).
     as_cs231n(np.zeros((5, 4))).shape -> (4, 5)   # da_next (n_a, m) is dnext_h (N, H)
     """
     value = np.asarray(value)
     if value.ndim == 3:
         return value.transpose(1, 2, 0)
-    if value.ndim == 2 and value.shape[1] == 1:
-        return value[:, 0]
-    return value.T
+    if value.ndim == 2:
+        return value.T
+    raise ValueError(f"a course array is a matrix or a sequence (2 or 3 axes), not of shape {value.shape}")
 
 
 def as_course(value: np.ndarray) -> np.ndarray:
-    """A CS231n-shaped array as the course holds it, the inverse of as_cs231n. as_course(np.zeros(5)).shape -> (5, 1)"""
+    """A CS231n-shaped array as the course lays it out, the inverse of as_cs231n; a bias b (H,) becomes (H, 1).
+
+    as_course(np.zeros(5)).shape -> (5, 1)
+    """
     value = np.asarray(value)
     if value.ndim == 3:
         return value.transpose(2, 0, 1)
+    if value.ndim == 2:
+        return value.T
     if value.ndim == 1:
         return value[:, None]
-    return value.T
+    raise ValueError(f"a CS231n array is a vector, a matrix or a sequence (1 to 3 axes), not of shape {value.shape}")
 
 
 def inputs_to_cs231n(x: np.ndarray, a0: np.ndarray, da: np.ndarray) -> tuple:

@@ -8,9 +8,12 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bptt.cs231n
-from bptt import BUGS, get_bug, gru_forward, lstm_forward, lstm_forward_with, rnn_forward, trace_gru, trace_lstm, trace_rnn
+from bptt import (BUGS, get_bug, gru_backward, gru_forward, lstm_backward, lstm_forward, lstm_forward_with,
+                  rnn_backward, rnn_forward, trace_gru, trace_lstm, trace_rnn)
 from bptt import cs231n, notation
 from bptt.figures.stepper_data import rows_for
 from bptt.trace import differs
@@ -61,8 +64,14 @@ def homework_backward(namespace: dict, cell: str, x, a0, parameters, da) -> dict
 def test_arrays_round_trip_and_land_in_the_homeworks_shapes(shape):
     value = np.arange(np.prod(shape), dtype=float).reshape(shape)
     there = notation.as_cs231n(value)
-    assert there.shape == {2: (shape[1], shape[0]) if shape[1] != 1 else (shape[0],), 3: shape[1:] + shape[:1]}[len(shape)]
+    assert there.shape == {2: shape[::-1], 3: shape[1:] + shape[:1]}[len(shape)]
     np.testing.assert_array_equal(notation.as_course(there), value)
+
+
+def test_a_bias_goes_back_to_a_column_and_an_array_of_no_known_layout_is_refused():
+    np.testing.assert_array_equal(notation.as_course(np.arange(3.0)), [[0.0], [1.0], [2.0]])
+    with pytest.raises(ValueError, match="2 or 3 axes"):
+        notation.as_cs231n(np.zeros(3))
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -106,6 +115,19 @@ def test_course_gradients_converted_are_what_the_homework_returns_and_convert_ba
     assert back.keys() == course.keys()
     for key in course:
         np.testing.assert_allclose(back[key], course[key], rtol=1e-12, atol=1e-14, err_msg=key)
+
+
+@settings(max_examples=25, deadline=None)
+@given(cell=st.sampled_from(CELLS), n_x=st.integers(1, 4), n_a=st.integers(1, 4), m=st.integers(1, 3),
+       T_x=st.integers(1, 4), seed=st.integers(0, 1000))
+def test_both_notations_agree_on_any_small_shape(cell, n_x, n_a, m, T_x, seed):
+    x, a0, parameters, da = random_case(cell, n_x, n_a, m, T_x, seed)
+    forward, backward = {"rnn": (rnn_forward, rnn_backward), "lstm": (lstm_forward, lstm_backward),
+                         "gru": (gru_forward, gru_backward)}[cell]
+    course = notation.gradients_to_cs231n(cell, backward(da, forward(x, a0, parameters)[-1]))
+    homework = homework_backward(vars(cs231n), cell, x, a0, parameters, da)
+    for key in notation.CS231N_KEYS:
+        np.testing.assert_allclose(homework[key], course[key], rtol=1e-11, atol=1e-13, err_msg=key)
 
 
 def test_inputs_convert_to_the_homeworks_batch_first_layout_and_back():
