@@ -77,8 +77,11 @@ def backward_in_blocks(
             np.add(dz_t, da_prevt, out=dz_t)  # da_next
             np.multiply(dz_t, dtanh, out=dz_t)
             np.matmul(WaaT, dz_t, out=da_prevt)  # the only product that has to wait for the previous step
-            if carry is not None and t > 0 and carry[t - 1] != 1.0:
-                np.multiply(da_prevt, carry[t - 1], out=da_prevt)  # what step t - 1 will receive
+            if carry is not None and t > 0 and carry[t - 1] != 1.0:  # what step t - 1 will receive
+                if carry[t - 1] == 0.0:
+                    da_prevt.fill(0.0)  # a cut is exact zeros, as detaching is, even after an overflow
+                else:
+                    np.multiply(da_prevt, carry[t - 1], out=da_prevt)
         dz_block = dz.reshape(n_a, k * m)  # (n_a, k·m): every step of the block side by side, still a view
         np.matmul(dz_block, a_prev.reshape(n_a, k * m).T, out=share["dWaa"])
         np.copyto(xt, x[:, :, t0:t1].transpose(0, 2, 1))  # (n_x, k, m), the block's inputs in dz's order

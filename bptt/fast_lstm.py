@@ -112,8 +112,11 @@ def lstm_backward_in_blocks(
             np.multiply(dc, ft, out=dc_out)  # dc_prev
             np.matmul(WaT, gates, out=da_out)  # da_prev: the only product that has to wait for the previous step
             if carry is not None and t > 0 and carry[t - 1] != 1.0:  # what step t - 1 will receive
-                np.multiply(da_out, carry[t - 1], out=da_out)
-                np.multiply(dc_out, carry[t - 1], out=dc_out)
+                for carried_out in (da_out, dc_out):
+                    if carry[t - 1] == 0.0:
+                        carried_out.fill(0.0)  # a cut is exact zeros, as detaching is, even after an overflow
+                    else:
+                        np.multiply(carried_out, carry[t - 1], out=carried_out)
             np.copyto(G[:, j], gates)  # kept for the block's products
         G_block = G.reshape(4 * n_a, k * m)  # (4·n_a, k·m): every step of the block side by side, still a view
         np.copyto(concat[n_a:], x[:, :, t0:t1].transpose(0, 2, 1))  # (n_x, k, m), the block's inputs in G's order

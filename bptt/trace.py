@@ -342,8 +342,11 @@ def stack(arrays: list) -> np.ndarray:
 def scaled(factor: float, carried: np.ndarray) -> np.ndarray:
     """A carried gradient times its carry factor; the array itself when the factor is 1 (full BPTT).
 
+    A cut gives exact zeros, as detaching does, even where the carried gradient overflowed (0 * Inf is NaN).
     scaled(0.0, da_prevt)  # zeros: truncation cut the gradient here
     """
+    if factor == 0.0:
+        return np.zeros_like(carried)
     return carried if factor == 1.0 else factor * carried
 
 

@@ -363,3 +363,19 @@ def test_a_bad_truncation_says_what_is_wrong_and_what_to_use(changes, words):
 def test_a_good_truncation_passes_validation(truncate, randomized):
     config = replace(SCENARIOS["classroom"].defaults, truncate=truncate, randomized=randomized)
     assert validate(config) == config
+
+
+@pytest.mark.parametrize("cell, path", CELL_PATHS)
+def test_a_cut_is_exact_zeros_even_after_the_carried_gradient_overflowed(cell, path):
+    """Detaching stops Inf and NaN too: 0 * Inf would be NaN and spread into every step before the cut."""
+    T_x, k = 7, 3  # chunks [0, 3), [3, 6), [6, 7): the links into steps 5 and 2 are cut
+    x, a0, parameters, da, caches = case(cell, T_x=T_x, seed=1)
+    da[:, :, T_x - 1] = np.inf
+    with np.errstate(all="ignore"):
+        trace = traced(cell, path, da, caches, carry_factors(T_x, k))
+        assert not np.all(np.isfinite(trace.step(T_x - 1).outputs["da_prev"]))  # what the cut stops
+        carried = ("da_prevt", "dc_prevt") if cell == "lstm" else ("da_prevt",)
+        for key in carried:
+            assert np.array_equal(trace.step(5).inputs[key], np.zeros_like(da[:, :, 0])), key
+        assert np.all(np.isfinite(trace.dx[:, :, : T_x - 1]))
+        assert np.all(np.isfinite(trace.da0))
