@@ -418,16 +418,16 @@ BUGS = (
             f"da_prev = da_next * zt + dra * rt + {GRU_DA_PREV}"
         ),
         why=(
-            "Two conventions are in print: d2l.ai, Cho et al. and PyTorch keep zt * a_prev and give the candidate "
-            "1 - zt, while Chung et al. (2014), Wikipedia and Colah's blog write it the other way round. A backward "
-            "derived from the other one is consistent and plausible, but it differentiates a cell this forward "
-            "does not compute."
+            "Two conventions are in print: d2l.ai, Cho et al. and PyTorch put the update gate on a_prev and give "
+            "the candidate the rest, while Chung et al. (2014), Wikipedia and Colah's blog write it the other way "
+            "round. A backward derived from the other one is consistent and plausible, but it differentiates a "
+            "cell this forward does not compute."
         ),
         symptom=(
             "No error, right shapes, every gradient wrong from the first step on; that step's dWz and dbz are "
             "the right ones negated."
         ),
-        hint="Read the forward's a_next line again: which term does the update gate multiply, and which gets 1 - zt?",
+        hint="Read the forward's a_next line again: which of its two terms does the update gate weigh?",
         variant=replace(
             GRUCode(),
             dh_tilde=lambda da_next, zt, h_tilde: da_next * zt * (1 - h_tilde**2),
