@@ -8,10 +8,13 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from .. import lstm, rnn
+from .. import gru, lstm, rnn
 from ..catalog import get_bug
+from ..notation import FUNCTIONS, bug_lines
+from ..notation import listing as notation_listing
 from ..figures import Panel, chart_config, grouped_heatmaps
 from ..figures.codepanel import find, listing, loop_body, with_bug, without_docstring
+from ..figures.notation_view import axes, shown, words
 from ..figures.marks import step_marks
 from ..runs import Run
 from ..trace import Divergence, Step
@@ -93,8 +96,31 @@ LSTM_GROUPS = (
         ("totals", f"dW{g}", f"dW{g} so far", "unit", "[a_prev; xt] row") for g in "fico"
     ) + tuple(("totals", f"db{g}", f"db{g} so far", "unit", "") for g in "fico")),
 )
+GRU_GROUPS = (
+    ("What the loop hands the cell", RNN_GROUPS[0][1]),
+    ("Inside the cell: the gates", (
+        ("outputs", "dh_tilde", "dh_tilde: candidate", "unit", "example"),
+        ("outputs", "dzt", "dzt: update gate", "unit", "example"),
+        ("outputs", "dra", "dra = Wh[:, :n_a].T · dh_tilde", "unit", "example"),
+        ("outputs", "drt", "drt: reset gate", "unit", "example"),
+    )),
+    ("What the cell returns", (
+        ("outputs", "dxt", "dxt", "input", "example"),
+        ("outputs", "da_prev", "da_prev: carried to step t-1", "unit", "example"),
+    )),
+    ("This step's share of the weight gradients", tuple(
+        ("outputs", f"dW{g}", f"dW{g}t", "unit", "[a_prev; xt] row") for g in "rzh"
+    ) + tuple(("outputs", f"db{g}", f"db{g}t", "unit", "") for g in "rzh")),
+    ("Running totals after this step", tuple(
+        ("totals", f"dW{g}", f"dW{g} so far", "unit", "[a_prev; xt] row") for g in "rzh"
+    ) + tuple(("totals", f"db{g}", f"db{g} so far", "unit", "") for g in "rzh")),
+)
+GROUPS = {"rnn": RNN_GROUPS, "lstm": LSTM_GROUPS, "gru": GRU_GROUPS}
+MODULES = {"rnn": rnn, "lstm": lstm, "gru": gru}
+
+
 def groups(cell: str) -> tuple:
-    return RNN_GROUPS if cell == "rnn" else LSTM_GROUPS
+    return GROUPS[cell]
 
 
 def presenter_css() -> None:
@@ -122,17 +148,22 @@ def layout_css(present: bool) -> None:
 
 
 def _cells(run: Run, scope: str, key: str) -> dict:
-    """Extra heatmap options for a quantity: the LSTM's weights show where a_prev ends and xt begins."""
-    if run.config.cell == "lstm" and key.startswith("dW"):
+    """Extra heatmap options for a quantity: a gated cell's weights show where a_prev ends and xt begins."""
+    if run.config.cell != "rnn" and key.startswith("dW"):
         return {"split": run.config.n_a}
     return {}
 
 
 def step_heatmaps(run: Run, step: Step, summary: Summary, *, reference: Step | None = None,
-                 diff_ranges: dict | None = None, autoscale: bool = False, columns: int = 3) -> None:
-    """Every matrix of the step in one figure, grouped as the loop computes them; minus `reference` if given."""
+                 diff_ranges: dict | None = None, autoscale: bool = False, columns: int = 3,
+                 notation: str = "course") -> None:
+    """Every matrix of the step in one figure, grouped as the loop computes them; minus `reference` if given.
+
+    In cs231n notation each matrix is drawn as the homework holds it (transposed) under the homework's name.
+    """
     drawn = []
-    for title, group in groups(run.config.cell):
+    cell = run.config.cell
+    for title, group in groups(cell):
         panels = []
         for scope, key, name, rows, cols in group:
             value = getattr(step, scope)[key]
@@ -142,12 +173,16 @@ def step_heatmaps(run: Run, step: Step, summary: Summary, *, reference: Step | N
                     value = value - getattr(reference, scope)[key]
                 zmax = None if autoscale else (diff_ranges or {}).get((scope, key))
                 name = f"{name} (bug − correct)"
-            panels.append(Panel(value, name, key, scope, step.t, zmax, rows, cols or "sum over examples",
-                                **_cells(run, scope, key)))
+            options = _cells(run, scope, key)
+            if notation == "cs231n":
+                rows, cols = axes(value, rows, cols or "sum over examples", notation)
+                name = words(name, cell, notation)
+                value, options = shown(value, notation), {}
+            panels.append(Panel(value, name, key, scope, step.t, zmax, rows, cols or "sum over examples", **options))
         drawn.append((title, panels))
     if run.config.cell == "lstm" and columns == 3:
         columns = 4  # the LSTM's weight groups hold 8 panels: two rows of four
-    fig = shared_figure(("heatmaps", run.config, step.t, reference is not None, autoscale, columns),
+    fig = shared_figure(("heatmaps", run.config, step.t, reference is not None, autoscale, columns, notation),
                         lambda: grouped_heatmaps(drawn, columns=columns))
     st.plotly_chart(fig, key="heatmaps", config=chart_config(f"{run.config.cell}_step_t{step.t}"))
 
@@ -163,7 +198,9 @@ def operand_shapes(run: Run, line: str) -> str:
     for name in ("a_next", "a_prev", "c_next", "c_prev", "dz", "da_next", "da_prevt", "dc_next", "dc_prevt",
                  "da_prev", "dc_prev", "dc", "ft", "it", "cct", "ot", "dft", "dit", "dcct", "dot"):
         shapes[name] = vector
-    for g in "fico":
+    for name in ("rt", "zt", "h_tilde", "dh_tilde", "dzt", "drt", "dra"):
+        shapes[name] = vector
+    for g in "ficorzh":
         shapes[f"W{g}"] = shapes[f"dW{g}"] = (n_a, n_a + n_x)
         shapes[f"b{g}"] = shapes[f"db{g}"] = (n_a, 1)
     right_side = re.split(r"(?<![=!<>+\-*/])=(?!=)", line, maxsplit=1)[-1]  # what the line computes from
@@ -224,48 +261,67 @@ def bug_banners(run: Run, summary: Summary, divergence: Divergence | None, label
 
 
 @cache
-def _source(function_name: str, cell: str) -> tuple:
-    """The course function's lines without its docstring; read once (inspect.getsource tokenizes the file)."""
-    module = rnn if cell == "rnn" else lstm
-    return tuple(without_docstring(inspect.getsource(getattr(module, function_name)).splitlines()))
+def _source(function_name: str, cell: str, notation: str = "course") -> tuple:
+    """The function's lines without its docstring, the course's or (cs231n) the homework's counterpart; read once
+    (inspect.getsource tokenizes the file)."""
+    if notation == "cs231n":
+        return tuple(without_docstring(notation_listing(function_name, "cs231n").splitlines()))
+    return tuple(without_docstring(inspect.getsource(getattr(MODULES[cell], function_name)).splitlines()))
 
 
-def code_panel(run: Run) -> None:
+def _bug_in(bug_id: str, notation: str) -> tuple:
+    """(function, wrong, right) of a catalog bug in the notation; the course's where the homework has no lines."""
+    try:
+        lines = bug_lines(bug_id, notation)
+    except KeyError:
+        return _bug_in(bug_id, "course")[:3] + ("course",)
+    return lines.function, lines.wrong, lines.right, notation
+
+
+def code_panel(run: Run, notation: str = "course") -> None:
     """The backward loop lit; with a bug, its function's right and wrong lines side by side.
 
+    In cs231n notation the listings are bptt/cs231n.py's, the homework's own functions and names.
     The listings are the same at every step (marks_panel's stylesheet says which step is running),
     so stepping never draws them again. A bug that raises shows numpy's message at its wrong line.
     """
     cell = run.config.cell
-    backward = f"{cell}_backward"
-    bug = get_bug(run.config.bug) if run.config.bug else None
-    if bug is None:
-        lines = _source(backward, cell)
+    named = (lambda f: FUNCTIONS.get(f, f)) if notation == "cs231n" else (lambda f: f)
+    whose = "the course's code" if notation == "course" else (
+        "CS231n's rnn_layers.py" if cell != "gru" else "in CS231n's style (the homework has no GRU)")
+    backward = named(f"{cell}_backward")
+    if not run.config.bug:
+        lines = _source(backward, cell, notation)
         body = loop_body(lines)
         st.html(listing(lines, marks=dict.fromkeys(body, "now"), running=body[0] if body else None,
-                        title=f"{backward}: the course's code"))
-        with st.expander(f"{cell}_cell_backward: what the cell computes"):
-            st.html(listing(_source(f"{cell}_cell_backward", cell)))
+                        title=f"{backward}: {whose}"))
+        with st.expander(f"{named(f'{cell}_cell_backward')}: what the cell computes"):
+            st.html(listing(_source(named(f"{cell}_cell_backward"), cell, notation)))
         return
-    right = _source(bug.function, cell)
-    wrong, swapped = with_bug(right, bug.right, bug.wrong)
-    marks_right = dict.fromkeys(find(right, bug.right), "right")
+    function, wrong_line, right_line, used = _bug_in(run.config.bug, notation)
+    if used != notation:  # the homework has no counterpart of this line: the course's code, and say so
+        st.caption("CS231n's homework has no counterpart of this bug's line: the course's code is shown.")
+        named, whose, backward = (lambda f: f), "the course's code", f"{cell}_backward"
+    right = _source(function, cell, used)
+    wrong, swapped = with_bug(right, right_line, wrong_line)
+    marks_right = dict.fromkeys(find(right, right_line), "right")
     raised = run.trace.error is not None
     marks_wrong = dict.fromkeys(swapped, "error" if raised else "wrong")
     notes_wrong = {}
-    if bug.function == backward:
+    if function == backward:
         for lines, marks in ((right, marks_right), (wrong, marks_wrong)):
             for i in loop_body(lines):
                 marks.setdefault(i, "now")
     if raised and swapped:
         error = run.trace.error
-        notes_wrong[swapped[-1]] = f"# {error.kind}: {error.message}\n# shapes: {operand_shapes(run, bug.wrong)}"
+        shapes = operand_shapes(run, get_bug(run.config.bug).wrong)
+        notes_wrong[swapped[-1]] = f"# {error.kind}: {error.message}\n# shapes (course names): {shapes}"
     left, right_col = st.columns(2)
-    left.html(listing(right, marks=marks_right, title=f"{bug.function}: the course's code"))
-    right_col.html(listing(wrong, marks=marks_wrong, notes=notes_wrong, title=f"{bug.function}: with the bug"))
-    if bug.function != backward:
+    left.html(listing(right, marks=marks_right, title=f"{function}: {whose}"))
+    right_col.html(listing(wrong, marks=marks_wrong, notes=notes_wrong, title=f"{function}: with the bug"))
+    if function != backward:
         with st.expander(f"{backward}: the loop that calls it"):
-            lines = _source(backward, cell)
+            lines = _source(backward, cell, used)
             body = loop_body(lines)
             st.html(listing(lines, marks=dict.fromkeys(body, "now"), running=body[0] if body else None))
 
@@ -274,7 +330,8 @@ def spectral_note(run: Run) -> str:
     """ρ(Waa) and what it predicts for the carried gradient."""
     with np.errstate(all="ignore"):
         radius = float(np.max(np.abs(np.linalg.eigvals(run.Waa)))) if np.all(np.isfinite(run.Waa)) else float("nan")
-    matrix = "Waa" if run.config.cell == "rnn" else "Wf[:, :n_a] (the forget gate's weights on a_prev)"
+    matrix = {"rnn": "Waa", "lstm": "Wf[:, :n_a] (the forget gate's weights on a_prev)",
+              "gru": "Wh[:, :n_a] (the candidate's weights on a_prev)"}[run.config.cell]
     trend = ("below 1: each step back multiplies the carried gradient by diag(1 − a²)·Waaᵀ, which shrinks it, "
              "so gradients from far-away steps **vanish**." if radius < 1 else
              "above 1: the carried gradient can grow at every step back (**exploding**), as long as tanh stays "
@@ -283,6 +340,9 @@ def spectral_note(run: Run) -> str:
     if run.config.cell == "lstm":
         text += (" In the LSTM the cell state's own path multiplies dc by the forget gate ft instead, "
                  "which is why it can carry gradients much further.")
+    if run.config.cell == "gru":
+        text += (" In the GRU the hidden state's own path multiplies da_next by the update gate zt "
+                 "(a_next = zt * a_prev + (1 − zt) * h̃), with no matrix on it: gradients reach further back.")
     return text
 
 
