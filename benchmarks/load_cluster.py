@@ -25,6 +25,7 @@ only if the server then names the new step. The browser's own redraw is measured
 
 import asyncio
 import json
+import os
 import random
 import re
 import statistics
@@ -209,10 +210,25 @@ async def drive(cluster: Cluster, sessions: int, duration: float, think: float, 
     return tally
 
 
-def replica_cpu_s(cluster: Cluster, index: int) -> float:
-    """CPU seconds replica `index` used so far, its own threads and the check workers it reaped."""
+def replica_cpu_s(cluster: Cluster, index: int, children: bool = True) -> float:
+    """CPU seconds replica `index` used so far: its own threads, and (children) the check workers it reaped."""
     fields = Path(f"/proc/{cluster.apps[index].pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / TICKS
+    return sum(int(f) for f in fields[11:15 if children else 13]) / TICKS
+
+
+async def alone(cluster: Cluster, clicks: int = 30) -> dict:
+    """One session through nginx before the class arrives: latency and server CPU of one write-back, uncrowded."""
+    async with Session.open(cluster.url, LINK) as s:
+        await s.load()
+        latencies, cpu0 = [], [replica_cpu_s(cluster, i, children=False) for i in range(cluster.replicas)]
+        for _ in range(clicks):
+            steps = steps_of(s)
+            here = url_t(s.query, steps)
+            target = steps[(steps.index(here) + 1) % len(steps)]
+            s.query = with_t(s.query, target, steps)
+            latencies.append((await s.set(stepper(s), json_value=write_back(s, target))).seconds)
+        cpu = sum(replica_cpu_s(cluster, i, children=False) - c for i, c in enumerate(cpu0)) / clicks
+    return {"clicks": clicks, "p50_s": statistics.median(latencies), "cpu_per_click_s": cpu}
 
 
 def stats(values: list) -> dict:
@@ -222,24 +238,24 @@ def stats(values: list) -> dict:
 
 def run_one(replicas: int, sessions: int, duration: float, think: float, checks: int, seed: int) -> dict:
     """One replica count, its cluster started and stopped here: one dict of figures (see table())."""
-    busy0 = machine_busy_s()
+    busy0, started = machine_busy_s(), time.perf_counter()  # both from here: the cluster's start-up included
     with Cluster(replicas=replicas) as cluster:
-        started = time.perf_counter()
+        solo = asyncio.run(alone(cluster))
         tally = asyncio.run(asyncio.wait_for(drive(cluster, sessions, duration, think, checks, seed),
                                              timeout=duration + 400))
-        wall = time.perf_counter() - started
         alive = [i for i, app in enumerate(cluster.apps) if app.poll() is None]
         cpu = {i: replica_cpu_s(cluster, i) for i in alive}
         if tally.killed is not None:
             cpu[tally.killed[0]] = tally.cpu_at_kill
         logs = [cluster.output(i) for i in range(replicas)]
+    wall = time.perf_counter() - started
     tracebacks = sum(log.count("Traceback") for log in logs)
     excerpts = [log[log.index("Traceback"):][:3000] for log in logs if "Traceback" in log]
     kill = tally.kill_at
     latencies = [s for _, s, _ in tally.clicks]
     return {
         "replicas": replicas, "sessions": sessions, "duration_s": duration, "think_s": think, "link": LINK,
-        "open": stats(tally.opens), "clicks": stats(latencies),
+        "alone": solo, "open": stats(tally.opens), "clicks": stats(latencies),
         "before_kill": stats([s for at, s, _ in tally.clicks if kill is None or at < kill]),
         "after_kill": stats([s for at, s, _ in tally.clicks if kill is not None and at >= kill]),
         "clicks_per_s": len(latencies) / duration, "kill_at_s": kill,
@@ -248,7 +264,7 @@ def run_one(replicas: int, sessions: int, duration: float, think: float, checks:
         "lost_states": [f"session {i}: URL t = {want}, page t = {got}" for i, want, got in tally.lost],
         "errors": [f"session {i}: {what}" for i, what in tally.errors], "checks": tally.checks,
         "tracebacks": tracebacks, "traceback_excerpts": excerpts, "cpu_s": cpu, "wall_s": wall, "busy_core_s": machine_busy_s() - busy0,
-        "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+        "loadavg": Path("/proc/loadavg").read_text().split()[:3], "cores": len(os.sched_getaffinity(0)),
     }
 
 
@@ -297,8 +313,20 @@ def table(results: list) -> str:
                          f"from its URL), {len(r['lost_states'])} lost their step.")
         if r["errors"]:
             lines.append(f"- {r['replicas']} replicas, errors: " + "; ".join(r["errors"][:5]))
-        lines.append(f"- {r['replicas']} replicas: {'every target met' if all(v.values()) else 'NOT met: ' + ', '.join(k for k, ok in v.items() if not ok)}"
-                     f" (load average at the end {' '.join(r['loadavg'])}).")
+        met = "every target met" if all(v.values()) else "NOT met: " + ", ".join(k for k, ok in v.items() if not ok)
+        lines.append(f"- {r['replicas']} replicas: {met} (load average at the end {' '.join(r['loadavg'])}).")
+    solo = first["alone"]
+    if solo["cpu_per_click_s"] > 0:
+        lines += ["", f"Alone (one session through nginx before the class, {solo['clicks']} write-backs) a click took "
+                  f"{ms(solo['p50_s'])} and {ms(solo['cpu_per_click_s'])} of server CPU: one replica on one core keeps "
+                  f"up with about {1 / solo['cpu_per_click_s']:.0f} clicks a second, the class's page openings and "
+                  "checks on top."]
+    shared = [f"{r['replicas']} replicas: {r['busy_core_s']:.0f} of {r['wall_s'] * r['cores']:.0f}"
+              for r in results]
+    lines += ["", f"The machine has {first['cores']} cores; they were busy for (core-seconds, of those the run's wall time offered, "
+              "the cluster's start-up included) "
+              f"{'; '.join(shared)}, everything included: the replicas, nginx, the checks, this load client, and any "
+              "other work on the machine."]
     lines += ["", f"Target: p95 ≤ {TARGET_P95_S * 1000:.0f} ms with 2 replicas, 0 lost states, 0 tracebacks. On a "
               "machine of 2 cores a second replica can at best double what one process does, because each replica is "
               "one Python process under one interpreter lock: the gain is the second core, not the proxy."]
