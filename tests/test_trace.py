@@ -1,6 +1,9 @@
 """The traced backward: consistent at every step, equal to the course's code, small in memory."""
 
+import subprocess
+import sys
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +12,10 @@ from bptt import (
     LSTMCode, RNNCode, lstm_backward, lstm_cell_backward, lstm_forward, rnn_backward, rnn_cell_backward,
     rnn_forward, trace_lstm, trace_rnn,
 )
-from bptt.trace import MAX_MOVES, differs, max_abs_error
+from bptt.trace import MAX_MOVES, N_CHECKPOINTS, checkpoint_ends, differs, max_abs_error
 from helpers import random_case
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SHAPES = [(3, 5, 4, 6), (2, 3, 1, 1), (4, 2, 3, 12), (1, 1, 1, 3), (5, 5, 2, 20)]
 
@@ -254,3 +259,24 @@ def test_differs_ignores_rounding_but_not_real_changes():
     assert not differs(b * (1 + 1e-12), b)
     assert differs(b * (1 + 1e-5), b)
     assert differs(b.reshape(7, 1), b)
+
+
+@pytest.mark.parametrize("positions", [0, 1, 2, 7, 8, 9, 100, 199, 200])
+def test_checkpoints_are_evenly_spaced_and_end_on_the_last_step(positions):
+    ends = checkpoint_ends(positions)
+    assert ends == tuple(sorted({i * positions // N_CHECKPOINTS for i in range(1, N_CHECKPOINTS + 1)} - {0}))
+    assert ends[-1:] == ((positions,) if positions else ())
+
+
+def test_a_run_and_its_steps_load_no_masked_arrays():
+    """numpy.ma costs a quarter of a second on a cold start without bytecode; nothing on the run path needs it."""
+    script = (
+        "import sys\n"
+        "from bptt import RunConfig, run\n"
+        "for cell in ('rnn', 'lstm', 'gru'):\n"
+        "    trace = run(RunConfig(cell=cell, scenario='classroom', T_x=20)).trace\n"
+        "    trace.step(3), trace.gradients(), trace.norms('da_prevt'), list(trace.steps())\n"
+        "print(sorted(m for m in sys.modules if m == 'numpy.ma' or m.startswith('numpy.ma.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
