@@ -147,6 +147,11 @@ def test_text_in_charts_is_at_least_16px_when_presenting(app_url, projector, pat
         drawn = page.evaluate("() => [...document.querySelectorAll('.bptt-plot canvas')]"
                               ".map(c => [c.dataset.key, Number(c.dataset.bpttFont), c.dataset.bpttText])")
         assert drawn and all(font >= 16 for _, font, _ in drawn), drawn  # cell values, where printed
+        page.locator("[data-testid=bptt-norms] svg").wait_for(timeout=60_000)
+        small = [(text, size) for text, size in _font_sizes(page, ".bptt-chart svg text, .bptt-chart-note, "
+                                                                   ".bptt-chart-key") if size < 16]
+        assert not small, small[:10]  # the timeline and the norm chart
+        return
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
     page.wait_for_timeout(500)
     small = [(text, size) for text, size in _font_sizes(page, '[data-testid="stPlotlyChart"] .main-svg text')
@@ -219,3 +224,97 @@ def test_hovering_a_cell_names_its_row_column_and_value(app_url, projector):
     assert float(lines[3].removeprefix("value ")) == pytest.approx(want, rel=1e-6)
     page.mouse.move(5, 5)
     tip.wait_for(state="hidden", timeout=5_000)
+
+
+LARGE = "/?scenario=classroom&n_x=16&n_a=256&m=16&T_x=200"
+NOW_FILL = "rgb(245, 133, 24)"  # timeline.NOW, the current cell
+
+
+def marks_of(page, t: int) -> dict:
+    """How the timeline's cell t, its label and the norm chart's band at t are drawn now."""
+    return page.evaluate("""(t) => {
+        const cell = document.querySelectorAll('.bptt-tl-cells rect')[t];
+        const label = document.querySelectorAll('.bptt-tl-labels text')[t];
+        const band = document.querySelectorAll('.bptt-norm-bands rect')[t];
+        return {fill: getComputedStyle(cell).fill, label: getComputedStyle(label).visibility,
+                band: getComputedStyle(band).opacity};
+    }""", t)
+
+
+def test_the_stepper_loads_no_plotly_and_its_timeline_and_norms_follow_the_step(app_url, projector):
+    page = projector(f"{app_url}/?scenario=classroom", 1280, 720)
+    scripts = []
+    page.on("request", lambda r: scripts.append(r.url))
+    page.reload()
+    wait_drawn(page)
+    page.locator("[data-testid=bptt-norms] svg").wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+    assert not [u for u in scripts if "plotly" in u.lower()], [u for u in scripts if "plotly" in u.lower()]
+    trace = run(parse({"scenario": "classroom"})[0].config).trace
+    assert page.locator(".bptt-tl-cells rect").count() == trace.T_x
+    # one arrow per link that carries something, an open circle where nothing does (into the first step)
+    carried = [trace.step(t).inputs["da_prevt"] for t in range(trace.T_x)]
+    assert page.locator(".bptt-tl-arrow").count() == 1 + sum(bool(np.any(c)) for c in carried)
+    assert page.locator(".bptt-tl-stopped").count() == sum(not np.any(c) for c in carried)
+    assert marks_of(page, 4) == {"fill": NOW_FILL, "label": "visible", "band": "0.35"}
+    page.locator(".bptt-button[data-name=next]").click()
+    assert page.locator(".bptt-heading").inner_text().endswith("t = 3")
+    assert marks_of(page, 3) == {"fill": NOW_FILL, "label": "visible", "band": "0.35"}
+    assert marks_of(page, 4)["fill"] == "rgb(76, 120, 168)" and marks_of(page, 4)["band"] == "0"  # done: blue
+    assert not page.outside, page.outside
+
+
+def test_a_large_run_steps_in_the_browser_and_prefetches_the_next_steps(app_url, projector):
+    trace = run(parse({"scenario": "classroom", "n_x": "16", "n_a": "256", "m": "16", "T_x": "200"})[0].config).trace
+    page = projector(f"{app_url}{LARGE}", 1280, 720)
+    page.locator(DRAWN).first.wait_for(timeout=120_000)
+    assert page.locator(".bptt-heading").inner_text().endswith("Step 1 of 200 — t = 199")
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+    for step, t in enumerate((198, 197, 196), start=2):
+        page.wait_for_timeout(400)  # a person's pace: the step after is here by then
+        seen = page.evaluate("""() => {
+            [...document.querySelectorAll('.bptt-button')].find(b => b.dataset.name === 'next').click();
+            return {heading: document.querySelector('.bptt-heading').innerText,  // in the click's own task
+                    shown: [...document.querySelectorAll('.bptt-plot canvas')].map(c => Number(c.dataset.bpttT))};
+        }""")
+        assert seen["heading"].endswith(f"Step {step} of 200 — t = {t}") and set(seen["shown"]) == {t}, seen
+    # the drawn dWaa (256 × 256) is the trace's: its largest |value| at this step sits in the scale's end colour
+    dWaa = trace.step(196).outputs["dWaa"]
+    i, j = np.unravel_index(np.argmax(np.abs(dWaa)), dWaa.shape)
+    page.locator('canvas[data-key="outputs.dWaa"]').scroll_into_view_if_needed()
+    cell = page.evaluate(PIXEL, ["outputs.dWaa", int(i), int(j)])
+    assert cell["t"] == 196 and (cell["rows"], cell["cols"]) == (256, 256)
+    # a jump past the window waits for its step, then draws it whole
+    page.locator(".bptt-button[data-name=last]").click()
+    page.wait_for_function("() => document.querySelector('.bptt-grid').dataset.bpttT === '0'", timeout=60_000)
+    assert page.locator(".bptt-heading").inner_text().endswith("Step 200 of 200 — t = 0")
+    assert set(page.evaluate("() => [...document.querySelectorAll('.bptt-plot canvas')]"
+                             ".map(c => Number(c.dataset.bpttT))")) == {0}
+    page.wait_for_url(re.compile(r"[?&]t=0"), timeout=5_000)
+    assert not page.outside, page.outside
+
+
+def test_play_walks_every_step_in_order_at_its_speed_and_stops_at_the_last(app_url, projector):
+    page = projector(f"{app_url}/?scenario=classroom", 1280, 720)
+    wait_drawn(page)
+    page.select_option(".bptt-speed", "4")
+    page.wait_for_timeout(1000)  # the opening's own messages are done
+    played = page.evaluate("""async () => {
+        const seen = [];
+        const before = window.__wsSent;
+        const grid = document.querySelector('.bptt-grid');
+        const watch = new MutationObserver(() => seen.push([Number(grid.dataset.bpttT), performance.now()]));
+        watch.observe(grid, {attributes: true, attributeFilter: ['data-bptt-t']});
+        const start = performance.now();
+        [...document.querySelectorAll('.bptt-button')].find(b => b.dataset.name === 'play').click();
+        await new Promise(r => setTimeout(r, 2500));
+        watch.disconnect();
+        const play = [...document.querySelectorAll('.bptt-button')].find(b => b.dataset.name === 'play');
+        return {seen: seen.map(([t, at]) => [t, at - start]), play: play.innerText, sent: window.__wsSent - before,
+                heading: document.querySelector('.bptt-heading').innerText};
+    }""")
+    assert [t for t, _ in played["seen"]] == [3, 2, 1, 0], played  # each step once, in the loop's order
+    gaps = np.diff([0.0] + [at for _, at in played["seen"]])
+    assert np.all(gaps > 200) and np.all(gaps < 450), gaps  # 4 steps/s: a step every 250 ms
+    assert played["heading"].endswith("Step 5 of 5 — t = 0") and played["play"] == "▶ Play"  # stopped at the end
+    assert played["sent"] <= 4  # the server hears where play is (at most once a step), never once a frame
