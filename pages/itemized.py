@@ -1,4 +1,4 @@
-"""Itemized gradients: how much of dWaa (dWax, dba; the LSTM's dW*, db*) came from each timestep's loss."""
+"""Itemized gradients: how much of dWaa (dWax, dba; the LSTM's and GRU's dW*, db*) came from each timestep's loss."""
 
 import numpy as np
 import streamlit as st
@@ -6,7 +6,9 @@ import streamlit as st
 from bptt.catalog import get_bug
 from bptt.figures import heatmap
 from bptt.figures.itemize import fractions_chart, reach_chart, shares_chart
-from bptt.itemize import LSTM_KEYS, RNN_KEYS
+from bptt.figures.notation_view import axes, label, shown, sizes, split
+from bptt.itemize import KEYS
+from bptt.notation import FUNCTIONS
 from bptt.ui.cache import cached_run
 from bptt.ui.entry import through_app
 from bptt.ui.teaching import (
@@ -15,6 +17,7 @@ from bptt.ui.teaching import (
     chart,
     debugger_link,
     keep_readable,
+    notation_switch,
     page_state,
     presenter,
     show_messages,
@@ -25,23 +28,33 @@ through_app()
 
 state, own, messages = page_state(own=("grad",))
 presenter(state)
+state = notation_switch(state)
+notation = state.notation
 st.title("Itemized gradients")
 show_messages(messages)
 config = state.config
-keys = RNN_KEYS if config.cell == "rnn" else LSTM_KEYS
-key = own.get("grad", "dWaa" if config.cell == "rnn" else "dWf")
+cell = config.cell
+keys = KEYS[cell]
+key = own.get("grad", {"rnn": "dWaa", "lstm": "dWf", "gru": "dWh"}[cell])
 if key not in keys:
-    show_messages([f"grad={key} is not a weight gradient of the {config.cell.upper()}; use one of "
+    show_messages([f"grad={key} is not a weight gradient of the {cell.upper()}; use one of "
                    f"{', '.join(keys)}. Showing {keys[0]}."])
     key = keys[0]
+
+
+def named(k: str) -> str:
+    """A gradient's name in the page's notation (the URL's grad= keeps the course's)."""
+    return label(k, cell, notation)
+
+
+backward = FUNCTIONS[f"{cell}_backward"] if notation == "cs231n" else f"{cell}_backward"
 st.markdown(
     "The same weights are used at every step, and the loss is a sum over timesteps, so every weight gradient is a "
     "sum too. Running the backward with only the loss at step s (da zero everywhere but column s) gives that loss's "
-    "**share**; the shares add up exactly to the gradient `rnn_backward` returns. A loss at step s reaches steps "
+    f"**share**; the shares add up exactly to the gradient `{backward}` returns. A loss at step s reaches steps "
     "s, s-1, …, 0 only, and less of it arrives the further back it has to flow."
 )
-run_line = (f"{config.cell.upper()}, scenario **{config.scenario}**, n_x = {config.n_x}, n_a = {config.n_a}, "
-            f"m = {config.m}, T_x = {config.T_x}")
+run_line = f"{cell.upper()}, scenario **{config.scenario}**, {sizes(config, notation)}"
 if config.bug:
     run_line += f", with the bug **{get_bug(config.bug).title}**"
 st.caption(f"This run: {run_line}. Change it in the step-through debugger, which links back here.")
@@ -51,33 +64,37 @@ except ValueError as e:
     st.error(f"Cannot itemize this run: {e}.", icon=":material/error:")
     st.stop()
 
-chart(fractions_chart(itemized, keys), state, "fractions")
+chart(fractions_chart(itemized, keys, {k: named(k) for k in keys}), state, "fractions")
 keep_readable("itemized_grad", lambda v: v in keys, key)
-choice = st.selectbox("Gradient", keys, index=keys.index(key), key="itemized_grad",
+choice = st.selectbox("Gradient", keys, index=keys.index(key), key="itemized_grad", format_func=named,
                       help="The gradient shown per source and per step below.")
 if choice != key:
     st.query_params["grad"] = choice
     key = choice
 left, right = st.columns(2)
 with left:
-    chart(shares_chart(itemized, key), state, "shares")
+    chart(shares_chart(itemized, key, named(key)), state, "shares")
 with right:
-    chart(reach_chart(itemized, key), state, "reach")
+    chart(reach_chart(itemized, key, named(key)), state, "reach")
 
 T_x = itemized.T_x
 keep_readable("itemized_source", between(0, T_x - 1, whole=True), T_x - 1)
 source = st.slider("Source: the loss at t =", 0, T_x - 1, T_x - 1, key="itemized_source") if T_x > 1 else 0
 share, total = itemized.shares[key][source], cached_run(config).trace.gradients()[key]
 zmax = float(np.max(np.abs(total[np.isfinite(total)]), initial=0.0)) or None
+columns = "sum over examples" if key.startswith("db") else {"dWax": "input", "dWaa": "unit of a_prev"}.get(
+    key, "[a_prev; xt] column")
+rows, cols = axes(total, "unit", columns, notation)
+divider = split(total, config.n_a if cell != "rnn" and key.startswith("dW") else None, notation)
 a, b = st.columns(2)
 with a:
-    chart(heatmap(share, title=f"{key} from the loss at t = {source}", quantity=key, scope="share", zmax=zmax,
-                  cols="column", rows="row"), state, "share")
+    chart(heatmap(shown(share, notation), title=f"{named(key)} from the loss at t = {source}", quantity=named(key),
+                  scope="share", zmax=zmax, rows=rows, cols=cols, **divider), state, "share")
 with b:
-    chart(heatmap(total, title=f"{key}, as the backward returns it", quantity=key, scope="total", zmax=zmax,
-                  cols="column", rows="row"), state, "total")
+    chart(heatmap(shown(total, notation), title=f"{named(key)}, as {backward} returns it", quantity=named(key),
+                  scope="total", zmax=zmax, rows=rows, cols=cols, **divider), state, "total")
 with np.errstate(all="ignore"):
     gap = float(np.max(np.abs(total - itemized.total(key)), initial=0.0))
-st.caption(f"The {T_x} shares of {key} add up to what the backward returns (largest difference {gap:.1e}); both "
+st.caption(f"The {T_x} shares of {named(key)} add up to what the backward returns (largest difference {gap:.1e}); both "
            "heatmaps use the same colour scale, so the share's colours compare with the whole.")
 debugger_link("Open this run in the step-through debugger", stepper_params(config, state.t), state)

@@ -8,7 +8,10 @@ import streamlit as st
 from bptt.figures import heatmap, norm_chart, timeline
 from bptt.figures.flow import flow_chart
 from bptt.figures.itemize import fractions_chart
+from bptt.figures.notation_view import axes, label, shown, words
 from bptt.lessons import LESSON, lesson_step
+from bptt.notation import cs231n_title
+from bptt.scenarios import CELLS
 from bptt.ui.cache import cached_run, cached_summary
 from bptt.ui.entry import through_app
 from bptt.ui.state import parse
@@ -17,6 +20,7 @@ from bptt.ui.teaching import (
     cached_itemized,
     chart,
     keep,
+    notation_switch,
     page_state,
     presenter,
     show_messages,
@@ -29,6 +33,8 @@ PAGE_NAMES = {"stepper": "step-through debugger", "gradient_flow": "Gradient flo
 
 state, own, messages = page_state(own=("lesson",))
 presenter(state)
+state = notation_switch(state)
+notation = state.notation
 raw = own.get("lesson", "1")
 try:
     number = int(raw)
@@ -44,16 +50,16 @@ def go(to: int) -> None:
     st.query_params["lesson"] = str(to)
 
 
+narrated, _ = parse(step.params)
+config = narrated.config
 st.caption(f"Lesson · step {number} of {len(LESSON)}")
-st.title(step.title)
-st.markdown(step.narration)
-st.markdown(f"**Look at:** {step.look}")
+st.title(words(step.title, config.cell, notation))
+st.markdown(words(step.narration, config.cell, notation))
+st.markdown(f"**Look at:** {words(step.look, config.cell, notation)}")
 
-shown, _ = parse(step.params)
-config = shown.config
 if step.page == "stepper":
     run = cached_run(config)
-    t = shown.t if shown.t is not None else run.trace.order[0]
+    t = narrated.t if narrated.t is not None else run.trace.order[0]
     moment = run.trace.step(t)
     summary = cached_summary(config)
     chart(timeline(config.T_x, run.trace.order, t, run.trace.norms("da_prevt"),
@@ -62,33 +68,39 @@ if step.page == "stepper":
     titles = {"da_t": f"da[:,:,{t}]: the loss's gradient at t = {t}", "da_prevt": f"da_prevt: carried from t = {t + 1}",
               "da_next": f"da_next at t = {t}: what the cell receives",
               "dc_next": f"dc_next at t = {t}: carried in the cell state"}
+    if notation == "cs231n":
+        came = t + 1 if t + 1 < config.T_x else None
+        titles = {k: cs231n_title("inputs", k, t, came, t - 1 if t > 0 else None, run.trace.order[0], config.cell)
+                  for k in keys}
     # the hidden state's three panels share one colour range, so da_next = da[:,:,t] + da_prevt reads off the
     # colours; the cell state's gradient has its own (over all steps), so it is not drawn white beside a large da
     # and shows what the narration says it shows
     zmax_a = max(summary.ranges.get(("inputs", k), 0.0) for k in keys if k != "dc_next")
     for column, key in zip(st.columns(len(keys)), keys):
         zmax = summary.ranges.get(("inputs", key), 0.0) if key == "dc_next" else zmax_a
+        value = moment.inputs[key]  # (n_a, m)
+        rows, cols = axes(value, "unit", "example", notation)
         with column:
-            chart(heatmap(moment.inputs[key], title=titles[key], quantity=key, scope="inputs", t=t, zmax=zmax),
-                  state, f"lesson_{key}")
+            chart(heatmap(shown(value, notation), title=titles[key], quantity=key if notation == "course" else label(key, config.cell, notation),
+                          scope="inputs", t=t, zmax=zmax, rows=rows, cols=cols), state, f"lesson_{key}")
     if config.T_x > 8:
-        norms = {"‖da_prevt‖": run.trace.norms("da_prevt")}
+        norms = {f"‖{label('da_prevt', config.cell, notation)}‖": run.trace.norms("da_prevt")}
         if config.cell == "lstm":
-            norms["‖dc_prevt‖"] = run.trace.norms("dc_prevt")
+            norms[f"‖{label('dc_prevt', config.cell, notation)}‖"] = run.trace.norms("dc_prevt")
         chart(norm_chart(norms, current_t=t, log=True), state, "lesson_norms")
     if config.bug:
         correct = cached_run(replace(config, bug=None))
         first = run.trace.first_divergence(correct.trace)
         if first is not None:
             where = "after the loop" if first.t is None else f"at t = {first.t}"
-            st.markdown(f"Against the correct code, this run first departs {where}, in `{first.quantity}`.")
+            st.markdown(f"Against the correct code, this run first departs {where}, in "
+                        f"`{label(first.quantity, config.cell, notation)}`.")
 elif step.page == "gradient_flow":
     flows = cached_flows(replace(config, cell="rnn"))
-    left, right = st.columns(2)
-    with left:
-        chart(flow_chart(flows["rnn"], title="RNN"), state, "lesson_flow_rnn")
-    with right:
-        chart(flow_chart(flows["lstm"], title="LSTM, the same input and loss"), state, "lesson_flow_lstm")
+    titles = {"rnn": "RNN", "lstm": "LSTM, the same input and loss", "gru": "GRU, the same input and loss"}
+    for column, cell in zip(st.columns(len(CELLS)), CELLS):
+        with column:
+            chart(flow_chart(flows[cell], title=titles[cell]), state, f"lesson_flow_{cell}")
 elif step.page == "itemized":
     itemized = cached_itemized(config)
     chart(fractions_chart(itemized, itemized.keys), state, "lesson_fractions")
