@@ -45,8 +45,9 @@ def read_input() -> words.Submission | None:
     that set the box in an earlier message (a form would drop a value not sent with its own submit).
     """
     paste, upload = st.tabs(["Paste your code", "Upload a file"])
-    text = paste.text_area("Your functions (rnn_cell_backward, rnn_backward, lstm_…): pasted from the notebook "
-                           "or a forum post, prose and all", height=260, key=K + "text",
+    text = paste.text_area("Your functions (the course's rnn_cell_backward, rnn_backward, lstm_…, or CS231n's "
+                           "rnn_step_backward, rnn_backward(dh, cache), lstm_…): pasted from the notebook or a forum "
+                           "post, prose and all", height=260, key=K + "text",
                            placeholder="def rnn_backward(da, caches):\n    ...")
     file = upload.file_uploader("A .py file, the course's .ipynb notebook, or a .txt of pasted code",
                                 type=["py", "ipynb", "txt"], key=K + "file")
@@ -275,9 +276,11 @@ def recheck_submission() -> words.Submission | None:
 def page() -> None:
     st.html(CSS)
     st.title("Check your code")
-    st.caption("Paste or upload your own rnn_backward / lstm_backward (and cells, forwards). It runs on several "
-               "inputs; every step of your loop is compared with the reference, and known mistakes are named "
-               "with a hint, never the solution.")
+    st.caption("Paste or upload your own rnn_backward / lstm_backward (and cells, forwards), from the course's "
+               "notebook or CS231n's rnn_layers.py (rnn_step_backward, recognised by its signature). It runs on "
+               "several inputs; every step of your loop is compared with the reference, and known mistakes are named "
+               "with a hint, never the solution. A GRU (gru_backward) is not checked here yet: step through the "
+               "reference GRU in the step-through debugger.")
     line, whole = words.isolation()
     st.caption(f":material/shield: {line}", help=whole if whole != line else None)
     if dropped_values():

@@ -76,8 +76,8 @@ def match_label(ok: bool) -> str:
 
 
 def cell_of(function: str) -> str:
-    """The cell a backward calls. cell_of("rnn_backward") -> 'rnn_cell_backward'"""
-    if "cell" in function:
+    """The cell a backward calls. cell_of("rnn_backward") -> 'rnn_cell_backward'; CS231n's step functions are cells"""
+    if "cell" in function or "_step_" in function:
         return function
     return function.replace("_backward", "_cell_backward").replace("_forward", "_cell_forward")
 
