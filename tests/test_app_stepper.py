@@ -185,7 +185,7 @@ def test_a_full_url_restores_exactly_that_state():
 
 
 @pytest.mark.parametrize("params, param", [
-    ({"cell": "gru"}, "cell"),
+    ({"cell": "tree"}, "cell"),
     ({"scenario": "nope"}, "scenario"),
     ({"scenario": "classroom", "n_a": "0"}, "n_a"),
     ({"scenario": "classroom", "T_x": "abc"}, "T_x"),
@@ -558,7 +558,7 @@ def browser_data(at: AppTest) -> dict:
     return data
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("scenario", ["course", "classroom"])
 def test_a_classroom_sized_run_sends_every_step_once_with_the_traces_values(cell, scenario):
     at = open_browser_stepping(cell=cell, scenario=scenario)
@@ -630,7 +630,7 @@ def report_view(at: AppTest, t: int, have: list) -> dict:
     return browser_data(at)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_a_large_run_steps_in_the_browser_a_window_of_steps_at_a_time_with_the_traces_values(cell):
     at = open_browser_stepping(**LARGE, cell=cell)
     config = parse(LARGE | {"cell": cell})[0].config
@@ -722,3 +722,15 @@ def test_norms_data_keeps_every_finite_value_inside_its_range_and_counts_the_zer
     assert data["ticks"][0] >= low and data["ticks"][-1] <= high and len(data["ticks"]) >= 3
     assert data["zeros_left_out"] == ({"a": 1} if log else {})
     assert data["x_ticks"] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_browser_rows_show_every_matrix_the_cells_step_holds(cell):
+    from bptt.figures.stepper_data import rows_for
+
+    trace = run(RunConfig(cell=cell)).trace
+    step = trace.step(trace.order[0])
+    drawn = {(scope, key) for _, _, panels in rows_for(cell) for scope, key, *_ in panels}
+    held = {(scope, key) for scope in ("inputs", "outputs", "totals") for key in getattr(step, scope)
+            if not (scope == "totals" and key == "dx")}  # dx fills a column per step: dxt shows it
+    assert drawn == held

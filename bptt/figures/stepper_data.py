@@ -62,11 +62,29 @@ LSTM_ROWS = (
         ("totals", f"dW{g}", "", "unit", "[a_prev; xt] column") for g in "fico"
     ) + tuple(("totals", f"db{g}", "", "unit", "sum over examples") for g in "fico")),
 )
-GATES = {"dft": "forget gate", "dit": "update gate", "dcct": "candidate", "dot": "output gate"}
+GRU_ROWS = (
+    RNN_ROWS[0],
+    ("Inside the cell: the gates", True, tuple(
+        ("outputs", k, "", "unit", "example") for k in ("dh_tilde", "dzt", "dra", "drt"))),
+    ("What the cell returns", True, (
+        ("outputs", "dxt", "", "input", "example"),
+        ("outputs", "da_prev", "", "unit", "example"),
+    )),
+    ("This step's share of the weight gradients", True, tuple(
+        ("outputs", f"dW{g}", "", "unit", "[a_prev; xt] column") for g in "rzh"
+    ) + tuple(("outputs", f"db{g}", "", "unit", "sum over examples") for g in "rzh")),
+    ("Running totals after this step", False, tuple(
+        ("totals", f"dW{g}", "", "unit", "[a_prev; xt] column") for g in "rzh"
+    ) + tuple(("totals", f"db{g}", "", "unit", "sum over examples") for g in "rzh")),
+)
+GATES = {"dft": "forget gate", "dit": "update gate", "dcct": "candidate", "dot": "output gate",
+         "dh_tilde": "candidate", "dzt": "update gate", "drt": "reset gate"}
+ROWS = {"rnn": RNN_ROWS, "lstm": LSTM_ROWS, "gru": GRU_ROWS}
 
 
 def rows_for(cell: str) -> tuple:
-    return RNN_ROWS if cell == "rnn" else LSTM_ROWS
+    """The panels of a cell's step, row by row: rows_for("gru")[1][0]  # 'Inside the cell: the gates'"""
+    return ROWS[cell]
 
 
 def title(scope: str, key: str, t: int, came_from: int | None, goes_to: int | None, first: int) -> str:
@@ -93,6 +111,7 @@ def title(scope: str, key: str, t: int, came_from: int | None, goes_to: int | No
         "da_prev": f"da_prev at t = {t}: {goes}",
         "dc_prev": f"dc_prev = dc · ft at t = {t}: {goes}",
         "dc": f"dc at t = {t}: all that reaches c",
+        "dra": f"dra at t = {t} = Wh[:, :n_a].T · dh_tilde",
     }
     if key in GATES:
         return f"{key} at t = {t}: {GATES[key]}"

@@ -99,7 +99,7 @@ def _payload(key: tuple, _run: Run, _ranges: dict | None, _reference: Run | None
     marks = [step_marks(trace.T_x, trace.order, t, error_t, text) for t, text in zip(trace.order, labels)]
     data = step_data(trace, rows_for(_run.config.cell), _ranges, labels=labels, marks=marks,
                      reference=_reference.trace if _reference is not None else None,
-                     n_a=_run.config.n_a if _run.config.cell == "lstm" else None,
+                     n_a=_run.config.n_a if _run.config.cell != "rnn" else None,
                      matrices_too=browser_sized(_run.config))
     return json.dumps(data, separators=(",", ":"), allow_nan=False)
 

@@ -26,6 +26,16 @@ function div(className, text) {
   return e;
 }
 
+const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+
+// a log axis's tick, a power of ten: 10⁻³, as plotly's exponentformat "power" writes it
+function power(v) {
+  const p = Math.round(Math.log10(v));
+  if (p === 0) return "1";
+  if (p === 1) return "10";
+  return "10" + String(p).split("").map((c) => SUPERSCRIPT[c]).join("");
+}
+
 function format(v) {
   if (v === 0) return "0";
   const a = Math.abs(v);
@@ -107,7 +117,7 @@ function norms(root, d, font) {
   for (const v of d.ticks) {
     const y = yOf(v);
     svg("line", { x1: left, x2: left + plotW, y1: y, y2: y, stroke: "#e6e6e6" }, axes);
-    svg("text", { x: left - 6, y: y + font * 0.35, "text-anchor": "end" }, axes).textContent = format(v);
+    svg("text", { x: left - 6, y: y + font * 0.35, "text-anchor": "end" }, axes).textContent = d.log ? power(v) : format(v);
   }
   for (const t of d.x_ticks) {
     svg("text", { x: xOf(t), y: top + plotH + font + 4, "text-anchor": "middle" }, axes).textContent = String(t);
