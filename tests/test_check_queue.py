@@ -169,16 +169,24 @@ def test_the_analysis_runs_in_another_process_and_says_what_the_same_check_here_
                        for s, s2 in zip(run.steps, run2.steps) for k in s2.outputs)
 
 
-def test_a_report_survives_its_crossing_intact():
+CS231N = Path(__file__).resolve().parent / "corpus_cs231n"
+
+
+@pytest.mark.parametrize("code", [BUGGY, (CS231N / "bug_dwh_transposed_skeleton.py").read_text()],
+                         ids=["course", "cs231n"])
+def test_a_report_survives_its_crossing_intact(code):
     from bptt.check.worker import decode_report, encode_report
 
-    source = from_text(BUGGY)
+    source = from_text(code)
     report = check(source)
     back = decode_report(json.loads(json.dumps(encode_report(report))), source)
     assert back.to_json() == report.to_json() and back.to_text() == report.to_text()
-    assert back.bugs[0].bug is report.bugs[0].bug and back.divergence.probe.name == report.divergence.probe.name
-    for (probe, run, reference), (probe2, run2, reference2) in zip(back.runs["rnn_backward"],
-                                                                     report.runs["rnn_backward"]):
+    assert report.bugs and back.bugs[0].bug is report.bugs[0].bug
+    d, d2 = back.divergence, report.divergence
+    assert type(d.probe) is type(d2.probe) and d.probe.name == d2.probe.name and d.probe.sizes == d2.probe.sizes
+    assert all(np.array_equal(getattr(d.probe, k), getattr(d2.probe, k)) for k in ("x", "dc"))
+    for (probe, run, reference), (probe2, run2, reference2) in zip(back.runs.get("rnn_backward", ()),
+                                                                     report.runs.get("rnn_backward", ())):
         assert np.array_equal(probe.da, probe2.da) and reference.order == reference2.order
         assert all(np.array_equal(s.inputs[k], s2.inputs[k]) for s, s2 in zip(run.steps, run2.steps)
                    for k in s2.inputs)
