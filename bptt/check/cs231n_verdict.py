@@ -75,8 +75,8 @@ def analyse(report: Report, meta: dict, arrays: dict, probes: list, error_of) ->
         facts["message"] += (f"; your code stopped on probe {k} of {len(probes)}, so the other "
                              f"{len(probes) - k} never ran and nothing can pass")
         report.error = facts
-    elif errors:
-        name, probe, error = errors[0]
+    elif errors:  # a step function's own error, on the reference's inputs, is the cause of the loop's
+        name, probe, error = min(errors, key=lambda e: "_step_" not in e[0])
         report.error = error_of(error, source, probe, name)
     if not wrong:
         report.summary = texts.ok_summary(defined, [ev.probe for ev in evidence])
