@@ -1,0 +1,105 @@
+"""app.py as the server: Streamlit finds its st.App, the warm-up imports the default page's modules, scripts go out gzipped."""
+
+import asyncio
+import gzip
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit import config
+from streamlit.web.server.app_discovery import discover_asgi_app
+
+from bptt.ui.startup import LAZY, imported_by
+
+ROOT = Path(__file__).resolve().parent.parent
+BODY = b"console.log('a script');\n" * 400  # 10 kB: over the 1 kB below which gzip does not pay
+
+
+def test_streamlit_run_serves_app_py_through_its_st_app():
+    """Without it, `streamlit run app.py` would run no warm-up and send every script uncompressed, silently."""
+    found = discover_asgi_app(ROOT / "app.py")
+    assert found.is_asgi_app and found.import_string == "app:app"
+
+
+def test_imported_by_names_every_absolute_import_once_in_order(tmp_path):
+    script = tmp_path / "page.py"
+    script.write_text("import os, json\nfrom bptt.ui import controls, panels\nfrom . import sibling\n"
+                      "def f():\n    import os\n    from bptt.catalog import get_bug\n")
+    assert imported_by(script) == ["os", "json", "bptt.ui", "bptt.ui.controls", "bptt.ui.panels",
+                                   "bptt.catalog", "bptt.catalog.get_bug"]
+
+
+def test_the_warm_up_leaves_nothing_for_the_first_run_of_the_default_page_to_import():
+    """In a fresh interpreter: after import_all, running the stepper's imports and the lazy ones loads no new module."""
+    stepper = ROOT / "pages" / "stepper.py"
+    code = (
+        "import ast, sys; from pathlib import Path; from bptt.ui.startup import import_all, imported_by, LAZY\n"
+        f"done = import_all(Path({str(ROOT / 'app.py')!r}), Path({str(stepper)!r}))\n"
+        "before = set(sys.modules)\n"
+        f"tree = ast.parse(Path({str(stepper)!r}).read_text())\n"
+        "tree.body = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]\n"
+        "exec(compile(tree, 'stepper', 'exec'))\n"
+        "import numpy as np; np.random.seed(1); np.unique(np.arange(3)); import PIL.Image\n"
+        "print(len(done)); print(sorted(set(sys.modules) - before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    count, new = out.stdout.splitlines()
+    assert int(count) >= len(LAZY) + 5  # it went through the page's imports, not stopping at the first
+    assert new == "[]"
+
+
+@pytest.fixture
+def compressed(monkeypatch):
+    """app.py's CompressedScripts around an inner app that answers every request with BODY as JavaScript."""
+    monkeypatch.setattr(config, "_main_script_path", None)  # st.App pins it for the process: leave it as it was
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+    app = importlib.import_module("app")  # as `streamlit run` imports it: the server branch
+    monkeypatch.delitem(sys.modules, "app")
+
+    async def inner(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/javascript"), (b"content-length", str(len(BODY)).encode())]})
+        await send({"type": "http.response.body", "body": BODY})
+
+    return app.CompressedScripts(inner)
+
+
+def ask(middleware, path: str, accept: str) -> tuple:
+    """(headers, body) of a GET through the middleware."""
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": [(b"accept-encoding", accept.encode())] if accept else [], "scheme": "http",
+             "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": "", "http_version": "1.1"}
+    asyncio.run(middleware(scope, receive, send))
+    headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return headers, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_a_script_under_static_goes_out_gzipped_to_a_browser_that_accepts_it(compressed):
+    headers, body = ask(compressed, "/static/js/index.abc123.js", "gzip, deflate, br")
+    assert headers["content-encoding"] == "gzip"
+    assert len(body) < len(BODY) / 5 and gzip.decompress(body) == BODY
+
+
+@pytest.mark.parametrize("path", ["/static/js/index.abc123.js", "/_stcore/health", "/"])
+def test_nothing_is_compressed_for_a_client_that_does_not_accept_gzip(compressed, path):
+    headers, body = ask(compressed, path, "")
+    assert "content-encoding" not in headers and body == BODY
+
+
+@pytest.mark.parametrize("path", ["/_stcore/health", "/", "/media/abc.png"])
+def test_only_streamlit_s_static_files_go_through_the_added_gzip(compressed, path):
+    """Streamlit's own middleware decides for every other route, as it did before."""
+    headers, body = ask(compressed, path, "gzip")
+    assert "content-encoding" not in headers and body == BODY
