@@ -12,9 +12,9 @@ import ast
 import importlib
 from pathlib import Path
 
-# imported lazily on the first run, by no import statement: numpy's seeding of the course's inputs,
-# np.unique's check for masked arrays, and st.set_page_config reading the SVG favicon
-LAZY = ("numpy.random", "numpy.ma", "PIL.Image")
+# imported lazily on the first run, by no import statement: numpy's seeding of the course's inputs
+# (np.random) and st.set_page_config reading the SVG favicon (PIL)
+LAZY = ("numpy.random", "PIL.Image")
 
 
 def imported_by(script: Path) -> list:
