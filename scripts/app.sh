@@ -11,5 +11,8 @@ if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; the
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+# pip byte-compiles the packages it installs; this does the same for the app's own modules, which a machine
+# with PYTHONDONTWRITEBYTECODE set would otherwise compile from source at every start (docs/PERFORMANCE.md)
+.venv/bin/python -m compileall -q bptt >/dev/null
 .venv/bin/python -c "from bptt.check import sandbox; print('Checking students\' code:', sandbox.isolation().description)"
 exec .venv/bin/python -m streamlit run app.py "$@"
