@@ -59,6 +59,6 @@ def test_a_deep_link_survives_the_death_of_its_replica(cluster, page, screenshot
         page.wait_for_timeout(100)
     assert established(cluster.ports[other]) > 0, "the browser never reached the other replica"
     shows_step(page, 1)
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
+    page.locator('canvas[data-bptt-t="1"]').first.wait_for(timeout=60_000)  # the heatmaps redrawn at that step
     assert page.locator(EXCEPTION).count() == 0
     screenshot("cluster-after-failover")
