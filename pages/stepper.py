@@ -84,7 +84,7 @@ def step_panel(state, config, playing: bool, speed: float) -> None:
             reference = correct.trace.step(t) if correct is not None and t in correct.trace.position else None
             panels.step_heatmaps(run, step, summary, reference=reference,
                                  diff_ranges=cached_difference_ranges(config) if reference is not None else None,
-                                 autoscale=autoscale, columns=2 if state.present else 3)
+                                 autoscale=autoscale, columns=2 if state.present else 3, notation=state.notation)
     if not state.hidden("export"):
         with st.expander(f"Export (step t = {t})" if browser else "Export"):
             panels.export_panel(run, step)
@@ -136,7 +136,7 @@ with st.container(key="bptt-step"):  # the projector layout moves this container
 # the same at every step, so below the panel: marks_panel's stylesheet says which step runs in the code
 if not state.hidden("code"):
     st.markdown("#### The code")
-    panels.code_panel(run)
+    panels.code_panel(run, state.notation)
 if not state.hidden("norms") and trace.order:
     st.markdown("#### Gradient norm over time")
     log = st.toggle("Log scale", key=P + "log", value=config.scenario in ("vanishing", "exploding"))

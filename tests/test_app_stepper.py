@@ -734,3 +734,25 @@ def test_the_browser_rows_show_every_matrix_the_cells_step_holds(cell):
     held = {(scope, key) for scope in ("inputs", "outputs", "totals") for key in getattr(step, scope)
             if not (scope == "totals" and key == "dx")}  # dx fills a column per step: dxt shows it
     assert drawn == held
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_in_cs231n_notation_the_browser_stepper_draws_each_matrix_batch_first_under_the_homeworks_names(cell):
+    at = open_browser_stepping(scenario="classroom", cell=cell, notation="cs231n")
+    config = parse({"scenario": "classroom", "cell": cell})[0].config
+    trace = run(config).trace
+    data = browser_data(at)
+    panels = {(p["scope"], p["key"]): p for row in data["rows"] for p in row["panels"]}
+    t = trace.order[1]
+    k = data["steps"].index(t)
+    da_next = panels["inputs", "da_next"]
+    np.testing.assert_array_equal(da_next["z"][k], trace.step(t).inputs["da_next"].T.astype(np.float32))  # (N, H)
+    assert (da_next["rows"], da_next["cols"]) == ("example", "unit")
+    assert da_next["titles"][k] == f"dnext_h = dh[:, {t}, :] + dprev_h"
+    assert panels["inputs", "da_prevt"]["titles"][k] == f"dprev_h at t = {t}: from t = {trace.order[0]}"
+    bias = next(p for (scope, key), p in panels.items() if scope == "outputs" and key.startswith("db"))
+    assert bias["shape"] == [1, config.n_a]  # a bias is CS231n's row (H,)
+    if cell != "rnn":  # the gates' weights transposed: [prev_h; x] down the rows, the divider across them
+        weights = next(p for (scope, key), p in panels.items() if scope == "outputs" and key.startswith("dW"))
+        assert weights["shape"] == [config.n_a + config.n_x, config.n_a]
+        assert weights["split"] == config.n_a and weights["split_rows"] is True

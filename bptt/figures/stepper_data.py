@@ -14,6 +14,7 @@ import base64
 
 import numpy as np
 
+from ..notation import as_cs231n, cs231n_title, name
 from ..trace import Trace
 from .heatmap import browser_dtype
 
@@ -80,6 +81,8 @@ GRU_ROWS = (
 GATES = {"dft": "forget gate", "dit": "update gate", "dcct": "candidate", "dot": "output gate",
          "dh_tilde": "candidate", "dzt": "update gate", "drt": "reset gate"}
 ROWS = {"rnn": RNN_ROWS, "lstm": LSTM_ROWS, "gru": GRU_ROWS}
+# an axis label in CS231n's names, once the matrix is transposed (a column of the course's becomes a row)
+CS231N_LABELS = {"[a_prev; xt] column": "[prev_h; x] row", "unit of a_prev": "unit of prev_h"}
 
 
 def rows_for(cell: str) -> tuple:
@@ -133,7 +136,12 @@ def _panels(rows: tuple):
     return [panel for _, _, panels in rows for panel in panels]
 
 
-def matrices(trace: Trace, rows: tuple, t: int, reference: Trace | None = None) -> list:
+def _laid_out(value: np.ndarray, notation: str) -> np.ndarray:
+    """A course matrix as the notation lays it out: CS231n's batch first (transposed; a bias (n, 1) a row)."""
+    return as_cs231n(value) if notation == "cs231n" else value
+
+
+def matrices(trace: Trace, rows: tuple, t: int, reference: Trace | None = None, notation: str = "course") -> list:
     """Every panel's matrix at step t (minus `reference`'s), encoded, in the order the rows draw them.
 
     matrices(trace, rows_for("rnn"), 3)[0]  # da[:,:,3] as {dtype, bdata}
@@ -146,12 +154,13 @@ def matrices(trace: Trace, rows: tuple, t: int, reference: Trace | None = None) 
         if other is not None:
             with np.errstate(all="ignore"):
                 value = value - np.asarray(getattr(other, scope)[key], dtype=np.float64)
-        out.append(_encoded(value))
+        out.append(_encoded(_laid_out(value if value.ndim == 2 else value[:, None], notation)))
     return out
 
 
 def step_data(trace: Trace, rows: tuple, ranges: dict | None, *, labels: list, marks: list,
-              reference: Trace | None = None, n_a: int | None = None, matrices_too: bool = True) -> dict:
+              reference: Trace | None = None, n_a: int | None = None, matrices_too: bool = True,
+              notation: str = "course", cell: str = "rnn") -> dict:
     """Every step of `trace` (minus `reference`'s, when given) as the browser stepper draws them.
 
     ranges: (scope, key) -> the colour range over all steps, or None to autoscale each panel at each step.
@@ -159,22 +168,31 @@ def step_data(trace: Trace, rows: tuple, ranges: dict | None, *, labels: list, m
     n_a: where the LSTM's weight columns switch from a_prev to xt (a divider), or None.
     matrices_too: False leaves every panel's z out (None), for a run too large to send whole: the
     browser then gets a few steps at a time (matrices()).
+    notation "cs231n": CS231n's names in the titles and its batch-first layout (each matrix transposed,
+    so rows and columns swap their labels, and the LSTM's or GRU's [a_prev; xt] divider runs across).
     """
     order = list(trace.order)
-    encoded = [matrices(trace, rows, t, reference) for t in order] if matrices_too else None
+    encoded = [matrices(trace, rows, t, reference, notation) for t in order] if matrices_too else None
+    named = title if notation == "course" else lambda *args: cs231n_title(*args, cell=cell)
     out_rows, index = [], 0
     for heading, first_screen, panels in rows:
         drawn = []
         for scope, key, op, row_label, col_label in panels:
             value = np.asarray(getattr(trace.step(order[0]), scope)[key]) if order else np.zeros((1, 1))
-            shape = list(value.shape if value.ndim == 2 else (value.shape[0], 1))
-            titles = [title(scope, key, t, order[k - 1] if k > 0 else None,
+            shape = list(_laid_out(value if value.ndim == 2 else value[:, None], notation).shape)
+            if notation == "cs231n":
+                row_label, col_label = (CS231N_LABELS.get(col_label, col_label),
+                                        CS231N_LABELS.get(row_label, row_label))
+            titles = [named(scope, key, t, order[k - 1] if k > 0 else None,
                             order[k + 1] if k + 1 < len(order) else None, order[0]) for k, t in enumerate(order)]
             if reference is not None:
                 titles = [f"{text} (bug − correct)" for text in titles]
             zmax = None if ranges is None else ranges.get((scope, key))
-            split = n_a if n_a is not None and key.startswith("dW") and 0 < n_a < shape[1] else None
-            drawn.append(dict(scope=scope, key=key, op=op, rows=row_label, cols=col_label, shape=shape,
+            across = 0 if notation == "cs231n" else 1  # the axis of [a_prev; xt]
+            split = n_a if n_a is not None and key.startswith("dW") and 0 < n_a < shape[across] else None
+            drawn.append(dict(scope=scope, key=key, name=name(key, cell, notation), op=op, rows=row_label,
+                              cols=col_label, shape=shape,
+                              split_rows=split is not None and across == 0,
                               zmax=None if zmax is None else float(zmax) if np.isfinite(zmax) and zmax > 0 else 1.0,
                               split=split, titles=titles,
                               z=[e[index] for e in encoded] if encoded is not None else None))

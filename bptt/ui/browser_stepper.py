@@ -88,7 +88,7 @@ def norms_panel(run: Run, summary: Summary, log: bool, present: bool = False) ->
 
 
 @st.cache_resource(max_entries=SHARED_PAYLOADS, show_spinner=False)
-def _payload(key: tuple, _run: Run, _ranges: dict | None, _reference: Run | None) -> str:
+def _payload(key: tuple, _run: Run, _ranges: dict | None, _reference: Run | None, notation: str) -> str:
     """Every step as one JSON string, once per key (run config and options), shared by every session.
 
     A run beyond classroom size goes without its matrices (_window sends them a few steps at a time).
@@ -100,7 +100,7 @@ def _payload(key: tuple, _run: Run, _ranges: dict | None, _reference: Run | None
     data = step_data(trace, rows_for(_run.config.cell), _ranges, labels=labels, marks=marks,
                      reference=_reference.trace if _reference is not None else None,
                      n_a=_run.config.n_a if _run.config.cell != "rnn" else None,
-                     matrices_too=browser_sized(_run.config))
+                     matrices_too=browser_sized(_run.config), notation=notation, cell=_run.config.cell)
     return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
@@ -135,8 +135,8 @@ def browser_step_panel(run: Run, ranges: dict | None, state: PageState, t: int, 
                        reference: Run | None = None, note: str = "") -> None:
     """Mount the browser stepper on `run`, starting at step t (the URL's or the session's)."""
     config = run.config
-    key = (config, ranges is None, reference is not None)
-    payload = _payload(key, run, ranges, reference)
+    key = (config, ranges is None, reference is not None, state.notation)
+    payload = _payload(key, run, ranges, reference, state.notation)
     run_id = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
     start = st.session_state.get(P + "browser-start")
     if start is None or start[0] != key:
@@ -151,7 +151,7 @@ def browser_step_panel(run: Run, ranges: dict | None, state: PageState, t: int, 
         held, have = st.session_state.get(P + "browser-have", (None, []))
         rows = rows_for(config.cell)
         other = reference.trace if reference is not None else None
-        chunks = {str(s): matrices(run.trace, rows, s, other)
+        chunks = {str(s): matrices(run.trace, rows, s, other, state.notation)
                   for s in _window(list(run.trace.order), t, have if held == run_id else [])}
     # the trace as one UTF-8 JSON document the browser parses once. Bytes, not a str: streamlit sends bytes as they
     # are, while a str is first offered to its dataframe detection, which imports pandas (tests/test_no_pandas.py)

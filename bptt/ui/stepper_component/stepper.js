@@ -276,9 +276,10 @@ function mount(component, raw) {
         }
       }
     }
-    if (p.split) { // the LSTM's weight columns: a_prev's, then xt's
+    if (p.split) { // a gated cell's weights: a_prev's columns, then xt's (rows, in CS231n's layout)
       ctx.fillStyle = "black";
-      ctx.fillRect(Math.round(p.split * cw) - 1, 0, 2, height);
+      if (p.split_rows) ctx.fillRect(0, Math.round(p.split * ch) - 1, width, 2);
+      else ctx.fillRect(Math.round(p.split * cw) - 1, 0, 2, height);
     }
     q.range.textContent = ` · ±${format(zmax)}${p.zmax === null ? " (this step)" : ""}`;
     canvas.dataset.rows = String(R);
@@ -297,7 +298,7 @@ function mount(component, raw) {
     const i = Math.floor(((event.clientY - box.top) / box.height) * p.shape[0]);
     if (!q.shown || i < 0 || j < 0 || i >= p.shape[0] || j >= p.shape[1]) return unhover();
     tip.textContent = "";
-    tip.append(el("div", "", `${p.key} at t = ${steps[k]}`), el("div", "", `${p.rows} ${i}`),
+    tip.append(el("div", "", `${p.name} at t = ${steps[k]}`), el("div", "", `${p.rows} ${i}`),
       el("div", "", `${p.cols} ${j}`), el("div", "", `value ${Number(q.shown[i * p.shape[1] + j].toPrecision(8))}`));
     tip.style.display = "block";
     const left = Math.min(event.clientX + 14, window.innerWidth - tip.offsetWidth - 4);
