@@ -80,12 +80,14 @@ def header(s: Session) -> dict:
 
 
 def steps_of(s: Session) -> list:
+    """The steps in the order the stepper walks them (the backward loop's: T_x-1 down to 0)."""
     return header(s)["steps"]
 
 
 def write_back(s: Session, t: int) -> str:
     """The state the component sends the server once it shows step t (stepper.js, report())."""
     head = header(s)
+    # a large run's browser also lists the steps it holds; this client holds none but the one it shows
     view = {"t": t, "run": head["run"]} if head["whole"] else {"t": t, "have": [t], "run": head["run"]}
     return json.dumps({"view": view})
 
@@ -111,6 +113,15 @@ def server_t(s: Session) -> int | None:
     return None
 
 
+async def click(s: Session) -> tuple:
+    """(the step asked for, the server's run): a click on "next", as the browser stepper makes it, wrapping round."""
+    steps = steps_of(s)
+    here = url_t(s.query, steps)
+    target = steps[(steps.index(here) + 1) % len(steps)] if here in steps else steps[0]
+    s.query = with_t(s.query, target, steps)  # the browser's URL names the step at once
+    return target, await s.set(stepper(s), json_value=write_back(s, target))
+
+
 async def student(i: int, url: str, tally: Tally, gate, clock: dict, think: float, rng: random.Random) -> None:
     """One student: open the link through nginx, wait for the class, step; come back after a replica dies."""
     arrived = False
@@ -125,11 +136,7 @@ async def student(i: int, url: str, tally: Tally, gate, clock: dict, think: floa
             await gate.wait()
             await asyncio.sleep(rng.uniform(0, think))
             while time.perf_counter() < clock["stop"]:
-                steps = steps_of(s)
-                here = url_t(s.query, steps)
-                target = steps[(steps.index(here) + 1) % len(steps)] if here in steps else steps[0]
-                s.query = with_t(s.query, target, steps)  # the browser's URL names the step at once
-                page = await s.set(stepper(s), json_value=write_back(s, target))
+                target, page = await click(s)
                 if page.disconnected:
                     await come_back(i, s, tally)
                     continue
@@ -222,11 +229,7 @@ async def alone(cluster: Cluster, clicks: int = 30) -> dict:
         await s.load()
         latencies, cpu0 = [], [replica_cpu_s(cluster, i, children=False) for i in range(cluster.replicas)]
         for _ in range(clicks):
-            steps = steps_of(s)
-            here = url_t(s.query, steps)
-            target = steps[(steps.index(here) + 1) % len(steps)]
-            s.query = with_t(s.query, target, steps)
-            latencies.append((await s.set(stepper(s), json_value=write_back(s, target))).seconds)
+            latencies.append((await click(s))[1].seconds)
         cpu = sum(replica_cpu_s(cluster, i, children=False) - c for i, c in enumerate(cpu0)) / clicks
     return {"clicks": clicks, "p50_s": statistics.median(latencies), "cpu_per_click_s": cpu}
 
