@@ -169,6 +169,8 @@ def _decode(d: dict, source: Source) -> Report:
         raise Garbled("the functions' verdicts are not each a yes or no with their outputs")
     if d["error"] is not None and not (isinstance(d["error"], dict) and isinstance(d["error"].get("kind"), str)):
         raise Garbled("the report's error is not a record with a kind")
+    if not all(isinstance(d[key], list) and all(isinstance(s, str) for s in d[key]) for key in ("notes", "summary")):
+        raise Garbled("the report's notes and summary are not lists of sentences")
     v = d["divergence"]
     divergence = None if v is None else Finding(str(v["function"]), probes[v["probe"]], v["t"], str(v["quantity"]),
                                                 str(v["scope"]), v["max_abs_error"], dict(v["detail"]))
