@@ -756,3 +756,27 @@ def test_in_cs231n_notation_the_browser_stepper_draws_each_matrix_batch_first_un
         weights = next(p for (scope, key), p in panels.items() if scope == "outputs" and key.startswith("dW"))
         assert weights["shape"] == [config.n_a + config.n_x, config.n_a]
         assert weights["split"] == config.n_a and weights["split_rows"] is True
+
+
+@pytest.mark.parametrize("randomized", [False, True])
+def test_truncation_is_marked_on_the_timeline_and_in_the_carried_gradients_title(randomized):
+    from bptt.truncation import carry_factors
+
+    params = {"scenario": "classroom", "T_x": "12", "truncate": "3"} | ({"randomized": "1"} if randomized else {})
+    at = open_browser_stepping(**params)
+    config = parse(params)[0].config
+    factors = carry_factors(config.T_x, 3, randomized, config.seed)
+    assert np.any(factors == 0)  # some link is cut in either kind
+    trace = run(config).trace
+    strip = chart_data(at, "timeline")
+    titles = next(p for row in browser_data(at)["rows"] for p in row["panels"] if p["key"] == "da_prevt")["titles"]
+    for k, t in enumerate(trace.order):
+        link = strip["links"][t + 1]
+        carried = trace.step(t).inputs["da_prevt"]
+        if factors[t] == 0:
+            assert link.get("cut") is True and link["norm"] == 0.0 and not np.any(carried)
+            assert titles[k].endswith("— cut by truncation")
+        elif factors[t] != 1:
+            assert link["factor"] == pytest.approx(factors[t]) and f"×{factors[t]:.3g}" in titles[k]
+        else:
+            assert "cut" not in link and "factor" not in link and "truncation" not in titles[k]

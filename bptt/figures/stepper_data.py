@@ -121,6 +121,13 @@ def title(scope: str, key: str, t: int, came_from: int | None, goes_to: int | No
     return titles[key]
 
 
+def _truncation_note(factor: float) -> str:
+    """What truncated BPTT did to the gradient carried into a step: _truncation_note(0.0)  # ' — cut by truncation'"""
+    if factor == 0:
+        return " — cut by truncation"
+    return "" if factor == 1 else f" — ×{factor:.3g} (randomized truncation)"
+
+
 def _encoded(values: np.ndarray) -> dict:
     """A matrix as {dtype, bdata} (little-endian, row-major): a quarter of the bytes of JSON numbers."""
     values = np.asarray(values, dtype=np.float64)
@@ -160,7 +167,7 @@ def matrices(trace: Trace, rows: tuple, t: int, reference: Trace | None = None, 
 
 def step_data(trace: Trace, rows: tuple, ranges: dict | None, *, labels: list, marks: list,
               reference: Trace | None = None, n_a: int | None = None, matrices_too: bool = True,
-              notation: str = "course", cell: str = "rnn") -> dict:
+              notation: str = "course", cell: str = "rnn", factors: list | None = None) -> dict:
     """Every step of `trace` (minus `reference`'s, when given) as the browser stepper draws them.
 
     ranges: (scope, key) -> the colour range over all steps, or None to autoscale each panel at each step.
@@ -170,6 +177,8 @@ def step_data(trace: Trace, rows: tuple, ranges: dict | None, *, labels: list, m
     browser then gets a few steps at a time (matrices()).
     notation "cs231n": CS231n's names in the titles and its batch-first layout (each matrix transposed,
     so rows and columns swap their labels, and the LSTM's or GRU's [a_prev; xt] divider runs across).
+    factors: truncated BPTT's factor on what is carried into each step t (bptt/truncation.py), or None:
+    the carried gradient's title then says where it was cut or rescaled.
     """
     order = list(trace.order)
     encoded = [matrices(trace, rows, t, reference, notation) for t in order] if matrices_too else None
@@ -185,6 +194,8 @@ def step_data(trace: Trace, rows: tuple, ranges: dict | None, *, labels: list, m
                                         CS231N_LABELS.get(row_label, row_label))
             titles = [named(scope, key, t, order[k - 1] if k > 0 else None,
                             order[k + 1] if k + 1 < len(order) else None, order[0]) for k, t in enumerate(order)]
+            if factors is not None and scope == "inputs" and key in ("da_prevt", "dc_prevt"):
+                titles = [text + _truncation_note(factors[t]) for text, t in zip(titles, order)]
             if reference is not None:
                 titles = [f"{text} (bug − correct)" for text in titles]
             zmax = None if ranges is None else ranges.get((scope, key))

@@ -93,13 +93,15 @@ def timeline(
 
 
 def strip_data(T_x: int, order: tuple, flow: np.ndarray, out: float | None = None, error_t: int | None = None,
-               cell_hover: list | None = None) -> dict:
+               cell_hover: list | None = None, factors: np.ndarray | None = None) -> dict:
     """The same strip as timeline(), as a JSON-ready dict the browser draws (stepper.js: no plotting script).
 
     links[0] carries da0 out of cell 0 to a0; links[t + 1] carries da_prevt of step t into cell t. Each has
     its norm (None where the loop never got there), and a size between 0 and 1 on a log scale over the
     norms that flow (0 where nothing flows: an open circle). Cells are drawn grey; the step's stylesheet
     (marks.step_marks) lights the current one and the ones already stepped, the one that raised stays red.
+    factors: truncated BPTT's factor on what is carried into each step (bptt/truncation.py); a link
+    into step t gets "cut" (factor 0: drawn with scissors) or its factor, when it is not 1.
 
         strip_data(4, (3, 2, 1, 0), np.array([1.0, 2.0, 4.0, 0.0]), out=0.5)["links"][4]  # {'norm': 0.0, 'size': 0.0}
     """
@@ -108,6 +110,9 @@ def strip_data(T_x: int, order: tuple, flow: np.ndarray, out: float | None = Non
     sizes = _sizes(norms, 0.0, 1.0)
     links = [{"norm": float(v), "size": float(sizes[i]) if v > 0 else 0.0} if np.isfinite(v)
              else {"norm": None, "size": None} for i, v in enumerate(norms)]
+    for t, factor in enumerate(factors if factors is not None else []):
+        if factor != 1:
+            links[t + 1] |= {"cut": True} if factor == 0 else {"factor": float(factor)}
     shown = [T_x <= 24 or t in (0, T_x - 1) for t in range(T_x)]
     hover = cell_hover or [f"cell t={t}" for t in range(T_x)]
     return {"T_x": T_x, "order": list(order), "error_t": error_t, "links": links, "labels": shown,

@@ -32,6 +32,7 @@ from ..figures.stepper_data import matrices, rows_for, step_data
 from ..figures.timeline import strip_data
 from ..runs import Run
 from ..scenarios import RunConfig
+from ..truncation import carry_factors
 from .state import PageState
 from .stepping import P, label, steps_of
 from .summary import Summary
@@ -60,6 +61,13 @@ def _chart_component():
                                    css=(HERE / "charts.css").read_text(), isolate_styles=False)
 
 
+def factors_of(config: RunConfig) -> list | None:
+    """Truncated BPTT's factor on what is carried into each step t, as the run applied it; None for full BPTT."""
+    if not config.truncate:
+        return None
+    return [float(f) for f in carry_factors(config.T_x, config.truncate, config.randomized, config.seed)]
+
+
 def _chart(kind: str, chart: dict, present: bool) -> None:
     data = json.dumps({"kind": kind, "present": present, "chart": chart}, separators=(",", ":"), allow_nan=False)
     _chart_component()(key=f"{P}chart-{kind}", data=data.encode())  # bytes: see browser_step_panel
@@ -74,7 +82,8 @@ def timeline_panel(run: Run, summary: Summary, present: bool = False) -> None:
     loss, enters = summary.norms.get("da_t", nothing), summary.norms.get("da_next", nothing)
     hover = [f"cell t={s}\n‖da[:,:,t]‖ = {loss[s]:.4g}\n‖da_next‖ = {enters[s]:.4g}" for s in range(trace.T_x)]
     error_t = trace.error.t if trace.error is not None else None
-    _chart("timeline", strip_data(trace.T_x, trace.order, flow, out, error_t=error_t, cell_hover=hover), present)
+    _chart("timeline", strip_data(trace.T_x, trace.order, flow, out, error_t=error_t, cell_hover=hover,
+                                  factors=factors_of(run.config)), present)
 
 
 def norms_panel(run: Run, summary: Summary, log: bool, present: bool = False) -> None:
@@ -100,7 +109,8 @@ def _payload(key: tuple, _run: Run, _ranges: dict | None, _reference: Run | None
     data = step_data(trace, rows_for(_run.config.cell), _ranges, labels=labels, marks=marks,
                      reference=_reference.trace if _reference is not None else None,
                      n_a=_run.config.n_a if _run.config.cell != "rnn" else None,
-                     matrices_too=browser_sized(_run.config), notation=notation, cell=_run.config.cell)
+                     matrices_too=browser_sized(_run.config), notation=notation, cell=_run.config.cell,
+                     factors=factors_of(_run.config))
     return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 

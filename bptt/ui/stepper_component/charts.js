@@ -52,7 +52,8 @@ function timeline(root, d, font) {
   const width = Math.max(200, root.clientWidth);
   const u = width / (d.T_x + 1); // a slot per cell and per link; link 0 (da0, to a0) is the leftmost
   const box = Math.max(2, Math.min(40, 0.55 * u));
-  const mid = Math.max(box, 28) / 2 + 4;
+  const marked = d.links.some((link) => link.cut || link.factor) ? font + 4 : 0; // room for truncation's marks
+  const mid = marked + Math.max(box, 28) / 2 + 4;
   const height = Math.ceil(2 * mid + font + 8);
   const chart = svg("svg", { class: "bptt-timeline", width, height, viewBox: `0 0 ${width} ${height}`,
     role: "img", "aria-label": "the unrolled network, one box per timestep" }, root);
@@ -75,6 +76,13 @@ function timeline(root, d, font) {
     const x = (i + 0.5) * u;
     const what = i === 0 ? "da0, carried out to a0" : `da_prevt of t = ${i - 1}, carried from t = ${i}`;
     if (link.norm === null) return;
+    if (link.cut || link.factor) { // truncated BPTT acted on this link: scissors where it cut, the factor otherwise
+      const mark = svg("text", { x, y: font, "text-anchor": "middle", "font-size": font,
+        fill: link.cut ? "#E45756" : "#555", class: link.cut ? "bptt-tl-cut" : "bptt-tl-factor" }, links);
+      mark.textContent = link.cut ? "✂" : `×${Number(link.factor.toPrecision(2))}`;
+      titled(mark, link.cut ? `cut by truncation: nothing carried into t = ${i - 1}`
+        : `randomized truncation: what is carried into t = ${i - 1} is multiplied by ${link.factor}`);
+    }
     if (link.norm === 0) {
       const r = Math.max(2.5, Math.min(6, 0.3 * gap));
       titled(svg("circle", { cx: x, cy: mid, r, fill: "white", stroke: "#999", "stroke-width": 2,
