@@ -381,3 +381,13 @@ def test_without_a_sandbox_description_the_line_says_what_always_holds(monkeypat
         monkeypatch.setattr("bptt.check.sandbox.isolation", isolation, raising=False)
     captions = [c.value for c in open_page().caption]
     assert f":material/shield: {check_words.FALLBACK}" in captions
+
+
+def test_a_cs231n_file_is_judged_on_the_page_in_the_homeworks_names():
+    code = (Path(__file__).parent / "corpus_cs231n" / "bug_no_dprev_h_skeleton.py").read_text()
+    at = submit(open_page(), code)
+    report = at.session_state[K + "report"]
+    assert report.exit_code == 1 and report.divergence.quantity == "dnext_h" and report.divergence.t == 2
+    assert [m.bug.id for m in report.bugs][:1] == ["missing-da-prev"]
+    text = said(at)
+    assert "rnn_step_backward" in text and "dnext_h" in text, text
