@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import resource
 import statistics
 import sys
 import time
@@ -217,6 +218,12 @@ async def drive(cluster: Cluster, sessions: int, duration: float, think: float, 
     return tally
 
 
+def _own_cpu_s() -> float:
+    """This load client's CPU seconds: its 60 sessions parse every message a browser would."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def replica_cpu_s(cluster: Cluster, index: int, children: bool = True) -> float:
     """CPU seconds replica `index` used so far: its own threads, and (children) the check workers it reaped."""
     fields = Path(f"/proc/{cluster.apps[index].pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -242,6 +249,7 @@ def stats(values: list) -> dict:
 def run_one(replicas: int, sessions: int, duration: float, think: float, checks: int, seed: int) -> dict:
     """One replica count, its cluster started and stopped here: one dict of figures (see table())."""
     busy0, started = machine_busy_s(), time.perf_counter()  # both from here: the cluster's start-up included
+    client0 = _own_cpu_s()
     with Cluster(replicas=replicas) as cluster:
         solo = asyncio.run(alone(cluster))
         tally = asyncio.run(asyncio.wait_for(drive(cluster, sessions, duration, think, checks, seed),
@@ -251,7 +259,7 @@ def run_one(replicas: int, sessions: int, duration: float, think: float, checks:
         if tally.killed is not None:
             cpu[tally.killed[0]] = tally.cpu_at_kill
         logs = [cluster.output(i) for i in range(replicas)]
-    wall = time.perf_counter() - started
+    wall, client = time.perf_counter() - started, _own_cpu_s() - client0
     tracebacks = sum(log.count("Traceback") for log in logs)
     excerpts = [log[log.index("Traceback"):][:3000] for log in logs if "Traceback" in log]
     kill = tally.kill_at
@@ -267,6 +275,7 @@ def run_one(replicas: int, sessions: int, duration: float, think: float, checks:
         "lost_states": [f"session {i}: URL t = {want}, page t = {got}" for i, want, got in tally.lost],
         "errors": [f"session {i}: {what}" for i, what in tally.errors], "checks": tally.checks,
         "tracebacks": tracebacks, "traceback_excerpts": excerpts, "cpu_s": cpu, "wall_s": wall, "busy_core_s": machine_busy_s() - busy0,
+        "client_cpu_s": client,
         "loadavg": Path("/proc/loadavg").read_text().split()[:3], "cores": len(os.sched_getaffinity(0)),
     }
 
@@ -324,8 +333,8 @@ def table(results: list) -> str:
                   f"{ms(solo['p50_s'])} and {ms(solo['cpu_per_click_s'])} of server CPU: one replica on one core keeps "
                   f"up with about {1 / solo['cpu_per_click_s']:.0f} clicks a second, the class's page openings and "
                   "checks on top."]
-    shared = [f"{replicas(r)}: {r['busy_core_s']:.0f} of {r['wall_s'] * r['cores']:.0f}"
-              for r in results]
+    shared = [f"{replicas(r)}: {r['busy_core_s']:.0f} of {r['wall_s'] * r['cores']:.0f}, this load client "
+              f"{r['client_cpu_s']:.0f} of them" for r in results]
     lines += ["", f"The machine has {first['cores']} cores; they were busy for (core-seconds, of those the run's wall time offered, "
               "the cluster's start-up included) "
               f"{'; '.join(shared)}, everything included: the replicas, nginx, the checks, this load client, and any "
