@@ -21,7 +21,11 @@ import time
 from collections import deque
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
+
+if TYPE_CHECKING:  # the engine imports this module: these names load lazily where they are used
+    from .report import Report
+    from .source import Source
 
 LOG = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the bptt package
@@ -85,10 +89,13 @@ LINE = Line(_setting("BPTT_CHECK_WORKERS", 2), _setting("BPTT_CHECK_QUEUE", 30))
 
 
 
-def check_elsewhere(source, progress: Callable | None = None, worker: tuple = WORKER, seconds: float = WORKER_S):
+def check_elsewhere(source: "Source", progress: Callable | None = None, worker: tuple = WORKER,
+                    seconds: float = WORKER_S) -> "Report":
     """Wait in LINE, then check `source` in a worker process: its report, or one that says why there is none.
 
     check_elsewhere(from_text(code)).exit_code -> 0 ok, 1 a difference, 2 could not run (the checker failing too)
+
+    The report's worker_pid names the process that judged it, never this one.
     """
     progress = progress or (lambda message, fraction: None)
     told = lambda place: progress(f"You are {ordinal(place)} in line: other students' code is being "  # noqa: E731
@@ -101,14 +108,14 @@ def check_elsewhere(source, progress: Callable | None = None, worker: tuple = WO
                        "a minute.", "Your code was not run: the checker is busy.")
 
 
-def refused(source, kind: str, message: str, sentence: str):
+def refused(source: "Source", kind: str, message: str, sentence: str) -> "Report":
     """A report with no verdict: the check did not happen, and `sentence` says so first."""
     from .report import Report  # lazy: the report's modules import this one through the engine
 
     return Report(source, error={"kind": kind, "message": message, "line": None}, summary=[sentence])
 
 
-def _in_worker(source, progress: Callable, worker: tuple, seconds: float):
+def _in_worker(source: "Source", progress: Callable, worker: tuple, seconds: float) -> "Report":
     """Run the worker on `source`, pass its progress on, decode its report; a clear failure for anything else."""
     from .worker import Garbled, decode_report
 
@@ -142,11 +149,11 @@ def _in_worker(source, progress: Callable, worker: tuple, seconds: float):
     except Garbled as e:
         LOG.error("the check worker's report was garbled: %s", e)
         return failed(f"sent back a report in a form the page cannot read ({e})")
-    report.worker_pid = result.get("pid")  # which process judged it: never this one (tests/test_check_queue.py)
+    report.worker_pid = result.get("pid")
     return report
 
 
-def _read(child: subprocess.Popen, source, progress: Callable, seconds: float) -> tuple:
+def _read(child: subprocess.Popen, source: "Source", progress: Callable, seconds: float) -> tuple:
     """(the worker's report line or None, its exit status or "late"), its progress passed on as it comes."""
     from .worker import encode_source
 
