@@ -138,12 +138,12 @@ metrics = {
             "The largest product of the update gates from the last step back to the first: what is left of the "
             "hidden state's gradient along its own path, a_next = z * a_prev + (1 - z) * h̃."),
 }
-titles = {"rnn": "RNN", "lstm": "LSTM, the same input and loss", "gru": "GRU, the same input and loss"}
+titles = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}  # the same input and loss: the caption says so
 for column, cell in zip(columns, CELLS):
     with column:
         st.metric(*metrics[cell][:2], help=metrics[cell][2])
         chart(flow_chart(flows[cell], title=titles[cell]), state, f"flow_{cell}")
-        debugger_link(f"Open the {cell.upper()} at t = {t} in the step-through debugger",
+        debugger_link(f"Step through the {cell.upper()} from t = {t}",
                       {**stepper_params(replace(full, cell=cell)), "t": str(t)}, state)
 st.caption(
     f"The three cells read the same x and the same da (the RNN scenario's draws, seed {config.seed}); each has its own "
@@ -171,16 +171,19 @@ else:
                  "gru": "the a_prev columns of dWr, dWz, dWh"}
     if notation == "cs231n":
         recurrent |= {"lstm": "dWh (all four gates)", "gru": "dWh (all three gates)"}
+    short = {"rnn": recurrent["rnn"], "lstm": "dW[:, :n_a]", "gru": "dW[:, :n_a]"} if notation == "course" else {
+        cell: "dWh" for cell in CELLS}
     for column, cell in zip(st.columns(3), CELLS):
         truncated_run = cached_run(replace(config, cell=cell))
         comparison = compare(truncated_run.trace, cached_run(replace(full, cell=cell)).trace)
         with column:
-            st.metric(f"{cell.upper()}: relative error of {recurrent[cell]}", f"{comparison.recurrent_bias:.1%}",
-                      help="|g_truncated − g_full| / |g_full| against full BPTT on the same input (Frobenius norms).")
+            st.metric(f"{cell.upper()}: bias in {short[cell]}", f"{comparison.recurrent_bias:.1%}",
+                      help=f"The relative error of {recurrent[cell]}: |g_truncated − g_full| / |g_full| against full "
+                           "BPTT on the same input (Frobenius norms).")
             cut = steps_text(comparison.cut) or "none"
             stopped = (f"it stops an explosion at t = {steps_text(comparison.stopped)}" if comparison.stopped
                        else "nothing to stop: the full run's gradient never grows past what the truncated one carries")
             st.markdown(f"**Cut:** `{carried_label(cell, notation)}` into t = {cut}. **Explosion:** {stopped}.")
             chart(truncation_chart(comparison, cell, notation=notation), state, f"truncation_{cell}")
-            debugger_link(f"Open the truncated {cell.upper()} in the step-through debugger",
+            debugger_link(f"Step through the truncated {cell.upper()}",
                           stepper_params(replace(config, cell=cell)), state)

@@ -94,7 +94,7 @@ def test_gradient_flow_links_into_the_stepper_at_the_telling_step():
     at = open_page("gradient_flow", {"scenario": "exploding", "scale": "1.5", "T_x": "30"})
     flows = side_by_side(RunConfig(scenario="exploding", seed=0, n_x=2, n_a=8, m=4, T_x=30, scale=1.5))
     t = telling_step(flows["rnn"])
-    found = [(label, page, params) for label, page, params in links(at) if "step-through" in label]
+    found = [(label, page, params) for label, page, params in links(at) if label.startswith("Step through")]
     assert [params["cell"] for *_, params in found] == ["rnn", "lstm", "gru"]
     for label, page, params in found:
         assert page == "" and f"t = {t}" in label  # the stepper is app.py's default page, at /

@@ -21,16 +21,16 @@ def flow_chart(flow: Flow, *, title: str | None = None, height: int = 380) -> go
     """
     T_x = flow.T_x
     t = np.arange(T_x)
-    lines = [("‖da_prevt‖ (gradient carried into step t)", flow.da_prevt, GRADIENT, "solid")]
+    lines = [("‖da_prevt‖ carried into t", flow.da_prevt, GRADIENT, "solid")]
     if flow.cell == "lstm":
-        lines.append(("‖dc_prevt‖ (through the cell state)", flow.dc_prevt, CELL, "solid"))
-        lines.append(("∏ f from T_x-1 back to t (the cell state's own path)", flow.path, PATH, "dash"))
+        lines.append(("‖dc_prevt‖ (cell state)", flow.dc_prevt, CELL, "solid"))
+        lines.append(("∏ f back to t (c's own path)", flow.path, PATH, "dash"))
     elif flow.cell == "gru":
-        lines.append(("∏ z from T_x-1 back to t (a's direct path)", flow.path, PATH, "dash"))
+        lines.append(("∏ z back to t (a's direct path)", flow.path, PATH, "dash"))
     else:
-        lines.append(("‖∏ diag(1 - a²)·Waaᵀ‖ from T_x-1 back to t", flow.path, PATH, "dash"))
+        lines.append(("‖∏ diag(1 - a²)·Waaᵀ‖ back to t", flow.path, PATH, "dash"))
         with np.errstate(all="ignore"):
-            lines.append((f"ρ(Waa)^(T_x-1-t), ρ = {flow.radius:.3g}", flow.radius ** (T_x - 1 - t), RADIUS, "dot"))
+            lines.append((f"ρ^(T_x-1-t), ρ(Waa) = {flow.radius:.3g}", flow.radius ** (T_x - 1 - t), RADIUS, "dot"))
     fig = go.Figure()
     left_out = {}
     for name, values, color, dash in lines:
@@ -45,7 +45,7 @@ def flow_chart(flow: Flow, *, title: str | None = None, height: int = 380) -> go
     fig.update_layout(
         title=dict(text=title or f"{flow.cell.upper()}: gradient norm over time", x=0, xanchor="left"),
         height=height, margin=dict(l=10, r=10, t=40, b=10),
-        xaxis=dict(title=dict(text="t: the loss sits at the right, the gradient flows to the left"),
+        xaxis=dict(title=dict(text="t (the loss at the right, the gradient flows ←)"),
                    range=[-0.5, T_x - 0.5]),
         yaxis=dict(title=dict(text="norm (log scale)"), type="log", exponentformat="power"),
         legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),

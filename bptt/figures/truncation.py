@@ -30,8 +30,8 @@ def truncation_chart(comparison: Comparison, cell: str, *, notation: str = "cour
     t = np.arange(T_x)
     carried = carried_label(cell, notation)
     fig = go.Figure()
-    for name, values, color, dash in ((f"‖{carried}‖, full BPTT", comparison.full_norms, FULL, "dot"),
-                                      (f"‖{carried}‖, truncated", comparison.truncated_norms, TRUNCATED, "solid")):
+    for name, values, color, dash in ((f"‖{carried}‖ full", comparison.full_norms, FULL, "dot"),
+                                      (f"‖{carried}‖ truncated", comparison.truncated_norms, TRUNCATED, "solid")):
         y = np.asarray(values, dtype=np.float64)  # (T_x,)
         fig.add_trace(go.Scatter(
             x=t, y=np.where(np.isfinite(y) & (y > 0), y, np.nan), name=name, mode="lines+markers" if T_x <= 60 else "lines",
@@ -41,7 +41,7 @@ def truncation_chart(comparison: Comparison, cell: str, *, notation: str = "cour
     stopped = list(comparison.stopped)
     if stopped:
         fig.add_trace(go.Scatter(
-            x=stopped, y=[comparison.full_norms[s] for s in stopped], name="full BPTT grows past anything truncated carries",
+            x=stopped, y=[comparison.full_norms[s] for s in stopped], name="full outgrows truncated",
             mode="markers", marker=dict(color=STOPPED, size=9, symbol="diamond-open", line=dict(width=2)),
             hovertemplate="t=%{x}: the explosion truncation stops<extra></extra>",
         ))
@@ -49,11 +49,11 @@ def truncation_chart(comparison: Comparison, cell: str, *, notation: str = "cour
         fig.add_vline(x=s + 0.5, line=dict(color=CUT, width=2, dash="dash"))
     if comparison.cut:  # one legend entry for every cut line
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=CUT, width=2, dash="dash"),
-                                 name=f"cut: nothing carried from t+1 into t (t = {', '.join(map(str, comparison.cut))})"))
+                                 name="cut into t"))
     fig.update_layout(
-        title=dict(text=title or f"{cell.upper()}: truncated against full BPTT", x=0, xanchor="left"),
+        title=dict(text=title or f"{cell.upper()}, truncated", x=0, xanchor="left"),
         height=height, margin=dict(l=10, r=10, t=40, b=10),
-        xaxis=dict(title=dict(text="t: the gradient flows to the left"), range=[-0.5, T_x - 0.5]),
+        xaxis=dict(title=dict(text="t (the gradient flows ←)"), range=[-0.5, T_x - 0.5]),
         yaxis=dict(title=dict(text="norm (log scale)"), type="log", exponentformat="power"),
         legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
         meta=dict(cell=cell, kind="truncation", cut=list(comparison.cut), stopped=stopped,
