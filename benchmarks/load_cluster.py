@@ -12,15 +12,16 @@ reruns the page from its URL; its state is lost if the page then shows another s
 it had. The checks arrive together a quarter of the way in; a check cut off by the kill is
 submitted again once, as a student would.
 
-What a click is. A classroom-sized run steps in the browser (bptt/ui/browser_stepper.py): the
-click redraws on the student's machine and writes the step into the URL at once, and a moment
-later the component sends the server the step it shows (its state {"view": {"t": t, ...}}). That write-back is
-all a click costs the server: a rerun of the stepper's fragment that records the step (for the
-export and the URL), with the run's payload already cached. So this load sends exactly that
-message, and a click's latency is from sending it until the server's run finishes; it is counted
-only if the server then names the new step. The browser's own redraw is measured in Chromium
-(benchmarks/bench_browser.py). Large runs still step on the server (`load.py` without
---through-nginx measures that path, stepping=server).
+What a click is. The stepper steps in the browser (bptt/ui/browser_stepper.py): the click
+redraws on the student's machine and writes the step into the URL at once, and a moment later
+the component sends the server the step it shows (its state {"view": {"t": t, ...}}). That
+write-back is all a click costs the server: a rerun of the stepper's fragment that records the
+step (for the export and the URL) and sends that fragment's elements again, the component's
+~40 kB included, with the run's payload already cached. So this load sends exactly that message,
+and a click's latency is from sending it until the server's run finishes; it is counted only if
+the server then names the new step. The browser's own redraw is measured in Chromium
+(benchmarks/bench_browser.py); `load.py` without --through-nginx measures the server-side
+stepping (stepping=server) on one process.
 """
 
 import asyncio
