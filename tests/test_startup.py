@@ -1,5 +1,6 @@
 """app.py as the server: Streamlit finds its st.App, the warm-up imports the default page's modules, scripts go out gzipped."""
 
+import ast
 import asyncio
 import gzip
 import importlib
@@ -41,7 +42,8 @@ def test_the_warm_up_leaves_nothing_for_the_first_run_of_the_default_page_to_imp
         f"tree = ast.parse(Path({str(stepper)!r}).read_text())\n"
         "tree.body = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]\n"
         "exec(compile(tree, 'stepper', 'exec'))\n"
-        "import numpy as np; np.random.seed(1); import PIL.Image\n"
+        "import numpy as np; np.random.seed(1)\n"
+        "from PIL import Image, ImageFile; from streamlit.material_icon_names import ALL_MATERIAL_ICONS\n"
         "print(len(done)); print(sorted(set(sys.modules) - before))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -103,3 +105,13 @@ def test_only_streamlit_s_static_files_go_through_the_added_gzip(compressed, pat
     """Streamlit's own middleware decides for every other route, as it did before."""
     headers, body = ask(compressed, path, "gzip")
     assert "content-encoding" not in headers and body == BODY
+
+
+@pytest.mark.parametrize("script", ["app.py", *sorted(p.name for p in (ROOT / "pages").glob("*.py"))])
+def test_no_page_writes_a_bare_value_as_magic_does_since_the_config_turns_magic_off(script):
+    """.streamlit/config.toml sets runner.magicEnabled = false: a value alone on a line would show nothing."""
+    path = ROOT / script if script == "app.py" else ROOT / "pages" / script
+    bare = [node.lineno for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Expr)
+            and not isinstance(node.value, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom))
+            and not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str))]
+    assert bare == [], f"{script} line {bare}: write it with st.write, magic is off"

@@ -12,9 +12,9 @@ import ast
 import importlib
 from pathlib import Path
 
-# imported lazily on the first run, by no import statement: numpy's seeding of the course's inputs
-# (np.random) and st.set_page_config reading the SVG favicon (PIL)
-LAZY = ("numpy.random", "PIL.Image")
+# imported lazily on the first run, by no import statement of ours: numpy's seeding of the course's inputs
+# (np.random), st.set_page_config reading the SVG favicon (PIL), st.Page checking its icon names
+LAZY = ("numpy.random", "PIL.Image", "PIL.ImageFile", "streamlit.material_icon_names")
 
 
 def imported_by(script: Path) -> list:
