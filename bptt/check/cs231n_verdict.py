@@ -27,7 +27,8 @@ from .source import Source, parse
 
 ORDER = ("rnn_backward", "lstm_backward", "rnn_step_backward", "lstm_step_backward",
          "rnn_forward", "lstm_forward", "rnn_step_forward", "lstm_step_forward")
-FORWARDS_FIRST = ORDER[4:] + ORDER[:4]  # a wrong forward makes every backward run on its caches wrong
+# a wrong forward makes every backward run on its caches wrong, and a wrong step forward the whole forward
+FORWARDS_FIRST = ("rnn_step_forward", "lstm_step_forward", "rnn_forward", "lstm_forward") + ORDER[:4]
 HOMEWORK_FUNCTION = {"rnn_backward": "rnn_backward", "rnn_cell_backward": "rnn_step_backward",
                      "lstm_backward": "lstm_backward", "lstm_cell_backward": "lstm_step_backward",
                      "rnn_forward": "rnn_forward", "lstm_forward": "lstm_forward"}
@@ -158,9 +159,11 @@ def _judge(ev: Evidence, defined: list, tables: dict, findings: dict, errors: li
             _fail(tables[name], ("h",))
         else:
             compare.compare_outputs(ev.forward, {"h": ref.h}, tables[name])
-            t = first_wrong_h(ev.forward["h"], ref.h)
+            got = ev.forward["h"]
+            t = first_wrong_h(got, ref.h)
             if t is not None:
-                new[name] = Finding(name, probe, t, "h", "step", None, {"notation": "cs231n"})
+                error = compare.max_abs_error(got[:, t], ref.h[:, t]) if got.shape == ref.h.shape else None
+                new[name] = Finding(name, probe, t, "h", "step", error, {"notation": "cs231n"})
     for name, finding in new.items():
         if finding is not None:
             findings.setdefault(name, finding)

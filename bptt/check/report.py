@@ -97,8 +97,11 @@ class Report:
             out += [f"{known}: {m.bug.title} [{m.bug.id}] in {m.bug.function}, {where}",
                     f"  Why: {m.bug.why}", f"  Hint: {m.bug.hint}"]
         if not self.ok and self.error is None and not self.bugs:
-            out.append("This difference is not a known bug (neither the catalog nor a single-change variant of the "
-                       "course's code behaves like it); start from the first difference above.")
+            homework = self.divergence is not None and self.divergence.detail.get("notation") == "cs231n"
+            out.append("This difference is not a known bug (no catalog bug behaves like it); start from the first "
+                       "difference above." if homework else "This difference is not a known bug (neither the catalog "
+                       "nor a single-change variant of the course's code behaves like it); start from the first "
+                       "difference above.")
         if self.ok:
             out.append("OK: every function matches the reference on every input.")
         return CONTROL.sub(lambda c: f"\\x{{{ord(c.group()):x}}}", "\n".join(out))

@@ -114,6 +114,9 @@ ROWS = {
                                                 "the catalog has no LSTM overwrite"),
     "bug_lstm_forget_gate_step.py": diverges("lstm", "outside", (LSTM_STEP, "T-1", ("dx",), ("step",)), None, "cell",
                                              "the forget gate's sigmoid derivative left out"),
+    "bug_forward_h0_every_step.py": diverges("rnn", "outside", (("rnn_forward",), "1", ("h",), ("step",)), None,
+                                             "forward", "rnn_forward hands h0 to every step: the forward is named "
+                                             "first, since every backward runs on its caches"),
     # cannot be judged to the end
     "err_db_axis1.py": broken("rnn", ("shape", "runtime"), "db summed over the batch's other axis: (N,) into (H,)"),
     "err_step_returns_dict.py": broken("rnn", ("output",), "the step returns a dict, not the tuple"),
