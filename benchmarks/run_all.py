@@ -1,6 +1,6 @@
 """Every benchmark in one command, and one report: docs/PERFORMANCE.md, written whole.
 
-    python benchmarks/run_all.py            # core, check, browser, load (about 10 minutes)
+    python benchmarks/run_all.py            # core, check, browser, load, cluster (about 15 minutes; needs nginx)
     python benchmarks/run_all.py --soak     # and the ten-minute soak
     python benchmarks/run_all.py --quick    # fewer rounds, a shorter load run: does everything still run?
     python benchmarks/run_all.py --only load,check   # some of them; the others' sections are kept as they were
@@ -53,6 +53,10 @@ BENCHES = (
           ("benchmarks/bench_check.py", "--rounds", "2"), 600),
     Bench("load", "a classroom at once: 20 sessions stepping, 10 checks", ("benchmarks/load.py", "--think", "1,3"),
           ("benchmarks/load.py", "--duration", "20"), 1200),
+    Bench("cluster", "a course at once through nginx: 1 vs 2 replicas, one killed",
+          ("benchmarks/load.py", "--through-nginx", "--replicas", "1,2"),
+          ("benchmarks/load.py", "--through-nginx", "--replicas", "1,2", "--sessions", "10", "--duration", "15",
+           "--checks", "3"), 900),
     Bench("soak", "ten minutes of new configurations: server memory", ("benchmarks/soak.py",),
           ("benchmarks/soak.py", "--minutes", "2"), 1800),
 )
