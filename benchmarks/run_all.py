@@ -47,8 +47,8 @@ class Bench:
 BENCHES = (
     Bench("core", "the core against PyTorch, and the tracing overhead", ("benchmarks/bench_core.py",),
           ("benchmarks/bench_core.py", "--repeats", "3"), 1800),
-    Bench("stepper", "step latency in the browser, and cold start", ("benchmarks/bench_browser.py",),
-          ("benchmarks/bench_browser.py", "--clicks", "8", "--cold", "2"), 900),
+    Bench("stepper", "step latency in the browser, a new tab, cold start with and without bytecode",
+          ("benchmarks/bench_browser.py",), ("benchmarks/bench_browser.py", "--clicks", "8", "--cold", "2"), 900),
     Bench("check", "the check's round trip", ("benchmarks/bench_check.py",),
           ("benchmarks/bench_check.py", "--rounds", "2"), 600),
     Bench("load", "a classroom at once: 20 sessions stepping, 10 checks", ("benchmarks/load.py", "--think", "1,3"),
