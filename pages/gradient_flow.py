@@ -142,7 +142,7 @@ titles = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}  # the same input and loss
 for column, cell in zip(columns, CELLS):
     with column:
         st.metric(*metrics[cell][:2], help=metrics[cell][2])
-        chart(flow_chart(flows[cell], title=titles[cell]), state, f"flow_{cell}")
+        chart(flow_chart(flows[cell], title=titles[cell], notation=notation), state, f"flow_{cell}")
         debugger_link(f"Step through the {cell.upper()} from t = {t}",
                       {**stepper_params(replace(full, cell=cell)), "t": str(t)}, state)
 st.caption(

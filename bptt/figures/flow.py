@@ -8,16 +8,18 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..flow import Flow
+from .notation_view import words
 
 GRADIENT, CELL, PATH, RADIUS = "#4C78A8", "#54A24B", "#E45756", "#999999"
 
 
-def flow_chart(flow: Flow, *, title: str | None = None, height: int = 380) -> go.Figure:
+def flow_chart(flow: Flow, *, title: str | None = None, height: int = 380, notation: str = "course") -> go.Figure:
     """The carried gradients' norms (RNN, GRU: da_prevt; LSTM: da_prevt and dc_prevt) and the product that drives them.
 
     RNN: ‖∏ diag(1 - a²)·Waa‖ back from T_x-1, and ρ(Waa)^(T_x-1-t), the linear-range prediction.
-    LSTM: ∏ f, the cell state's own path. GRU: ∏ z, the hidden state's own path (a_next = z * a_prev + …). Zeros and infinities cannot sit on a log axis: they are
-    left out and counted in layout.meta.
+    LSTM: ∏ f, the cell state's own path. GRU: ∏ z, the hidden state's own path (a_next = z * a_prev + …).
+    Zeros and infinities cannot sit on a log axis: they are left out and counted in layout.meta. In cs231n
+    notation the lines are named as the homework names them.
     """
     T_x = flow.T_x
     t = np.arange(T_x)
@@ -31,6 +33,8 @@ def flow_chart(flow: Flow, *, title: str | None = None, height: int = 380) -> go
         lines.append(("‖∏ diag(1 - a²)·Waaᵀ‖ back to t", flow.path, PATH, "dash"))
         with np.errstate(all="ignore"):
             lines.append((f"ρ^(T_x-1-t), ρ(Waa) = {flow.radius:.3g}", flow.radius ** (T_x - 1 - t), RADIUS, "dot"))
+    if notation == "cs231n":  # the homework's dprev_h, Wh, ...; its h @ Wh needs no transpose sign
+        lines = [(words(name.replace("Waaᵀ", "Waa"), flow.cell, notation), *rest) for name, *rest in lines]
     fig = go.Figure()
     left_out = {}
     for name, values, color, dash in lines:

@@ -47,7 +47,7 @@ def sizes(config, notation: str) -> str:
 
 
 def shown(values: np.ndarray, notation: str) -> np.ndarray:
-    """The array as the notation holds it: CS231n's transpose of a course array (a bias (n, 1) becomes (n,)).
+    """The array as the notation holds it: CS231n's transpose of a course array (a bias (n, 1) is the row (1, n)).
 
     shown(np.zeros((5, 3)), "cs231n").shape -> (3, 5)
     """
@@ -61,8 +61,7 @@ def axes(values: np.ndarray, rows: str, cols: str, notation: str) -> tuple:
     """
     if notation == "course":
         return rows, cols
-    values = np.asarray(values)
-    if values.ndim == 2 and values.shape[1] > 1:  # transposed: the course's columns are the homework's rows
+    if np.ndim(values) == 2:  # transposed: the course's columns are the homework's rows
         rows, cols = cols, rows
     return AXES.get(rows, rows), AXES.get(cols, cols)
 
