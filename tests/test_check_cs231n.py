@@ -40,7 +40,7 @@ def test_each_probe_is_the_course_probe_in_batch_first_shapes(cell):
     for probe in probes_for(cell):
         course = cached_trace(probe.course, None).gradients()
         mine = reference(probe).final
-        converted = gradients_to_cs231n(cell, course, probe.h0.shape[1])
+        converted = gradients_to_cs231n(cell, course)
         for key in FINAL_OUTPUTS:
             np.testing.assert_allclose(mine[key], converted[key], rtol=1e-10, atol=1e-12)
         back = gradients_to_course(cell, mine)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bptt.catalog import BY_ID
+from bptt.notation import bug_lines
 from corpus_cs231n.expected import ROWS
 from corpus_cs231n.independent import run_file
 
@@ -154,8 +155,19 @@ def test_every_answer_keeps_the_contract_in_the_homeworks_names(checked, name):
 
 
 def test_no_fix_is_given_away(checked):
-    """The summary and the blame say where, never the corrected line: no report holds the reference's line."""
-    fixes = ("dh[:, t, :] + dprev_h", "dWx += dWx_t", "1 - next_h ** 2", "dnext_c = dprev_c", "dh0 = dprev_h")
+    """Every sentence says where, never the corrected line: no report holds the reference's line or the bug's fix."""
+    fixes = {"dh[:, t, :] + dprev_h", "dWx += dWx_t", "1 - next_h ** 2", "dnext_c = dprev_c", "dh0 = dprev_h"}
     for name, answer in checked.items():
-        said = json.dumps(answer["json"]["summary"]) + json.dumps(answer["json"]["blame"])
-        assert not any(fix in said for fix in fixes), (name, said)
+        result = answer["json"]
+        right = {line.strip() for b in result["bugs"] for line in bug_lines(b["id"], "cs231n").right.split("\n")}
+        said = json.dumps([result["summary"], result["blame"], [[b["title"], b["why"], b["hint"]] for b in result["bugs"]]])
+        assert not [fix for fix in fixes | right if fix and fix in said], (name, said)
+
+
+def test_a_named_bug_is_told_in_the_homeworks_names(checked):
+    for name, answer in checked.items():
+        for bug in answer["json"]["bugs"]:
+            assert bug["function"] in {"rnn_backward", "rnn_step_backward", "lstm_backward", "lstm_step_backward"}, bug
+            words = f"{bug['title']} {bug['why']} {bug['hint']}"
+            assert not any(course in words for course in ("da_prevt", "dWaa", "dWax", "rnn_cell_backward", "a_next")), \
+                (name, words)

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .. import cs231n
+from .. import cs231n, notation
 from . import compare
 from .probes import Probe, fresh_probe
 from .probes import probes_for as course_probes
@@ -29,7 +29,6 @@ TOTALS = ("dWx", "dWh", "db")
 FORWARD_OUTPUTS = {"rnn_forward": ("h",), "lstm_forward": ("h",),
                    "rnn_step_forward": ("next_h",), "lstm_step_forward": ("next_h", "next_c")}
 GATES = "ifog"  # the homework's order of the gates in Wx's columns
-COURSE_GATE = {"i": "i", "f": "f", "o": "o", "g": "c"}  # the course calls the candidate cct, its weights Wc
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity, as probes.Probe
@@ -67,57 +66,34 @@ class Probe231:
 
 
 def to_cs231n(probe: Probe) -> Probe231:
-    """The course probe in the homework's notation. to_cs231n(p).Wx.shape == p.parameters["Wax"].T.shape"""
-    T_x = probe.T_x
-    x = probe.x[:, :, :T_x]  # (n_x, m, T_x): the course's LSTM example carries more steps than it backpropagates
+    """The course probe in the homework's notation (bptt/notation.py). to_cs231n(p).Wx.shape == p.parameters["Wax"].T.shape"""
+    x = probe.x[:, :, :probe.T_x]  # (n_x, m, T_x): the course's LSTM example carries more steps than it backpropagates
     course = Probe(probe.name, probe.cell, x, probe.a0, probe.parameters, probe.da, probe.dc)
-    p = probe.parameters
-    if probe.cell == "rnn":
-        Wx, Wh, b = p["Wax"].T, p["Waa"].T, p["ba"].ravel()
-    else:
-        n_a = probe.a0.shape[0]
-        Wx = np.hstack([p["W" + COURSE_GATE[g]][:, n_a:].T for g in GATES])  # (D, 4H)
-        Wh = np.hstack([p["W" + COURSE_GATE[g]][:, :n_a].T for g in GATES])  # (H, 4H)
-        b = np.concatenate([p["b" + COURSE_GATE[g]].ravel() for g in GATES])  # (4H,)
-    batch_first = lambda a: np.ascontiguousarray(a.transpose(1, 2, 0))  # noqa: E731  (n, m, T) -> (m, T, n)
-    return Probe231(probe.name, probe.cell, course, batch_first(x), np.ascontiguousarray(probe.a0.T),
-                    np.ascontiguousarray(Wx), np.ascontiguousarray(Wh), b, batch_first(probe.da),
-                    batch_first(probe.dc))
+    Wx, Wh, b = (np.ascontiguousarray(w) for w in notation.parameters_to_cs231n(probe.cell, probe.parameters))
+    x, h0, dh = (np.ascontiguousarray(a) for a in notation.inputs_to_cs231n(x, probe.a0, probe.da))
+    return Probe231(probe.name, probe.cell, course, x, h0, Wx, Wh, b, dh,
+                    np.ascontiguousarray(notation.as_cs231n(probe.dc)))
 
 
-def gradients_to_cs231n(cell: str, grads: dict, n_a: int) -> dict:
-    """A course-notation gradient dict (whole backward or one step) under the homework's names and shapes."""
-    out = {}
-    for course_key, key in (("dx", "dx"), ("dxt", "dx"), ("da0", "dh0"), ("da_prev", "dprev_h"),
-                            ("dc_prev", "dprev_c")):
-        if course_key in grads:
-            value = np.asarray(grads[course_key])
-            out[key] = value.transpose(1, 2, 0) if value.ndim == 3 else value.T
-    if cell == "rnn":
-        if "dWax" in grads:
-            out.update(dWx=grads["dWax"].T, dWh=grads["dWaa"].T, db=np.asarray(grads["dba"]).ravel())
-    elif "dWf" in grads:
-        W = [grads["dW" + COURSE_GATE[g]] for g in GATES]
-        out["dWx"] = np.hstack([w[:, n_a:].T for w in W])
-        out["dWh"] = np.hstack([w[:, :n_a].T for w in W])
-        out["db"] = np.concatenate([np.asarray(grads["db" + COURSE_GATE[g]]).ravel() for g in GATES])
+def gradients_to_cs231n(cell: str, grads: dict) -> dict:
+    """A course gradient dict, of a whole backward or of one step (dxt, da_prev, dc_prev), in the homework's names.
+
+    gradients_to_cs231n("rnn", rnn_cell_backward(da_next, cache))["dprev_h"]  # da_prev.T
+    """
+    if "da_prev" not in grads:
+        return notation.gradients_to_cs231n(cell, grads)
+    whole = {**grads, "dx": grads["dxt"], "da0": grads["da_prev"]}
+    out = notation.gradients_to_cs231n(cell, whole)
+    out["dprev_h"] = out.pop("dh0")
+    if "dc_prev" in grads:
+        out["dprev_c"] = notation.as_cs231n(grads["dc_prev"])
     return out
 
 
 def gradients_to_course(cell: str, grads: dict) -> dict | None:
     """The homework's whole-backward gradients in the course's names; None where a shape does not fit."""
     try:
-        dx, dh0, dWx, dWh, db = (np.asarray(grads[k], dtype=float) for k in FINAL_OUTPUTS)
-        out = {"dx": dx.transpose(2, 0, 1), "da0": dh0.T}
-        if cell == "rnn":
-            out.update(dWax=dWx.T, dWaa=dWh.T, dba=db.reshape(-1, 1))
-            return out
-        H = dh0.shape[1]
-        for k, g in enumerate(GATES):
-            cols = slice(k * H, (k + 1) * H)
-            out["dW" + COURSE_GATE[g]] = np.hstack([dWh[:, cols].T, dWx[:, cols].T])
-            out["db" + COURSE_GATE[g]] = db[cols].reshape(-1, 1)
-        return out
+        return notation.gradients_to_course(cell, *(np.asarray(grads[k], dtype=float) for k in FINAL_OUTPUTS))
     except (KeyError, ValueError, IndexError, TypeError):
         return None
 
@@ -186,15 +162,24 @@ def variant_gradients(probe: Probe231, code) -> dict | None:
         grads = compare.cached_trace(probe.course, code).gradients()
     except ValueError:
         return None
-    return gradients_to_cs231n(probe.cell, grads, probe.h0.shape[1])
+    try:
+        return gradients_to_cs231n(probe.cell, grads)
+    except (ValueError, IndexError):  # a variant whose gradient has no place in the homework's shapes
+        return None
 
 
 @lru_cache(maxsize=512)
 def variant_step_outputs(probe: Probe231, code) -> tuple:
     """A catalog variant's step backward alone at every t, in the homework's names (None where it raises)."""
-    n_a = probe.h0.shape[1]
-    return tuple(None if isinstance(out, str) else gradients_to_cs231n(probe.cell, out, n_a)
+    return tuple(None if isinstance(out, str) else _converted(probe.cell, out)
                  for out in compare.variant_cell_outputs(probe.course, code))
+
+
+def _converted(cell: str, out: dict) -> dict | None:
+    try:
+        return gradients_to_cs231n(cell, out)
+    except (ValueError, IndexError):
+        return None
 
 
 @lru_cache(maxsize=2)

@@ -14,7 +14,9 @@ returns what they return.
 """
 
 import ast
+from dataclasses import replace
 
+from .. import notation
 from ..catalog import bugs_for
 from ..trace import differs
 from . import compare, cs231n_evidence, texts
@@ -351,9 +353,19 @@ def _bugs(source: Source, evidence: list, defined: list, proven: set, findings: 
             how = _how(bug, cell, evs, defined, findings)
             if how is not None:
                 line, missing = locate(bug, source.code, function, cell)
-                matched.append((how[0], MatchedBug(bug, line, missing, how[1])))
+                matched.append((how[0], MatchedBug(in_homework_names(bug), line, missing, how[1])))
     rank = {"exact": 0, "part": 1}
     return [m for _, m in sorted(matched, key=lambda pair: rank[pair[0]])]
+
+
+def in_homework_names(bug):
+    """The catalog bug with its function, lines, title and sentences in CS231n's notation (bptt/notation.py)."""
+    try:
+        lines = notation.bug_lines(bug.id, "cs231n")
+    except KeyError:
+        return bug
+    return replace(bug, function=lines.function, wrong=lines.wrong, right=lines.right, title=lines.title,
+                   why=lines.why, symptom=lines.symptom, hint=lines.hint)
 
 
 def _how(bug, cell: str, evs: list, defined: list, findings: dict) -> tuple | None:
