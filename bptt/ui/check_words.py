@@ -51,7 +51,8 @@ TERMS = {  # a blame's term in words; other terms are named as the course names 
     "dz": "dz (the tanh derivative)", "dtanh": "dtanh (the tanh derivative)",
     "total": "running total of the weight gradients",
 }
-BLAMED = ("The mistake is in", "Your rnn_cell_backward is right alone", "Your lstm_cell_backward is right alone")
+BLAMED = ("The mistake is in", *(f"Your {cell}_{part}_backward is right alone" for cell in ("rnn", "lstm")
+                                  for part in ("cell", "step")))
 AFTER_LOOP = ("after-loop", "after the loop", "after", "final")  # blame terms for a change made after the loop
 
 
@@ -75,11 +76,21 @@ def match_label(ok: bool) -> str:
     return ":green[:material/check: matches]" if ok else ":red[:material/close: differs]"
 
 
-def cell_of(function: str) -> str:
-    """The cell a backward calls. cell_of("rnn_backward") -> 'rnn_cell_backward'; CS231n's step functions are cells"""
+def cell_of(function: str, notation: str = "course") -> str:
+    """The cell a backward calls, as the notation's homework names it.
+
+    cell_of("rnn_backward") -> 'rnn_cell_backward';  cell_of("rnn_backward", "cs231n") -> 'rnn_step_backward'
+    """
     if "cell" in function or "_step_" in function:
         return function
-    return function.replace("_backward", "_cell_backward").replace("_forward", "_cell_forward")
+    middle = "_step" if notation == "cs231n" else "_cell"
+    return function.replace("_backward", f"{middle}_backward").replace("_forward", f"{middle}_forward")
+
+
+def notation_of(report) -> str:
+    """Whose homework the checked code follows: the report's finding says "cs231n" for CS231n's functions."""
+    detail = getattr(getattr(report, "divergence", None), "detail", None) or {}
+    return "cs231n" if detail.get("notation") == "cs231n" else "course"
 
 
 def _number(value) -> str:
@@ -94,11 +105,13 @@ def first_difference(d, steps_ran: bool | None = None) -> str | None:
     if d is None or d.scope not in SCOPES:
         return None
     probe, q, function, t = d.probe, d.quantity, d.function, d.t
-    where = f"on the {probe.name} input ({probe.sizes})"
-    cell = cell_of(function)
-    at = f"At t = {t} (T_x = {probe.T_x}; the loop runs t = {probe.T_x - 1} down to 0), {where}" if t is not None \
-        else where[0].upper() + where[1:]
     detail = d.detail or {}
+    notation = "cs231n" if detail.get("notation") == "cs231n" else "course"
+    where = f"on the {probe.name} input ({probe.sizes})"
+    cell = cell_of(function, notation)
+    length = "T" if notation == "cs231n" else "T_x"
+    at = f"At t = {t} ({length} = {probe.T_x}; the loop runs t = {probe.T_x - 1} down to 0), {where}" \
+        if t is not None else where[0].upper() + where[1:]
     error = _number(d.max_abs_error)
     if detail.get("missing_step"):
         return f"{at}: your loop never ran this step."
@@ -127,8 +140,9 @@ def first_difference(d, steps_ran: bool | None = None) -> str | None:
     return f"{at}: the {q} that {function} returns differs from the reference{error}."
 
 
-def blame_sentence(blame: dict | None) -> str | None:
-    """Where the mistake lives, in one sentence, or None when the report does not say.
+def blame_sentence(blame: dict | None, notation: str = "course") -> str | None:
+    """Where the mistake lives, in one sentence (the cell named as the notation's homework names it), or None
+    when the report does not say.
 
     blame_sentence({"part": "loop", "function": "rnn_backward", "t": 3, "term": "da_next"})
     # 'The mistake is in your loop (rnn_backward), not in rnn_cell_backward: at t = 3, the da_next it builds is wrong.'
@@ -138,9 +152,10 @@ def blame_sentence(blame: dict | None) -> str | None:
     part, function, t, term = blame["part"], str(blame.get("function") or ""), blame.get("t"), blame.get("term")
     if part == "loop":
         loop = function if function and "cell" not in function else ""
-        head = f"The mistake is in your loop{f' ({loop})' if loop else ''}, not in {cell_of(loop) if loop else 'the cell'}"
+        head = (f"The mistake is in your loop{f' ({loop})' if loop else ''}, not in "
+                f"{cell_of(loop, notation) if loop else 'the cell'}")
     elif part == "cell":
-        head = f"The mistake is in {cell_of(function) if function else 'your cell'}, not in your loop"
+        head = f"The mistake is in {cell_of(function, notation) if function else 'your cell'}, not in your loop"
     else:
         head = f"The mistake is in your forward{f' ({function})' if function else ''}, not in the backward"
     parts = [f"at t = {t}"] if isinstance(t, int) and not isinstance(t, bool) else []
@@ -158,7 +173,7 @@ def sentences(report) -> list:
     if report.error is not None:
         message = str(report.error.get("message", "")).lower()
         summary = [s for s in summary if s.split(": ", 1)[-1].rstrip(".").lower() not in message]
-    blame = blame_sentence(report.blame)
+    blame = blame_sentence(report.blame, notation_of(report))
     if blame and not any(s.startswith(BLAMED) for s in summary):
         summary.append(blame)
     return summary
