@@ -15,6 +15,7 @@ returns what they return.
 
 import ast
 from dataclasses import replace
+from functools import cache
 
 from .. import notation
 from ..catalog import bugs_for
@@ -358,8 +359,12 @@ def _bugs(source: Source, evidence: list, defined: list, proven: set, findings: 
     return [m for _, m in sorted(matched, key=lambda pair: rank[pair[0]])]
 
 
+@cache
 def in_homework_names(bug):
-    """The catalog bug with its function, lines, title and sentences in CS231n's notation (bptt/notation.py)."""
+    """The catalog bug with its function, lines, title and sentences in CS231n's notation (bptt/notation.py).
+
+    One object per bug, so a report that crossed from the worker names the same one.
+    """
     try:
         lines = notation.bug_lines(bug.id, "cs231n")
     except KeyError:

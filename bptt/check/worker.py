@@ -25,6 +25,7 @@ import numpy as np
 from ..catalog import BY_ID, Bug
 from .compare import Finding, LoopRun, StudentStep, cached_trace
 from .cs231n_probes import to_cs231n
+from .cs231n_verdict import in_homework_names
 from .probes import Probe
 from .report import MatchedBug, Report
 from .source import Problem, Source
@@ -113,8 +114,9 @@ def _bug(bug: Bug) -> dict:
 
 def _unbug(d: dict) -> Bug:
     known = BY_ID.get(d["id"])
-    if known is not None and all(getattr(known, key) == d[key] for key in BUG_TEXT):
-        return known  # a catalog bug: the page's one, variant included
+    for bug in (known, in_homework_names(known)) if known is not None else ():  # the course's words, or CS231n's
+        if all(getattr(bug, key) == d[key] for key in BUG_TEXT):
+            return bug  # a catalog bug: the page's one, variant included
     return Bug(**{key: str(d[key]) for key in BUG_TEXT}, variant=None, wrong_keys=(), first=None)
 
 
