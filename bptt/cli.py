@@ -74,8 +74,10 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--cell", choices=("rnn", "lstm"), default="rnn")
     check.add_argument("--scenario", choices=[s for s in SCENARIOS if s != "echo"], default="course")
     check.set_defaults(func=_gradcheck)
-    student = sub.add_parser("check", help="check a student's rnn_backward / lstm_backward (.py, .ipynb, .txt)")
-    student.add_argument("file", help="a .py file, a course .ipynb notebook, or a .txt file of pasted code")
+    student = sub.add_parser("check", help="check a student's rnn_backward / lstm_backward (.py, .ipynb, .txt), "
+                             "the course's or CS231n's rnn_layers.py (told by the signatures)")
+    student.add_argument("file", help="a .py file (the course's functions or CS231n's rnn_layers.py), a course "
+                         ".ipynb notebook, or a .txt file of pasted code")
     student.add_argument("--json", action="store_true", help="print exactly one JSON object")
     student.set_defaults(func=_check)
     return p
