@@ -14,6 +14,7 @@ import streamlit as st
 from bptt.check import from_text
 from bptt.check.queue import check_elsewhere
 from bptt.figures.heatmap import heatmap
+from bptt.notation import bug_lines
 from bptt.trace import differs, max_abs_error
 from bptt.ui import check_words as words
 from bptt.ui.entry import through_app
@@ -94,6 +95,16 @@ def show_line(source, line, missing=False, caption="Your code") -> None:
     st.code(words.snippet(source.code, line, missing=missing), language="python", wrap_lines=True)
 
 
+def in_notation(bug, report):
+    """The bug's title, function, why and hint as the checked code's homework writes them (CS231n's or the course's)."""
+    if words.notation_of(report) == "course":
+        return bug
+    try:
+        return bug_lines(bug.id, "cs231n")
+    except KeyError:  # a generated variant, or no CS231n counterpart: the words the report has
+        return bug
+
+
 def show_verdict(report) -> None:
     """The verdict first, in the words of what happened: the obvious sentence, then where the mistake lives."""
     said = words.sentences(report)
@@ -110,7 +121,7 @@ def show_verdict(report) -> None:
             lead, *rest = said or ["Your code runs, but its results differ from the reference."]
             st.warning("\n\n".join([f"**{lead}**", *rest]), icon=":material/search:")
         if report.bugs:
-            bug, line = report.bugs[0].bug, report.bugs[0].line
+            bug, line = in_notation(report.bugs[0].bug, report), report.bugs[0].line
             where = f", {report.source.where(line)}" if isinstance(line, int) else ""
             st.markdown(f"Likely bug: **{bug.title}** (in {bug.function}{where}). Why it happens and a hint are "
                         "below your code.")
@@ -123,10 +134,10 @@ def show_details(report) -> None:
     for note in (*st.session_state.get(K + "read", ()), *report.notes):
         st.caption(f":material/info: {note}")
     for match in report.bugs:
-        bug = match.bug
+        bug = in_notation(match.bug, report)
         with st.container(border=True):
             st.markdown(f"#### Likely bug: {bug.title}")
-            st.markdown(f"`{bug.id}` in `{bug.function}` · seen in {EVIDENCE.get(match.evidence, 'your run')}")
+            st.markdown(f"`{match.bug.id}` in `{bug.function}` · seen in {EVIDENCE.get(match.evidence, 'your run')}")
             st.markdown(f"**What happens.** {bug.why}")
             st.markdown(f"**Hint.** {bug.hint}")
             show_line(report.source, match.line, match.missing)

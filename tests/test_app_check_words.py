@@ -1,9 +1,12 @@
 """The check page's sentences name the cell and the loop's length as the checked code's homework does."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from bptt.notation import bug_lines
 from bptt.ui.check_words import blame_sentence, cell_of, first_difference, notation_of, sentences
 
 PROBE = SimpleNamespace(name="course", sizes="n_x=3, n_a=5, m=10, T_x=4", T_x=4)
@@ -41,3 +44,22 @@ def test_the_blame_in_the_verdict_follows_the_reports_notation():
     assert any("not in rnn_step_backward" in s for s in sentences(report))
     assert "not in rnn_cell_backward" in blame_sentence(blame)
     assert notation_of(SimpleNamespace(divergence=None)) == "course"
+
+
+def test_a_cs231n_homework_checked_on_the_page_is_told_in_its_own_names():
+    """A real check of a CS231n file that forgets dprev_h: the page names the bug, the function and the cell as
+    rnn_layers.py does (the catalog's CS231n lines), never the course's rnn_cell_backward."""
+    root = Path(__file__).resolve().parent
+    at = AppTest.from_file(str(root.parent / "app.py"), default_timeout=180)
+    at.switch_page("pages/check.py")
+    at.run()
+    at.text_area(key="check:text").set_value((root / "corpus_cs231n" / "bug_no_dprev_h_skeleton.py").read_text())
+    at.button(key="check:run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    report = at.session_state["check:report"]
+    assert notation_of(report) == "cs231n" and report.bugs[0].bug.id == "missing-da-prev"
+    lines = bug_lines("missing-da-prev", "cs231n")
+    text = "\n".join(m.value for m in at.markdown)
+    assert f"Likely bug: **{lines.title}** (in {lines.function}" in text
+    assert f"#### Likely bug: {lines.title}" in text and lines.hint in text
+    assert "rnn_cell_backward" not in text + "\n".join(str(a.value) for a in at.warning)
