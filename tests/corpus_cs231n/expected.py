@@ -63,6 +63,7 @@ ROWS = {
     "ok_lstm_split_while.py": correct("lstm", "np.split into gates, the step returned as one expression, a while loop"),
     "paste_jupyter_rnn_backward.txt": correct("rnn", "a Jupyter paste with prose, In [12]: and the test cell"),
     "nb_ok_rnn_dictcache.ipynb": correct("rnn", "a notebook: markdown, skipped cs231n imports, a test cell"),
+    "paste_forum_flattened_ok.txt": correct("rnn", "a forum post that lost its indentation: rebuilt, dh0 = after the loop"),
     # dprev_h never added to dh[:, t, :]
     "bug_no_dprev_h_skeleton.py": diverges("rnn", "catalog", NO_DPREV_H, "missing-da-prev", "loop", "the skeleton"),
     "bug_no_dprev_h_reversed.py": diverges("rnn", "catalog", NO_DPREV_H, "missing-da-prev", "loop",
@@ -71,6 +72,8 @@ ROWS = {
     "paste_jupyter_no_dprev_h.txt": diverges("rnn", "catalog", NO_DPREV_H, "missing-da-prev", "loop",
                                              "a Jupyter paste with the printed errors"),
     "nb_no_dprev_h_dictcache.ipynb": diverges("rnn", "catalog", NO_DPREV_H, "missing-da-prev", "loop", "a notebook"),
+    "paste_forum_flattened_no_dprev_h.txt": diverges("rnn", "catalog", NO_DPREV_H, "missing-da-prev", "loop",
+                                                     "the same post, indentation lost, with the famous bug"),
     # = instead of += for dWx (dWh and db added up)
     "bug_dwx_assign_skeleton.py": diverges("rnn", "catalog", DWX_ASSIGN, "overwrite-not-accumulate", "loop",
                                            "the skeleton"),
