@@ -12,7 +12,12 @@ import pytest
 from bptt import RunConfig, get_bug, rnn_backward, run
 from bptt.figures import Panel, chart_config, grouped_heatmaps, heatmap, heatmap_grid, norm_chart, pooled, timeline
 from bptt.figures.codepanel import MISSING, find, listing, loop_body, with_bug, without_docstring
+from bptt.figures.flow import flow_chart
+from bptt.figures.notation_view import axes, label, shown, sizes
+from bptt.figures.truncation import truncation_chart
+from bptt.flow import Flow
 from bptt.figures.marks import step_marks
+from bptt.truncation import Comparison
 
 
 @pytest.mark.parametrize("cols", [1, 63, 64, 65, 200])
@@ -282,3 +287,40 @@ def test_presenter_figures_name_no_font_under_the_minimum(build):
     assert found and min(found) >= 16
     axes = [v for k, v in spec["layout"].items() if k.startswith(("xaxis", "yaxis"))]
     assert all(a["tickfont"]["size"] >= 16 for a in axes)
+
+
+def test_the_truncation_chart_draws_both_runs_cuts_and_stopped_steps_from_the_comparison():
+    full = np.array([8.0, 4.0, 2.0, 1.0, 0.0])  # (T_x,): grows going back, nothing into the last step
+    cut_run = np.array([1.0, 0.0, 2.0, 1.0, 0.0])  # the link into t = 1 is cut
+    comparison = Comparison(factors=np.array([1.0, 0.0, 1.0, 1.0, 1.0]), cut=(1,), recurrent_bias=0.25,
+                            relative_errors={}, stopped=(1, 0), truncated_norms=cut_run, full_norms=full)
+    fig = truncation_chart(comparison, "lstm")
+    full_y, truncated_y = (np.array(fig.data[i].y, dtype=float) for i in (0, 1))
+    np.testing.assert_array_equal(full_y, [8.0, 4.0, 2.0, 1.0, np.nan])  # zero cannot sit on a log axis
+    np.testing.assert_array_equal(truncated_y, [1.0, np.nan, 2.0, 1.0, np.nan])
+    assert list(fig.data[2].x) == [1, 0] and list(fig.data[2].y) == [4.0, 8.0]  # where the explosion is stopped
+    assert [shape.x0 for shape in fig.layout.shapes] == [1.5]  # between t = 1 and the step it no longer hears
+    assert fig.layout.meta["cut"] == [1] and fig.layout.meta["recurrent_bias"] == 0.25
+    assert "‖da_prevt and dc_prevt‖ full" == fig.data[0].name
+    assert truncation_chart(comparison, "lstm", notation="cs231n").data[0].name == "‖dprev_h and dprev_c‖ full"
+
+
+@pytest.mark.parametrize("notation", ["course", "cs231n"])
+def test_the_notation_view_transposes_and_relabels_exactly_when_cs231n(notation):
+    values = np.arange(6.0).reshape(3, 2)  # (n_a, m)
+    drawn = shown(values, notation)
+    np.testing.assert_array_equal(drawn, values.T if notation == "cs231n" else values)
+    rows, cols = axes(values, "unit", "example", notation)
+    assert (rows, cols) == (("example (N)", "hidden unit (H)") if notation == "cs231n" else ("unit", "example"))
+    assert label("dWaa", "rnn", notation) == ("dWh" if notation == "cs231n" else "dWaa")
+    assert sizes(RunConfig(), notation) == ("D = 3, H = 5, N = 10, T = 4" if notation == "cs231n"
+                                            else "n_x = 3, n_a = 5, m = 10, T_x = 4")
+
+
+def test_the_gru_flow_chart_draws_its_update_gate_path_and_no_radius_line():
+    flow = Flow(cell="gru", radius=1.5, da_prevt=np.array([0.5, 1.0, 0.0]), dc_prevt=None,
+                path=np.array([0.25, 0.5, 1.0]), da_last=1.0)
+    fig = flow_chart(flow)
+    assert fig.layout.meta["series"] == ["‖da_prevt‖ carried into t", "∏ z back to t (a's direct path)"]
+    np.testing.assert_array_equal(np.array(fig.data[1].y, dtype=float), [0.25, 0.5, 1.0])
+    assert flow_chart(flow, notation="cs231n").layout.meta["series"][0] == "‖dprev_h‖ carried into t"
