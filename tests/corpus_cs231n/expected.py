@@ -58,6 +58,7 @@ ROWS = {
     "ok_rnn_while_dictcache.py": correct("rnn", "while loops both ways, a dict as the step cache"),
     "ok_rnn_helper_sequence_cache.py": correct("rnn", "a helper, the forward's cache is (x, h0, Wx, Wh, h) and the "
                                                       "backward rebuilds each step's cache: the step is told by values"),
+    "ok_rnn_inplace_dh.py": correct("rnn", "dh[:, t, :] += dprev_h on a copy, then the slice handed in"),
     "ok_step_backward_only.py": correct("rnn", "only rnn_step_backward, with np.matmul"),
     "ok_lstm_skeleton.py": correct("lstm", "the LSTM skeleton with its own stable sigmoid"),
     "ok_lstm_split_while.py": correct("lstm", "np.split into gates, the step returned as one expression, a while loop"),
