@@ -282,8 +282,17 @@ def test_a_large_run_steps_in_the_browser_and_prefetches_the_next_steps(app_url,
     dWaa = trace.step(196).outputs["dWaa"]
     i, j = np.unravel_index(np.argmax(np.abs(dWaa)), dWaa.shape)
     page.locator('canvas[data-key="outputs.dWaa"]').scroll_into_view_if_needed()
-    cell = page.evaluate(PIXEL, ["outputs.dWaa", int(i), int(j)])
-    assert cell["t"] == 196 and (cell["rows"], cell["cols"]) == (256, 256)
+    cell = page.evaluate("""([i, j]) => {
+        const c = document.querySelector('canvas[data-key="outputs.dWaa"]');
+        const x = Math.floor((j + 0.5) * c.width / 256), y = Math.floor((i + 0.5) * c.height / 256);
+        return {rgb: [...c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)], t: Number(c.dataset.bpttT),
+                zmax: Number(c.dataset.bpttZmax), pooled: c.dataset.bpttPooled, height: c.height};
+    }""", [int(i), int(j)])
+    assert cell["t"] == 196 and cell["pooled"] and cell["height"] < 256  # more cells than pixels: pooled
+    # the pixel over the step's largest |value| shows it (a pooled block keeps its largest), not a neighbour's
+    share = abs(dWaa[i, j]) / cell["zmax"]
+    red, _, blue = cell["rgb"]
+    assert (red > blue) == (dWaa[i, j] > 0) and min(cell["rgb"]) < 255 - 200 * share, (cell, share)
     # a jump past the window waits for its step, then draws it whole
     page.locator(".bptt-button[data-name=last]").click()
     page.wait_for_function("() => document.querySelector('.bptt-grid').dataset.bpttT === '0'", timeout=60_000)

@@ -232,17 +232,31 @@ function mount(component, raw) {
       canvas.style.width = `${width}px`;
       canvas.style.height = `${height}px`;
     }
-    if (!q.image) {
+    // more cells than device pixels (a 256-unit run): each pixel shows the value of largest |v| in its block,
+    // as the server's pooled heatmaps do, so a lone large gradient never falls between the samples
+    const H = Math.min(R, Math.max(1, canvas.height));
+    const W = Math.min(C, Math.max(1, canvas.width));
+    if (!q.image || q.image.width !== W || q.image.height !== H) {
       q.small = document.createElement("canvas");
-      q.small.width = C;
-      q.small.height = R;
-      q.image = new ImageData(C, R);
+      q.small.width = W;
+      q.small.height = H;
+      q.image = new ImageData(W, H);
     }
     const pixels = q.image.data;
-    for (let i = 0; i < R; i++) {
-      for (let j = 0; j < C; j++) {
-        const v = z[i * C + j];
-        const at = 4 * (i * C + j);
+    for (let a = 0; a < H; a++) {
+      const i0 = Math.floor((a * R) / H);
+      const i1 = Math.max(i0 + 1, Math.floor(((a + 1) * R) / H));
+      for (let b = 0; b < W; b++) {
+        const j0 = Math.floor((b * C) / W);
+        const j1 = Math.max(j0 + 1, Math.floor(((b + 1) * C) / W));
+        let v = NaN;
+        for (let i = i0; i < i1; i++) {
+          for (let j = j0; j < j1; j++) {
+            const u = z[i * C + j];
+            if (!Number.isNaN(u) && (Number.isNaN(v) || Math.abs(u) > Math.abs(v))) v = u;
+          }
+        }
+        const at = 4 * (a * W + b);
         if (Number.isNaN(v)) { pixels[at + 3] = 0; continue; } // NaN stays blank, as plotly leaves it
         const s = 3 * Math.round(Math.min(1, Math.max(0, (v / zmax + 1) / 2)) * SHADES); // ±∞ at the ends
         pixels[at] = shades[s];
@@ -281,13 +295,15 @@ function mount(component, raw) {
       if (p.split_rows) ctx.fillRect(0, Math.round(p.split * ch) - 1, width, 2);
       else ctx.fillRect(Math.round(p.split * cw) - 1, 0, 2, height);
     }
-    q.range.textContent = ` · ±${format(zmax)}${p.zmax === null ? " (this step)" : ""}`;
+    q.range.textContent = ` · ±${format(zmax)}${p.zmax === null ? " (this step)" : ""}${H < R || W < C ? " · pooled" : ""}`;
+    q.range.title = H < R || W < C ? `${R}×${C} cells on ${H}×${W} pixels: each pixel shows the largest |value| of its block` : "";
     canvas.dataset.rows = String(R);
     canvas.dataset.cols = String(C);
     canvas.dataset.bpttT = String(steps[k]);
     canvas.dataset.bpttZmax = String(zmax);
     canvas.dataset.bpttFont = String(font);
     canvas.dataset.bpttText = fits ? "1" : "0";
+    canvas.dataset.bpttPooled = H < R || W < C ? `${H}x${W}` : "";
     q.shown = z;
   }
 
