@@ -158,8 +158,8 @@ if config.truncate == 0:
                 "truncated BPTT detaches the hidden state, and see the bias that puts in the recurrent weights' "
                 "gradient.")
 else:
-    how = (f"each link cut with probability 1/{config.truncate} (chunks {config.truncate} steps long on average), every "
-           f"kept one scaled by {config.truncate / (config.truncate - 1):.3g}" if config.randomized
+    how = (f"each link cut with probability 1/{config.truncate} (chunks {config.truncate} steps long on average), "
+           f"every kept one scaled by {config.truncate / (config.truncate - 1):.3g}" if config.randomized
            else f"cut every {config.truncate} steps")
     st.markdown(
         f"Each cell runs its own draws of this scenario twice: full BPTT, and {how}. A cut sets the gradient carried "

@@ -81,7 +81,8 @@ if step.page == "stepper":
         value = moment.inputs[key]  # (n_a, m)
         rows, cols = axes(value, "unit", "example", notation)
         with column:
-            chart(heatmap(shown(value, notation), title=titles[key], quantity=key if notation == "course" else label(key, config.cell, notation),
+            quantity = key if notation == "course" else label(key, config.cell, notation)
+            chart(heatmap(shown(value, notation), title=titles[key], quantity=quantity,
                           scope="inputs", t=t, zmax=zmax, rows=rows, cols=cols), state, f"lesson_{key}")
     if config.T_x > 8:
         norms = {f"‖{label('da_prevt', config.cell, notation)}‖": run.trace.norms("da_prevt")}

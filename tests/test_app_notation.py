@@ -9,7 +9,6 @@ import pytest
 from test_app_teaching import array, figure, figures, open_page, texts
 
 from bptt import BUGS, RunConfig, run
-from bptt.catalog import get_bug
 from bptt.cs231n import rnn_backward as cs231n_rnn_backward
 from bptt.cs231n import rnn_forward as cs231n_rnn_forward
 from bptt.figures.gallery import diff_text

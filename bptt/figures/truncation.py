@@ -34,7 +34,8 @@ def truncation_chart(comparison: Comparison, cell: str, *, notation: str = "cour
                                       (f"‖{carried}‖ truncated", comparison.truncated_norms, TRUNCATED, "solid")):
         y = np.asarray(values, dtype=np.float64)  # (T_x,)
         fig.add_trace(go.Scatter(
-            x=t, y=np.where(np.isfinite(y) & (y > 0), y, np.nan), name=name, mode="lines+markers" if T_x <= 60 else "lines",
+            x=t, y=np.where(np.isfinite(y) & (y > 0), y, np.nan), name=name,
+            mode="lines+markers" if T_x <= 60 else "lines",
             line=dict(color=color, dash=dash, width=3 if dash == "solid" else 2), marker=dict(size=5),
             hovertemplate=f"t=%{{x}}<br>%{{y:.4g}}<extra>{name}</extra>",
         ))

@@ -155,8 +155,9 @@ def parse(params: dict) -> tuple:
         stepping = "browser"
     notation = _last(params.get("notation", "course")).strip().lower()
     if notation not in NOTATIONS:
-        messages.append(Message("notation", f"notation={notation!r} is not known: use notation=course (the course's "
-                                            "names) or notation=cs231n (CS231n's rnn_layers.py); using notation=course."))
+        messages.append(Message("notation", f"notation={notation!r} is not known: use notation=course (the "
+                                            "course's names) or notation=cs231n (CS231n's rnn_layers.py); "
+                                            "using notation=course."))
         notation = "course"
     return PageState(config, t, present, hide, lock, stepping, notation), messages
 
