@@ -7,7 +7,8 @@
 Every run steps in the browser (bptt/ui/browser_stepper.py; a large one holds a window of steps, fetched
 ahead as it moves): a click is timed inside the page from just before the click to the end of the first
 frame painted with the heading and every panel's canvas naming the new step (data-bptt-t, set once the
-canvas is redrawn); a step still on its way from the server counts its wait. For reference, the large run
+canvas is redrawn); a step still on its way from the server counts its wait. Clicks come --pause s apart
+(0.5 s: a person's pace, during which a large run fetches the steps ahead). For reference, the large run
 is also timed with `stepping=server` (a round trip per click): until the heading and every plotly chart
 show the new step, plus one frame.
 A new tab is timed from navigation to the first heatmap drawn, on a server that has already served the
@@ -140,10 +141,11 @@ def open_stepper(page, url: str) -> float:
     return time.perf_counter() - started
 
 
-def browser_clicks(page, count: int) -> list:
-    """Seconds per click on the browser stepper, down the loop with next and back with previous at the ends."""
+def browser_clicks(page, count: int, pause: float) -> list:
+    """Seconds per click on the browser stepper, `pause` s apart, down the loop with next and back with previous."""
     times, name = [], "next"
     for _ in range(count):
+        page.wait_for_timeout(pause * 1000)  # a person's pace: a large run fetches the steps ahead meanwhile
         if page.locator(f'.bptt-button[data-name="{name}"]').is_disabled():
             name = "previous" if name == "next" else "next"
         label = page.locator(f'.bptt-button[data-name="{name}"]').inner_text()
@@ -234,8 +236,8 @@ def clicks(page, count: int) -> list:
     return times
 
 
-def measure(count: int, server_count: int, cold_rounds: int, tabs: int) -> dict:
-    results = {"clicks": {}, "open_s": {}, "cpus": os.cpu_count(), "load": [os.getloadavg()[0]]}
+def measure(count: int, server_count: int, cold_rounds: int, tabs: int, pause: float) -> dict:
+    results = {"clicks": {}, "open_s": {}, "cpus": os.cpu_count(), "load": [os.getloadavg()[0]], "pause_s": pause}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=server.CHROMIUM, args=server.CHROMIUM_ARGS)
         results["cold_start"] = cold_start(browser, cold_rounds)
@@ -248,8 +250,8 @@ def measure(count: int, server_count: int, cold_rounds: int, tabs: int) -> dict:
             for name, query in BROWSER_SIZES.items():
                 page = context.new_page()
                 results["open_s"][name] = open_stepper(page, base + query)  # uncached: runs the backward
-                browser_clicks(page, 2)  # warm: the first redraws compile the drawing code
-                results["clicks"][name] = browser_clicks(page, count)
+                browser_clicks(page, 2, pause)  # warm: the first redraws compile the drawing code
+                results["clicks"][name] = browser_clicks(page, count, pause)
                 page.close()
             results["new_tab"] = new_tabs(browser, context, base, tabs, fresh=False)
             results["first_visit"] = new_tabs(browser, context, base, tabs, fresh=True)
@@ -317,9 +319,10 @@ def write_docs(results: dict) -> None:
         f"{platform.python_version()}, {results['cpus']} CPUs, measured {time.strftime('%Y-%m-%d')} with a load "
         f"average of {results['load'][0]:.1f} before and {results['load'][-1]:.1f} after (with other work on the "
         "CPUs these times are upper bounds). Every run steps in the browser: each heatmap is a canvas redrawn in the "
-        "click's own handler, a large run holding a window of steps that the server sends ahead as it moves. A click "
-        "is timed from just before it to the end of the first frame painted with the heading and every canvas naming "
-        "the new step (a step still on its way counts its wait). The stepping=server row times a click until the "
+        "click's own handler, a large run holding a window of steps that the server sends ahead as it moves. Clicks "
+        f"come {results.get('pause_s', 0.5):g} s apart, a person's pace (back to back, a large run outruns what it "
+        "fetches ahead). A click is timed from just before it to the end of the first frame painted with the heading "
+        "and every canvas naming the new step (a step still on its way counts its wait). The stepping=server row times a click until the "
         "heading and every plotly chart show the new step (websocket, fragment rerun, plotly redrawing), plus a "
         "frame.\n\n"
         f"{table(results)}\n\n"
@@ -352,8 +355,9 @@ def main() -> int:
     parser.add_argument("--server-clicks", type=int, default=20, help="timed clicks with stepping=server (seconds each)")
     parser.add_argument("--cold", type=int, default=3, help="cold-start rounds, each with and without bytecode")
     parser.add_argument("--tabs", type=int, default=5, help="new tabs on the warm server, of each kind")
+    parser.add_argument("--pause", type=float, default=0.5, help="seconds between two clicks in the browser stepper")
     args = parser.parse_args()
-    results = measure(args.clicks, args.server_clicks, args.cold, args.tabs)
+    results = measure(args.clicks, args.server_clicks, args.cold, args.tabs, args.pause)
     print(json.dumps(results) if args.json else table(results))
     if args.write_docs:
         write_docs(results)
