@@ -3,11 +3,14 @@
     fig = norm_chart({"‖da_prevt‖": trace.norms("da_prevt")}, current_t=2, log=True)
 """
 
-import numpy as np
-import plotly.graph_objects as go
+from __future__ import annotations
 
-from .heatmap import browser_dtype
-from .spec import figure
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # plotly is imported by the function that draws with it: norms_data's callers never load it
+    import plotly.graph_objects as go
 
 COLORS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756")
 
@@ -20,6 +23,9 @@ def norm_chart(norms: dict, *, current_t: int | None, log: bool = False, title: 
     bands draws an invisible full-height band at every t, for a stylesheet to light the current one
     (marks.step_marks), so a page that steps never has to draw the chart again.
     """
+    from .heatmap import browser_dtype
+    from .spec import figure
+
     data, zeros = [], {}
     for (name, values), color in zip(norms.items(), COLORS):
         y = np.asarray(values, dtype=np.float64)

@@ -7,10 +7,14 @@ open circle, so a bug that stops the flow is visible before reading any number.
     fig = timeline(T_x=4, order=(3, 2, 1, 0), current_t=2, flow=trace.norms("da_prevt"), out=1.3)
 """
 
-import numpy as np
-import plotly.graph_objects as go
+from __future__ import annotations
 
-from .spec import figure
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # plotly is imported by the function that draws with it: strip_data's callers never load it
+    import plotly.graph_objects as go
 
 DONE, NOW, TODO, ERROR = "#4C78A8", "#F58518", "#D9D9D9", "#E45756"
 
@@ -35,6 +39,8 @@ def timeline(
     out is ‖da0‖, the gradient leaving cell 0 for a0. Cells already stepped are blue, the current
     one orange, the ones still to come grey, the one that raised red.
     """
+    from .spec import figure
+
     flow = np.asarray(flow, dtype=np.float64)
     position = {t: k for k, t in enumerate(order)}
     now = position.get(current_t, len(order)) if current_t is not None else -1
