@@ -32,9 +32,6 @@ ORDER = ("rnn_backward", "lstm_backward", "rnn_step_backward", "lstm_step_backwa
          "rnn_forward", "lstm_forward", "rnn_step_forward", "lstm_step_forward")
 # a wrong forward makes every backward run on its caches wrong, and a wrong step forward the whole forward
 FORWARDS_FIRST = ("rnn_step_forward", "lstm_step_forward", "rnn_forward", "lstm_forward") + ORDER[:4]
-HOMEWORK_FUNCTION = {"rnn_backward": "rnn_backward", "rnn_cell_backward": "rnn_step_backward",
-                     "lstm_backward": "lstm_backward", "lstm_cell_backward": "lstm_step_backward",
-                     "rnn_forward": "rnn_forward", "lstm_forward": "lstm_forward"}
 
 
 def plan(source: Source, seed: int) -> tuple:
@@ -348,7 +345,7 @@ def _bugs(source: Source, evidence: list, defined: list, proven: set, findings: 
         if not evs:
             continue
         for bug in bugs_for(cell):
-            function = HOMEWORK_FUNCTION.get(bug.function)
+            function = notation.FUNCTIONS.get(bug.function)
             if function is None or function in proven or function not in defined and bug.function != f"{cell}_backward":
                 continue
             how = _how(bug, cell, evs, defined, findings)
