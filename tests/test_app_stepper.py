@@ -529,7 +529,7 @@ def test_step_csv_and_json_hold_every_matrix_of_the_step():
     assert doc["t"] == 2
 
 
-# ---- stepping in the browser: a classroom-sized run goes to the browser whole -----------------------------------
+# ---- stepping in the browser: a classroom-sized run goes whole, a large one a window of steps at a time ---------
 
 
 def open_browser_stepping(**params) -> AppTest:

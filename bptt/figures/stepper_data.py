@@ -1,7 +1,8 @@
-"""Every step of a classroom-sized run as one JSON-ready dict, for the stepper that redraws in the browser.
+"""Every step of a run as one JSON-ready dict, for the stepper that redraws in the browser.
 
-The browser gets the whole trace once and steps through it without asking the server again
-(bptt/ui/browser_stepper.py mounts it). Each panel sends its matrix at every step as base64
+The browser gets the whole trace of a classroom-sized run once and steps through it without asking the
+server again (bptt/ui/browser_stepper.py mounts it); a larger run's matrices go a few steps at a time
+(matrices()). Each panel sends its matrix at every step as base64
 float32 (float64 where float32 would overflow), its colour range, and a title per step that names
 the real t. Rows are laid out as the loop computes them, with the operators between panels that
 say how they combine ("da[:,:,t] + da_prevt = da_next").

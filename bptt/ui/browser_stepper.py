@@ -1,11 +1,13 @@
-"""The stepper that redraws in the browser: a classroom-sized run's every step sent once, no round trip per click.
+"""The stepper that redraws in the browser: no server round trip per click, for a run of any size.
 
-A Streamlit v2 component (no iframe) holds every step's matrices (bptt/figures/stepper_data.py)
-and redraws the heading, the step marks and the heatmaps on a click, an arrow key or play. Each
-heatmap is drawn on a canvas in the colour scale the plotly figures use (COLORSCALE, sent along),
-so the component loads no plotting script: nothing to download in a new tab, nothing from another
-host. The step goes into the URL at once and to the server a moment later, so a shared link and
-the export always name the step on the screen.
+A Streamlit v2 component (no iframe) holds a classroom-sized run's every step's matrices
+(bptt/figures/stepper_data.py), sent once, and redraws the heading, the step marks and the heatmaps
+on a click, an arrow key or play. Each heatmap is drawn on a canvas in the colour scale the plotly
+figures use (COLORSCALE, sent along); the timeline and the norm chart are SVG from a second small
+component (charts.js), drawn once per run and marked by the step's stylesheet. The page loads no
+plotting script: nothing to download in a new tab, nothing from another host. The step goes into
+the URL at once and to the server a moment later, so a shared link and the export always name the
+step on the screen.
 A larger run (n_a = 256, T_x = 200: about 0.6 MB a step) is too big to send whole: the browser gets
 every step's titles and labels once, and the matrices of a small window of steps around the one shown
 (WINDOW). A click on a step already there redraws at once; the browser then says which step it shows
