@@ -13,7 +13,7 @@ from bptt import RunConfig, get_bug, rnn_backward, run
 from bptt.figures import Panel, chart_config, grouped_heatmaps, heatmap, heatmap_grid, norm_chart, pooled, timeline
 from bptt.figures.codepanel import MISSING, find, listing, loop_body, with_bug, without_docstring
 from bptt.figures.flow import flow_chart
-from bptt.figures.notation_view import axes, label, shown, sizes
+from bptt.figures.notation_view import axes, label, shown, sizes, words
 from bptt.figures.truncation import truncation_chart
 from bptt.flow import Flow
 from bptt.figures.marks import step_marks
@@ -324,3 +324,12 @@ def test_the_gru_flow_chart_draws_its_update_gate_path_and_no_radius_line():
     assert fig.layout.meta["series"] == ["‖da_prevt‖ carried into t", "∏ z back to t (a's direct path)"]
     np.testing.assert_array_equal(np.array(fig.data[1].y, dtype=float), [0.25, 0.5, 1.0])
     assert flow_chart(flow, notation="cs231n").layout.meta["series"][0] == "‖dprev_h‖ carried into t"
+
+
+@pytest.mark.parametrize("course, homework", [
+    ("`da[:,:,3]`", "`dh[:, 3, :]`"), ("a<3>", "h[:, 3, :]"), ("dx[:,:,t]", "dx[:, t, :]"),
+    ("`da_prevt` through `Waa.T`", "`dprev_h` through `Wh.T`"), ("a_prev", "prev_h"),
+])
+def test_words_write_a_course_sentence_with_the_homeworks_batch_first_indexing(course, homework):
+    assert words(course, "rnn", "cs231n") == homework
+    assert words(course, "rnn", "course") == course

@@ -9,10 +9,18 @@ those of the homework's rnn_layers.py (bptt/notation.py holds the mapping).
     shown(np.zeros((5, 10)), "cs231n").shape       # (10, 5): dnext_h is (N, H)
 """
 
+import re
+
 import numpy as np
 
 from ..notation import as_cs231n, name, translate
 
+INDEXED = (
+    (re.compile(r"(?<![\w.])(d?)a\[:, ?:, ?([\w+\-]+)\]"), r"\1h[:, \2, :]"),  # da[:,:,t] -> dh[:, t, :]
+    (re.compile(r"(?<![\w.])(d?)x\[:, ?:, ?([\w+\-]+)\]"), r"\1x[:, \2, :]"),
+    (re.compile(r"(?<![\w.])a<([\w+\-]+)>"), r"h[:, \1, :]"),  # the course's a<t> is h[:, t, :]
+    (re.compile(r"(?<![\w.])x<([\w+\-]+)>"), r"x[:, \1, :]"),
+)
 LETTERS = {"n_x": "D", "n_a": "H", "m": "N", "T_x": "T"}  # the course's sizes in CS231n's letters
 
 # a heatmap axis's words in CS231n's names (a course axis label -> the homework's)
@@ -36,9 +44,13 @@ def label(key: str, cell: str, notation: str, t: int | None = None) -> str:
 def words(text: str, cell: str, notation: str) -> str:
     """A sentence about the course's code (markdown) in the notation's names.
 
-    words("in `da_next`", "rnn", "cs231n") -> 'in `dnext_h`'
+    words("in `da_next`", "rnn", "cs231n") -> 'in `dnext_h`';  words("da[:,:,3]", "rnn", "cs231n") -> 'dh[:, 3, :]'
     """
-    return text if notation == "course" else translate(text, cell)
+    if notation == "course":
+        return text
+    for course, homework in INDEXED:  # a step written in (da[:,:,3], a<3>) is batch first in the homework
+        text = course.sub(homework, text)
+    return translate(text, cell)
 
 
 def sizes(config, notation: str) -> str:
