@@ -436,6 +436,7 @@ function mount(component, raw) {
   // play: the browser's own frames set the pace, one step every 1/speed s, with no server in the loop;
   // a large run's next step not yet here holds the clock until it arrives; play stops at the last step
   let lastStep = 0;
+  let asked = null; // the step play last asked the server for
   function tick(now) {
     if (disposed || playing === null) return;
     const interval = 1000 / Number(speed.value);
@@ -444,7 +445,8 @@ function mount(component, raw) {
       lastStep = now - lastStep < 2 * interval ? lastStep + interval : now; // keep the beat, never catch up in a burst
       go(k + 1, true);
       if (k >= steps.length - 1) return stop();
-    } else if (!loaded(k + 1) && pending === null) {
+    } else if (!loaded(k + 1) && asked !== k + 1) {
+      asked = k + 1; // once per missing step: the server's answer re-runs update(), not another request
       report(0);
     }
     playing = requestAnimationFrame(tick);
