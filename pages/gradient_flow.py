@@ -6,7 +6,7 @@ from dataclasses import replace
 import streamlit as st
 
 from bptt.figures.flow import flow_chart
-from bptt.figures.notation_view import label
+from bptt.figures.notation_view import label, words
 from bptt.figures.truncation import carried_label, truncation_chart
 from bptt.flow import telling_step
 from bptt.scenarios import CELLS, SCENARIOS
@@ -81,11 +81,13 @@ with controls[0]:
     )
 with controls[1]:
     scale = config.scale if state.hidden("scale") else st.slider(
-        "Spectral radius ρ of Waa (the weight scale)", *SCALE, step=0.05, key="flow_scale",
+        f"Spectral radius ρ of {label('Waa', 'rnn', notation)} (the weight scale)", *SCALE, step=0.05,
+        key="flow_scale",
         disabled=state.locked("scale"))
 with controls[2]:
     T_x = config.T_x if state.hidden("T_x") else st.slider(
-        "Sequence length T_x", *T_RANGE, key="flow_T_x", disabled=state.locked("T_x"))
+        f"Sequence length {'T' if notation == 'cs231n' else 'T_x'}", *T_RANGE, key="flow_T_x",
+        disabled=state.locked("T_x"))
 T_x = int(T_x)
 if st.session_state.get("flow_truncate", 0) > T_x:  # a shorter sequence cannot be cut every k > T_x steps
     st.session_state.flow_truncate = T_x
@@ -117,7 +119,7 @@ except ValueError as error:  # sizes whose Jacobian products would take too long
 rnn, lstm, gru = flows["rnn"], flows["lstm"], flows["gru"]
 t = telling_step(rnn)
 da_prevt, Waa = label("da_prevt", "rnn", notation), label("Waa", "rnn", notation)
-st.markdown(
+st.markdown(words(
     f"**One loss at the last step, t = {T_x - 1}, and nothing else.** Going back one step, the RNN's gradient is "
     f"multiplied by `{Waa}` (transposed) and by `1 - a²` (tanh's slope, at most 1), so after k steps it has been "
     f"through a product of k such matrices: it shrinks or grows like ρ({Waa})^k, with ρ = {rnn.radius:.2f} here. The "
@@ -125,8 +127,8 @@ st.markdown(
     f"`{label('dc_prevt', 'lstm', notation)}` through its cell state, where each step multiplies only by the forget "
     "gate `f`: no matrix, no `tanh'`, so it can carry the gradient far back. **Why gating helps:** the GRU has the "
     f"same kind of path on its hidden state itself, `a_next = z * a_prev + (1 - z) * h̃`, so `{da_prevt}` keeps a "
-    "share `z` of what arrives at every step, with no matrix on that share."
-)
+    "share `z` of what arrives at every step, with no matrix on that share.", "rnn", notation
+))
 columns = st.columns(3)
 metrics = {
     "rnn": (f"Spectral radius ρ({Waa})", f"{rnn.radius:.3f}",

@@ -6,7 +6,7 @@ import streamlit as st
 from bptt.catalog import get_bug
 from bptt.figures import heatmap
 from bptt.figures.itemize import fractions_chart, reach_chart, shares_chart
-from bptt.figures.notation_view import axes, label, shown, sizes, split
+from bptt.figures.notation_view import axes, label, shown, sizes, split, words
 from bptt.itemize import KEYS
 from bptt.notation import FUNCTIONS
 from bptt.ui.cache import cached_run
@@ -48,12 +48,12 @@ def named(k: str) -> str:
 
 
 backward = FUNCTIONS[f"{cell}_backward"] if notation == "cs231n" else f"{cell}_backward"
-st.markdown(
+st.markdown(words(
     "The same weights are used at every step, and the loss is a sum over timesteps, so every weight gradient is a "
-    "sum too. Running the backward with only the loss at step s (da zero everywhere but column s) gives that loss's "
+    "sum too. Running the backward with only the loss at step s (`da` zero everywhere but at step s) gives that loss's "
     f"**share**; the shares add up exactly to the gradient `{backward}` returns. A loss at step s reaches steps "
-    "s, s-1, …, 0 only, and less of it arrives the further back it has to flow."
-)
+    "s, s-1, …, 0 only, and less of it arrives the further back it has to flow.", cell, notation,
+))
 run_line = f"{cell.upper()}, scenario **{config.scenario}**, {sizes(config, notation)}"
 if config.bug:
     run_line += f", with the bug **{get_bug(config.bug).title}**"
