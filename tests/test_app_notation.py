@@ -12,7 +12,9 @@ from bptt import BUGS, RunConfig, run
 from bptt.cs231n import rnn_backward as cs231n_rnn_backward
 from bptt.cs231n import rnn_forward as cs231n_rnn_forward
 from bptt.figures.gallery import diff_text
+from bptt.figures.notation_view import words
 from bptt.gru import gru_backward, gru_forward
+from bptt.lessons import LESSON
 from bptt.notation import bug_lines
 from bptt.scenarios import CELLS, make_inputs
 from bptt.symptoms import measure
@@ -129,3 +131,13 @@ def test_the_gru_itemized_page_adds_up_to_what_gru_backward_returns():
     total = figure(at, scope="total")
     np.testing.assert_allclose(array(total["data"][0]["z"]).reshape(dWz.shape), dWz, rtol=1e-6, atol=1e-7)
 
+
+
+@pytest.mark.parametrize("notation", ["course", "cs231n"])
+@pytest.mark.parametrize("number", range(1, len(LESSON) + 1))
+def test_every_lesson_step_renders_in_both_notations(number, notation):
+    at = open_page("lesson", {"lesson": str(number), "notation": notation})
+    assert not at.error and at.title[0].value == words(LESSON[number - 1].title,
+                                                       LESSON[number - 1].params.get("cell", "rnn"), notation)
+    link = next(p for p in at.get("page_link") if p.proto.label.startswith("Open this in"))
+    assert (f"notation={notation}" in link.proto.query_string) == (notation == "cs231n")
