@@ -60,14 +60,14 @@ def compressed(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     monkeypatch.delitem(sys.modules, "app", raising=False)
     app = importlib.import_module("app")  # as `streamlit run` imports it: the server branch
-    monkeypatch.delitem(sys.modules, "app")
 
     async def inner(scope, receive, send):
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"text/javascript"), (b"content-length", str(len(BODY)).encode())]})
         await send({"type": "http.response.body", "body": BODY})
 
-    return app.CompressedScripts(inner)
+    yield app.CompressedScripts(inner)
+    sys.modules.pop("app", None)  # no later test finds this import of it
 
 
 def ask(middleware, path: str, accept: str) -> tuple:
