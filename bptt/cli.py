@@ -11,6 +11,8 @@ from .catalog import BUGS
 from .gradcheck import gradient_check
 from .scenarios import SCENARIOS, make_inputs
 
+CELLS = ("rnn", "lstm", "gru")
+
 
 def _bugs(args: argparse.Namespace) -> int:
     """List the bug catalog."""
@@ -19,8 +21,9 @@ def _bugs(args: argparse.Namespace) -> int:
         print(json.dumps([{"id": b.id, "cell": b.cell, "title": b.title, "function": b.function,
                            "wrong": b.wrong, "right": b.right, "symptom": b.symptom} for b in rows]))
         return 0
+    width = max((len(b.id) for b in rows), default=0)
     for b in rows:
-        print(f"{b.id:26} {b.cell:5} {b.title}")
+        print(f"{b.id:{width}} {b.cell:5} {b.title}")
     return 0
 
 
@@ -67,11 +70,11 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     bugs = sub.add_parser("bugs", help="list the catalog of classic BPTT bugs")
-    bugs.add_argument("--cell", choices=("rnn", "lstm"), help="only this cell's bugs")
+    bugs.add_argument("--cell", choices=CELLS, help="only this cell's bugs")
     bugs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bugs.set_defaults(func=_bugs)
     check = sub.add_parser("gradcheck", help="check the reference backward against finite differences")
-    check.add_argument("--cell", choices=("rnn", "lstm"), default="rnn")
+    check.add_argument("--cell", choices=CELLS, default="rnn")
     check.add_argument("--scenario", choices=[s for s in SCENARIOS if s != "echo"], default="course")
     check.set_defaults(func=_gradcheck)
     student = sub.add_parser("check", help="check a student's rnn_backward / lstm_backward (.py, .ipynb, .txt), "

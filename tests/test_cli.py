@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bptt import BUGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,10 +29,18 @@ def test_bugs_json_lists_the_whole_catalog():
     assert [row["id"] for row in json.loads(out.stdout)] == [bug.id for bug in BUGS]
 
 
-def test_gradcheck_passes_on_the_course_example():
-    out = bptt("gradcheck", "--cell", "lstm")
-    assert out.returncode == 0
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gradcheck_passes_on_the_course_example(cell):
+    out = bptt("gradcheck", "--cell", cell)
+    assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip().splitlines()[-1].startswith("OK: every gradient agrees")
+
+
+def test_the_bugs_listing_of_one_cell_keeps_every_id_whole_in_its_column():
+    out = bptt("bugs", "--cell", "gru")
+    rows = out.stdout.strip().splitlines()
+    assert out.returncode == 0 and [r.split()[0] for r in rows] == [b.id for b in BUGS if b.cell == "gru"]
+    assert len({r.index(" gru ") for r in rows}) == 1  # one column, however long the longest id
 
 
 def test_unknown_subcommand_is_a_usage_error():
