@@ -313,8 +313,12 @@ def table(results: dict) -> str:
 
 
 def write_docs(results: dict) -> None:
+    busy = max(results["load"]) > results["cpus"] / 2
+    warning = (f"**Measured on a busy machine (load {max(results['load']):.1f} on {results['cpus']} CPUs): these "
+               "figures show that the benchmark runs, not how fast the page is; rerun it on a quiet machine.**\n\n"
+               if busy else "")
     section = (
-        f"{START}\n## Step-through page in a browser (benchmarks/bench_browser.py)\n\n"
+        f"{START}\n## Step-through page in a browser (benchmarks/bench_browser.py)\n\n{warning}"
         f"Chromium (headless) on the same machine as the server, {platform.machine()} / Python "
         f"{platform.python_version()}, {results['cpus']} CPUs, measured {time.strftime('%Y-%m-%d')} with a load "
         f"average of {results['load'][0]:.1f} before and {results['load'][-1]:.1f} after (with other work on the "
