@@ -106,7 +106,8 @@ def test_a_lesson_step_opens_the_debugger_in_its_state(page, app_url):
     page.get_by_text("Open this in the step-through debugger").click()
     page.wait_for_url(lambda url: "bug=missing-da-prev" in url, timeout=60_000)  # the default page: "/"
     page.get_by_role("heading", name="Step through backprop through time").wait_for(timeout=60_000)
-    settle(page)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    page.locator("[data-testid=bptt-timeline] svg").first.wait_for(timeout=60_000)  # the stepper draws no plotly
     query = parse_qs(urlparse(page.url).query)
     assert query["bug"] == ["missing-da-prev"] and query["t"] == ["3"] and query["scenario"] == ["classroom"]
     assert page.locator('[data-testid="stException"]').count() == 0
