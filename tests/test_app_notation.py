@@ -141,3 +141,11 @@ def test_every_lesson_step_renders_in_both_notations(number, notation):
                                                        LESSON[number - 1].params.get("cell", "rnn"), notation)
     link = next(p for p in at.get("page_link") if p.proto.label.startswith("Open this in"))
     assert (f"notation={notation}" in link.proto.query_string) == (notation == "cs231n")
+
+
+@pytest.mark.parametrize("page, key", [("gallery", "notation"), ("stepper", "stepper:notation")])
+def test_a_teacher_can_lock_or_hide_the_notation_switch(page, key):
+    locked = open_page(page, {"notation": "cs231n", "lock": "notation", "scenario": "classroom", "cell": "rnn"})
+    assert locked.radio(key=key).disabled and locked.radio(key=key).value == "cs231n"
+    hidden = open_page(page, {"notation": "cs231n", "hide": "notation", "scenario": "classroom", "cell": "rnn"})
+    assert key not in [r.key for r in hidden.radio] and hidden.query_params["notation"] == "cs231n"

@@ -87,3 +87,15 @@ def test_full_bptt_draws_no_truncation_and_a_shorter_sequence_pulls_k_down():
     at.slider(key="flow_truncate").set_value(0).run()
     assert "truncate" not in at.query_params
     assert not [f for f in at.get("plotly_chart") if '"kind": "truncation"' in f.proto.spec]
+
+
+def test_the_steppers_sidebar_sets_the_truncation_and_the_link_keeps_it():
+    at = open_page("stepper", {"scenario": "classroom", "truncate": "2", "stepping": "server"})
+    assert at.number_input(key="stepper:truncate").value == 2 and at.query_params["truncate"] == "2"
+    at.toggle(key="stepper:randomized").set_value(True).run()
+    assert not at.exception and at.query_params["randomized"] == "1"
+    at.number_input(key="stepper:truncate").set_value(9).run()  # the classroom run has T_x = 5
+    assert not at.exception and at.query_params["truncate"] == "5"
+    assert any("T_x = 5 steps: truncate = 5 is used" in c.value for c in at.caption)
+    at.number_input(key="stepper:truncate").set_value(0).run()
+    assert "truncate" not in at.query_params and "randomized" not in at.query_params
