@@ -155,7 +155,8 @@ def browser_step_panel(run: Run, ranges: dict | None, state: PageState, t: int, 
         start = (key, t)  # the step this payload opens on stays put across reruns: the browser owns it from here
         st.session_state[P + "browser-start"] = start
     whole = browser_sized(config)
-    header = {"run": run_id, "start": start[1] if whole else t, "present": state.present,
+    name = f"bptt_{config.cell}_{config.scenario}" + (f"_{config.bug}" if config.bug else "")  # as export_panel names files
+    header = {"run": run_id, "name": name, "start": start[1] if whole else t, "present": state.present,
               "locked": state.locked("step"), "colorscale": COLORSCALE, "note": note,
               "steps": steps_of(run.trace), "whole": whole, "window": list(WINDOW)}
     chunks = {}

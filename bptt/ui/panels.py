@@ -374,7 +374,7 @@ def notebook_panel(run: Run, reference: Run | None) -> None:
 
 
 def export_panel(run: Run, step: Step | None) -> None:
-    """Downloads: the whole trace as .npz, this step's matrices as CSV and JSON; PNGs are in each chart's toolbar."""
+    """Downloads: the whole trace as .npz, this step's matrices as CSV and JSON (PNG: the stepper's own button)."""
     c = run.config
     name = f"bptt_{c.cell}_{c.scenario}" + (f"_{c.bug}" if c.bug else "")
     cols = st.columns(3)
@@ -385,5 +385,6 @@ def export_panel(run: Run, step: Step | None) -> None:
                                 file_name=f"{name}_t{step.t}.csv", on_click="ignore", key=P + "dl-csv")
         cols[2].download_button(f"Step t={step.t} (.json)", data=lambda: step_json(step), mime="application/json",
                                 file_name=f"{name}_t{step.t}.json", on_click="ignore", key=P + "dl-json")
-    st.caption("Each chart saves itself as PNG from its toolbar (the camera icon). The .npz holds plain arrays "
+    st.caption("The step's heatmaps save as one PNG from the button below them (with stepping=server, each "
+               "chart saves itself from its toolbar's camera). The .npz holds plain arrays "
                "(np.load(…, allow_pickle=False) opens it): every step's vectors over t and the final gradients.")

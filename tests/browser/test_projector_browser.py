@@ -327,3 +327,36 @@ def test_play_walks_every_step_in_order_at_its_speed_and_stops_at_the_last(app_u
     assert np.all(gaps > 200) and np.all(gaps < 450), gaps  # 4 steps/s: a step every 250 ms
     assert played["heading"].endswith("Step 5 of 5 — t = 0") and played["play"] == "▶ Play"  # stopped at the end
     assert played["sent"] <= 4  # the server hears where play is (at most once a step), never once a frame
+
+
+def test_the_step_saves_as_one_png_with_every_heatmap_where_the_page_draws_it(app_url, projector, tmp_path):
+    from PIL import Image
+
+    trace = run(parse({"scenario": "classroom"})[0].config).trace
+    values = np.stack([trace.step(t).outputs["dWaa"] for t in trace.order])  # (T_x, n_a, n_a)
+    k, i, j = np.unravel_index(np.argmax(np.abs(values)), values.shape)
+    t = trace.order[k]
+    page = projector(f"{app_url}/?scenario=classroom&t={t}", 1440, 900)
+    wait_drawn(page)
+    with page.expect_download() as download:
+        page.locator(".bptt-button[data-name=png]").click()
+    assert download.value.suggested_filename == f"bptt_rnn_classroom_t{t}.png"
+    path = tmp_path / "step.png"
+    download.value.save_as(path)
+    download.value.save_as("/tmp/step.png")
+    image = Image.open(path).convert("RGB")
+    grid = page.locator(".bptt-grid").evaluate("g => g.getBoundingClientRect().toJSON()")
+    ratio = page.evaluate("window.devicePixelRatio")
+    assert image.size == (int(np.ceil(grid["width"] * ratio)), int(np.ceil(grid["height"] * ratio)))
+    # the largest dWaa of the run, drawn in the scale's end colour, at the place the page draws it
+    cell = page.evaluate(PIXEL, ["outputs.dWaa", int(i), int(j)])
+    box = cell["box"]
+    x = (box["x"] - grid["x"] + (j + 0.1) * box["width"] / cell["cols"]) * ratio
+    y = (box["y"] - grid["y"] + (i + 0.1) * box["height"] / cell["rows"]) * ratio
+    saved = image.getpixel((int(x), int(y)))
+    assert all(abs(a - b) <= 2 for a, b in zip(saved, ENDS[int(np.sign(values[k, i, j]))])), saved
+    # the panel's title is in the picture too: dark text above the canvas, where the page writes it
+    caption = page.locator('figure[data-key="outputs.dWaa"] .bptt-title').evaluate("e => e.getBoundingClientRect().toJSON()")
+    strip = image.crop(tuple(int(v * ratio) for v in (caption["x"] - grid["x"], caption["y"] - grid["y"],
+                                                      caption["right"] - grid["x"], caption["bottom"] - grid["y"])))
+    assert np.asarray(strip).sum(axis=2).min() < 200, "no title drawn above the heatmap"

@@ -136,7 +136,14 @@ function mount(component, raw) {
   const waiting = el("span", "bptt-waiting-note");
   stepline.appendChild(waiting);
   const grid = el("div", "bptt-grid");
-  root.append(sentinel, bar, grid);
+  // below the panels, so the step bar keeps its one line on a projector
+  const tools = el("div", "bptt-tools");
+  const save = el("button", "bptt-button", "⤓ This step as PNG");
+  save.type = "button";
+  save.dataset.name = "png";
+  save.title = "Save every heatmap of the step shown, with its titles, as one image";
+  tools.appendChild(save);
+  root.append(sentinel, bar, grid, tools);
   parentElement.appendChild(root);
 
   // the panels: a caption (HTML, so long titles wrap instead of overlapping) over a canvas heatmap
@@ -424,6 +431,54 @@ function mount(component, raw) {
     report(data.whole ? SYNC_DELAY_MS : PREFETCH_DELAY_MS);
   }
 
+  // the step as one image: the grid's own text and canvases, drawn where the page lays them out
+  function picture() {
+    const box = grid.getBoundingClientRect();
+    const scale = window.devicePixelRatio || 1;
+    const out = document.createElement("canvas");
+    out.width = Math.ceil(box.width * scale);
+    out.height = Math.ceil(box.height * scale);
+    const g = out.getContext("2d");
+    g.scale(scale, scale);
+    g.fillStyle = "white";
+    g.fillRect(0, 0, box.width, box.height);
+    g.textBaseline = "middle";
+    // every word at the box the page laid it out in, so wrapping and spacing are the page's own
+    const walker = document.createTreeWalker(grid, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const style = getComputedStyle(node.parentElement);
+      if (style.visibility === "hidden") continue; // display: none lays out no box, so it draws nothing below
+      g.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      g.fillStyle = style.color;
+      const text = node.textContent;
+      for (const match of text.matchAll(/\S+/g)) {
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const boxes = range.getClientRects();
+        if (boxes.length === 1) g.fillText(match[0], boxes[0].left - box.left, (boxes[0].top + boxes[0].bottom) / 2 - box.top);
+        else for (let c = 0; c < match[0].length; c++) { // a word the page broke across lines: letter by letter
+          range.setStart(node, match.index + c);
+          range.setEnd(node, match.index + c + 1);
+          const r = range.getBoundingClientRect();
+          g.fillText(match[0][c], r.left - box.left, (r.top + r.bottom) / 2 - box.top);
+        }
+      }
+    }
+    for (const q of panels) {
+      const r = q.canvas.getBoundingClientRect();
+      if (r.width && r.height) g.drawImage(q.canvas, r.left - box.left, r.top - box.top, r.width, r.height);
+    }
+    return out;
+  }
+
+  function savePicture() {
+    const link = document.createElement("a");
+    link.download = `${data.name}_t${steps[k]}.png`;
+    link.href = picture().toDataURL("image/png");
+    link.click();
+  }
+
   function address() {
     const url = new URL(window.location.href);
     const want = k === 0 ? null : String(steps[k]);
@@ -472,6 +527,7 @@ function mount(component, raw) {
   next.onclick = () => go(k + 1);
   last.onclick = () => go(steps.length - 1);
   play.onclick = () => (playing !== null ? stop() : start());
+  save.onclick = savePicture;
   speed.onchange = () => { if (playing !== null) lastStep = performance.now(); };
   if (data.locked) for (const b of [first, prev, next, last, play, speed]) b.disabled = true;
 
