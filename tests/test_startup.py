@@ -6,6 +6,7 @@ import gzip
 import importlib
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,10 @@ def ask(middleware, path: str, accept: str) -> tuple:
     scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
              "headers": [(b"accept-encoding", accept.encode())] if accept else [], "scheme": "http",
              "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": "", "http_version": "1.1"}
-    asyncio.run(middleware(scope, receive, send))
+    # a thread of its own: in a full run Playwright's sync API keeps an event loop running in this one
+    worker = threading.Thread(target=asyncio.run, args=(middleware(scope, receive, send),))
+    worker.start()
+    worker.join(30)
     headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
     return headers, b"".join(m.get("body", b"") for m in sent[1:])
 
