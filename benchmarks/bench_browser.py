@@ -48,7 +48,14 @@ BROWSER_SIZES = {
     "RNN, large (n_x=16, n_a=256, m=16, T_x=200; a window of steps in the browser)": LARGE,
 }
 SERVER_SIZES = {"RNN, large, stepping=server (a round trip per click; for reference)": LARGE + "&stepping=server"}
-TARGETS_S = {name: (0.3 if "large" in name else 0.05) for name in BROWSER_SIZES}  # issue 12
+TARGETS_S = {name: (0.3 if "large" in name else 0.05) for name in BROWSER_SIZES}  # issue 12, at a person's pace
+BACK_TO_BACK = ", clicks back to back"  # the large run again, every click sent the moment the last one drew
+NOT_JUDGED = {
+    BACK_TO_BACK: "none: not judged, since a person does not click again the moment a step is drawn; it shows how "
+                  "far the steps fetched ahead lag behind",
+    "stepping=server": "none: not judged, since the page's default is the browser path above; the round trip it "
+                       "avoids",
+}
 NEW_TAB_TARGET_S = 2.5
 COLD_TARGET_S = 5.0
 START, END = "<!-- stepper:start -->", "<!-- stepper:end -->"
@@ -252,6 +259,9 @@ def measure(count: int, server_count: int, cold_rounds: int, tabs: int, pause: f
                 results["open_s"][name] = open_stepper(page, base + query)  # uncached: runs the backward
                 browser_clicks(page, 2, pause)  # warm: the first redraws compile the drawing code
                 results["clicks"][name] = browser_clicks(page, count, pause)
+                if query == LARGE:
+                    results["open_s"][name + BACK_TO_BACK] = results["open_s"][name]
+                    results["clicks"][name + BACK_TO_BACK] = browser_clicks(page, count, 0.0)
                 page.close()
             results["new_tab"] = new_tabs(browser, context, base, tabs, fresh=False)
             results["first_visit"] = new_tabs(browser, context, base, tabs, fresh=True)
@@ -296,7 +306,7 @@ def table(results: dict) -> str:
     for name, times in results["clicks"].items():
         target = TARGETS_S.get(name)
         aim = (f"{target * 1000:.0f} ms at the 90th percentile ({'met' if p90(times) <= target else 'NOT met'})"
-               if target is not None else "none (the page's default path is the row above)")
+               if target is not None else next(why for key, why in NOT_JUDGED.items() if key in name))
         lines.append(f"| {name} | {len(times)} | {statistics.median(times) * 1000:.0f} ms | {p90(times) * 1000:.0f} ms | "
                      f"{max(times) * 1000:.0f} ms | {aim} | {results['open_s'][name]:.2f} s |")
     lines += ["", "A new tab on a warm server, navigation to the first heatmap drawn:", "",
@@ -324,8 +334,8 @@ def write_docs(results: dict) -> None:
         f"average of {results['load'][0]:.1f} before and {results['load'][-1]:.1f} after (with other work on the "
         "CPUs these times are upper bounds). Every run steps in the browser: each heatmap is a canvas redrawn in the "
         "click's own handler, a large run holding a window of steps that the server sends ahead as it moves. Clicks "
-        f"come {results.get('pause_s', 0.5):g} s apart, a person's pace (back to back, a large run outruns what it "
-        "fetches ahead). A click is timed from just before it to the end of the first frame painted with the heading "
+        f"come {results.get('pause_s', 0.5):g} s apart, a person's pace, and the targets are judged on those rows; "
+        "the large run is clicked back to back as well, where it outruns the steps it fetches ahead. A click is timed from just before it to the end of the first frame painted with the heading "
         "and every canvas naming the new step (a step still on its way counts its wait). The stepping=server row times a click until the "
         "heading and every plotly chart show the new step (websocket, fragment rerun, plotly redrawing), plus a "
         "frame.\n\n"
