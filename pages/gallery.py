@@ -97,4 +97,4 @@ for symptom in symptoms:
             elif fig is None:
                 st.caption("On this input the bug changes no returned gradient, so there is no difference to draw.")
             else:
-                chart(fig, state, f"diff-{bug.id}")
+                chart(fig, state, f"diff-{bug.id}", 2 / 5)

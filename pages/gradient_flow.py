@@ -144,7 +144,7 @@ titles = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}  # the same input and loss
 for column, cell in zip(columns, CELLS):
     with column:
         st.metric(*metrics[cell][:2], help=metrics[cell][2])
-        chart(flow_chart(flows[cell], title=titles[cell], notation=notation), state, f"flow_{cell}")
+        chart(flow_chart(flows[cell], title=titles[cell], notation=notation), state, f"flow_{cell}", 1 / len(CELLS))
         debugger_link(f"Step through the {cell.upper()} from t = {t}",
                       {**stepper_params(replace(full, cell=cell)), "t": str(t)}, state)
 st.caption(
@@ -186,6 +186,6 @@ else:
             stopped = (f"it stops an explosion at t = {steps_text(comparison.stopped)}" if comparison.stopped
                        else "nothing to stop: the full run's gradient never grows past what the truncated one carries")
             st.markdown(f"**Cut:** `{carried_label(cell, notation)}` into t = {cut}. **Explosion:** {stopped}.")
-            chart(truncation_chart(comparison, cell, notation=notation), state, f"truncation_{cell}")
+            chart(truncation_chart(comparison, cell, notation=notation), state, f"truncation_{cell}", 1 / len(CELLS))
             debugger_link(f"Step through the truncated {cell.upper()}",
                           stepper_params(replace(config, cell=cell)), state)

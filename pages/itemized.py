@@ -73,9 +73,9 @@ if choice != key:
     key = choice
 left, right = st.columns(2)
 with left:
-    chart(shares_chart(itemized, key, named(key)), state, "shares")
+    chart(shares_chart(itemized, key, named(key)), state, "shares", 1 / 2)
 with right:
-    chart(reach_chart(itemized, key, named(key)), state, "reach")
+    chart(reach_chart(itemized, key, named(key)), state, "reach", 1 / 2)
 
 T_x = itemized.T_x
 keep_readable("itemized_source", between(0, T_x - 1, whole=True), T_x - 1)
@@ -89,10 +89,10 @@ divider = split(total, config.n_a if cell != "rnn" and key.startswith("dW") else
 a, b = st.columns(2)
 with a:
     chart(heatmap(shown(share, notation), title=f"{named(key)} from the loss at t = {source}", quantity=named(key),
-                  scope="share", zmax=zmax, rows=rows, cols=cols, **divider), state, "share")
+                  scope="share", zmax=zmax, rows=rows, cols=cols, **divider), state, "share", 1 / 2)
 with b:
     chart(heatmap(shown(total, notation), title=f"{named(key)}, as {backward} returns it", quantity=named(key),
-                  scope="total", zmax=zmax, rows=rows, cols=cols, **divider), state, "total")
+                  scope="total", zmax=zmax, rows=rows, cols=cols, **divider), state, "total", 1 / 2)
 with np.errstate(all="ignore"):
     gap = float(np.max(np.abs(total - itemized.total(key)), initial=0.0))
 st.caption(f"The {T_x} shares of {named(key)} add up to what the backward returns (largest difference {gap:.1e}); both "

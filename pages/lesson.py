@@ -76,14 +76,16 @@ if step.page == "stepper":
     # colours; the cell state's gradient has its own (over all steps), so it is not drawn white beside a large da
     # and shows what the narration says it shows
     zmax_a = max(summary.ranges.get(("inputs", k), 0.0) for k in keys if k != "dc_next")
-    for column, key in zip(st.columns(len(keys)), keys):
+    # two panels a row: four side by side beside the sidebar at 1024 px leave no room for a cell's value
+    columns = [column for _ in range(0, len(keys), 2) for column in st.columns(2)]
+    for column, key in zip(columns, keys):
         zmax = summary.ranges.get(("inputs", key), 0.0) if key == "dc_next" else zmax_a
         value = moment.inputs[key]  # (n_a, m)
         rows, cols = axes(value, "unit", "example", notation)
         with column:
             quantity = key if notation == "course" else label(key, config.cell, notation)
             chart(heatmap(shown(value, notation), title=titles[key], quantity=quantity,
-                          scope="inputs", t=t, zmax=zmax, rows=rows, cols=cols), state, f"lesson_{key}")
+                          scope="inputs", t=t, zmax=zmax, rows=rows, cols=cols), state, f"lesson_{key}", 1 / 2)
     if config.T_x > 8:
         norms = {f"‖{label('da_prevt', config.cell, notation)}‖": run.trace.norms("da_prevt")}
         if config.cell == "lstm":
@@ -101,7 +103,7 @@ elif step.page == "gradient_flow":
     titles = {"rnn": "RNN", "lstm": "LSTM, the same input and loss", "gru": "GRU, the same input and loss"}
     for column, cell in zip(st.columns(len(CELLS)), CELLS):
         with column:
-            chart(flow_chart(flows[cell], title=titles[cell]), state, f"lesson_flow_{cell}")
+            chart(flow_chart(flows[cell], title=titles[cell]), state, f"lesson_flow_{cell}", 1 / len(CELLS))
 elif step.page == "itemized":
     itemized = cached_itemized(config)
     chart(fractions_chart(itemized, itemized.keys), state, "lesson_fractions")

@@ -14,6 +14,7 @@ from bptt.figures import Panel, chart_config, grouped_heatmaps, heatmap, heatmap
 from bptt.figures.codepanel import MISSING, find, listing, loop_body, with_bug, without_docstring
 from bptt.figures.flow import flow_chart
 from bptt.figures.notation_view import axes, label, shown, sizes, words
+from bptt.figures.spec import CHAR_EM, fit_titles
 from bptt.figures.truncation import truncation_chart
 from bptt.flow import Flow
 from bptt.figures.marks import step_marks
@@ -333,3 +334,25 @@ def test_the_gru_flow_chart_draws_its_update_gate_path_and_no_radius_line():
 def test_words_write_a_course_sentence_with_the_homeworks_batch_first_indexing(course, homework):
     assert words(course, "rnn", "cs231n") == homework
     assert words(course, "rnn", "course") == course
+
+
+@pytest.mark.parametrize("width", [140, 280, 560])
+@pytest.mark.parametrize("size", [14, 18])
+def test_a_long_title_wraps_to_its_chart_and_the_figure_grows_by_its_lines(width, size):
+    text = "da_next at t = 12: what the cell receives from the loss and from the step after it"
+    small = "<span style='font-size:11px'>colour ±2.5</span>"
+    spec = {"data": [{"type": "scatter", "name": "‖∏ diag(1 - a²)·Waaᵀ‖ back to t, the whole way"}],
+            "layout": {"height": 200, "title": {"text": f"{text}<br>{small}", "font": {"size": size}},
+                       "xaxis": {"title": {"text": "t (the loss at the right, the gradient flows back)"}}}}
+    fitted = fit_titles(spec, width)
+    lines = fitted["layout"]["title"]["text"].split("<br>")
+    assert lines[-1] == small and " ".join(lines[:-1]) == text  # every word kept, in order; the markup line whole
+    assert all(len(line) * CHAR_EM * size <= width for line in lines[:-1])
+    assert fitted["layout"]["height"] > 200 if len(lines) > 2 else fitted["layout"]["height"] == 200
+    assert fitted["layout"]["title"].get("automargin", len(lines) == 2) is True
+    for wrapped, whole in [(fitted["layout"]["xaxis"]["title"]["text"], spec["layout"]["xaxis"]["title"]["text"]),
+                           (fitted["data"][0]["name"], spec["data"][0]["name"])]:
+        assert wrapped.replace("<br>", " ") == whole and all(len(line) * CHAR_EM * 12 <= width
+                                                              for line in wrapped.split("<br>"))
+    assert spec["layout"]["height"] == 200 and "<br>" not in spec["layout"]["xaxis"]["title"]["text"]  # a copy
+    go.Figure(fitted)  # still a valid figure

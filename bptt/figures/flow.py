@@ -49,7 +49,7 @@ def flow_chart(flow: Flow, *, title: str | None = None, height: int = 380, notat
     fig.update_layout(
         title=dict(text=title or f"{flow.cell.upper()}: gradient norm over time", x=0, xanchor="left"),
         height=height, margin=dict(l=10, r=10, t=40, b=10),
-        xaxis=dict(title=dict(text="t (the loss at the right, the gradient flows ←)"),
+        xaxis=dict(title=dict(text="t (gradient ←)"),
                    range=[-0.5, T_x - 0.5]),
         yaxis=dict(title=dict(text="norm (log scale)"), type="log", exponentformat="power"),
         legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),

@@ -9,6 +9,10 @@ still fails a test.
     fig = figure([dict(type="heatmap", z=z)], dict(height=200))
 """
 
+import copy
+import re
+import textwrap
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -61,3 +65,52 @@ def with_larger_text(spec: dict, size: int) -> dict:
     for font in fonts:
         font["size"] = max(font.get("size", 0), size)
     return larger
+
+
+CHAR_EM = 0.66  # a character's width in plotly's sans-serif, as a share of its font size (digits included)
+LINE_EM = 1.3  # a wrapped line's height, as a share of its font size
+
+
+def _lines(text: str, width: float, size: float) -> list:
+    """text cut at spaces into lines of at most `width` px at `size` px; an existing <br> is kept, and so is a line
+    with its own markup (a smaller <span>), whole."""
+    budget = max(8, int(width / (CHAR_EM * size)))
+    return [line for part in re.split(r"<br\s*/?>", text)
+            for line in ([part] if "<" in part else
+                         textwrap.wrap(part, budget, break_long_words=False, break_on_hyphens=False) or [""])]
+
+
+def fit_titles(spec: dict, width: float) -> dict:
+    """A copy of a figure dict whose title, axis titles and legend entries wrap with <br> to a chart `width` px wide.
+
+    A title wider than its chart is cut by the SVG (plotly never wraps); the figure grows by each extra line of its
+    title, which plotly's automargin places above the plot, so the plot keeps its size.
+    fit_titles({"layout": {"title": {"text": "a " * 60}}}, 300)["layout"]["title"]["text"].count("<br>")  # 4
+    """
+    spec = copy.deepcopy(spec)
+    layout = spec.setdefault("layout", {})
+    base = (layout.get("font") or {}).get("size", 12)
+    title = layout.get("title")
+    if isinstance(title, dict) and isinstance(title.get("text"), str):
+        size = (title.get("font") or {}).get("size", base * 17 / 12)
+        lines = _lines(title["text"], width - 12, size)
+        extra = int((len(lines) - 1 - title["text"].count("<br")) * LINE_EM * size)
+        title["text"] = "<br>".join(lines)
+        if extra > 0:  # plotly's automargin makes room above the plot for every line; the height grows by as much
+            layout["height"] = layout.get("height", 450) + extra
+            title |= dict(automargin=True, yref="paper", y=1, yanchor="bottom", pad=dict(b=8))
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict) and isinstance(axis.get("title"), dict):
+            text, size = axis["title"].get("text"), (axis["title"].get("font") or {}).get("size", base * 14 / 12)
+            if isinstance(text, str):
+                span = width - 30 if name.startswith("xaxis") else layout.get("height", 450) * 0.8
+                axis["title"]["text"] = "<br>".join(_lines(text, span, size))
+    below = layout.get("legend") or {}
+    if below.get("orientation") == "h" and below.get("y", 1) < 0:  # a legend under the plot, at a guessed distance:
+        # the figure's own bottom instead, where plotly's automargin keeps it clear of a wrapped axis title
+        layout["legend"] = below | dict(yref="container", y=0, yanchor="bottom")
+    legend = (layout.get("legend") or {}).get("font", {}).get("size", base)
+    for trace in spec.get("data", []):  # a legend entry wider than the chart is cut too
+        if isinstance(trace.get("name"), str):
+            trace["name"] = "<br>".join(_lines(trace["name"], width - 50, legend))
+    return spec

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ..catalog import BUGS
-from ..figures.spec import with_larger_text
+from ..figures.spec import fit_titles, with_larger_text
 from ..flow import side_by_side
 from ..itemize import Itemized, itemize
 from ..notation import NOTATIONS
@@ -25,6 +25,8 @@ from .widget_values import dropped_values
 
 STEPPER = "pages/stepper.py"  # the step-through debugger, the app's default page ("/")
 PRESENT_FONT = 18  # plotly font size in the presenter layout
+# the width charts get at the narrowest screen a class uses (1024 px): beside the sidebar, and presenting without it
+PAGE_WIDTH = {False: 540, True: 960}
 
 
 def page_state(own: tuple = (), defaults: dict | None = None) -> tuple:
@@ -75,12 +77,18 @@ def presenter(state: PageState) -> None:
         presenter_css()
 
 
-def chart(fig: go.Figure, state: PageState, key: str) -> None:
-    """A plotly figure, full width; no text under PRESENT_FONT px when presenting."""
+def chart(fig: go.Figure, state: PageState, key: str, share: float = 1.0) -> None:
+    """A plotly figure across its column, `share` of the page's width; no text under PRESENT_FONT px when presenting.
+
+    Its titles wrap to the column's width at 1024 px (plotly cuts a line it cannot fit, it never wraps).
+    chart(heatmap(...), state, "share", share=1 / 2)  # in one of st.columns(2)
+    """
+    spec = fig.to_dict()
     if state.present:
-        fig.update_layout(font=dict(size=PRESENT_FONT), height=int((fig.layout.height or 400) * 1.3))
-        fig = go.Figure(with_larger_text(fig.to_dict(), PRESENT_FONT), skip_invalid=True)
-    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+        spec["layout"] |= dict(font=dict(size=PRESENT_FONT), height=int((fig.layout.height or 400) * 1.3))
+        spec = with_larger_text(spec, PRESENT_FONT)
+    spec = fit_titles(spec, PAGE_WIDTH[state.present] * share - (16 if share < 1 else 0))
+    st.plotly_chart(go.Figure(spec, skip_invalid=True), key=key, config={"displaylogo": False})
 
 
 def keep(state: PageState, params: dict) -> dict:
