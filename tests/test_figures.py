@@ -14,7 +14,7 @@ from bptt.figures import Panel, chart_config, grouped_heatmaps, heatmap, heatmap
 from bptt.figures.codepanel import MISSING, find, listing, loop_body, with_bug, without_docstring
 from bptt.figures.flow import flow_chart
 from bptt.figures.notation_view import axes, label, shown, sizes, words
-from bptt.figures.spec import CHAR_EM, fit_titles
+from bptt.figures.spec import CHAR_EM, fit_titles, fit_values
 from bptt.figures.truncation import truncation_chart
 from bptt.flow import Flow
 from bptt.figures.marks import step_marks
@@ -356,3 +356,17 @@ def test_a_long_title_wraps_to_its_chart_and_the_figure_grows_by_its_lines(width
                                                               for line in wrapped.split("<br>"))
     assert spec["layout"]["height"] == 200 and "<br>" not in spec["layout"]["xaxis"]["title"]["text"]  # a copy
     go.Figure(fitted)  # still a valid figure
+
+
+@pytest.mark.parametrize("shape", [(3, 6), (5, 4), (16, 2)])
+@pytest.mark.parametrize("columns", [1, 3])
+def test_heatmap_values_are_printed_only_where_each_fits_its_cell(shape, columns):
+    values = np.random.RandomState(0).randn(*shape) * 10  # long labels, "-12.3"
+    panels = [Panel(values, title=f"p{k}", quantity="dz") for k in range(columns)]
+    spec = (heatmap(values, title="dz", quantity="dz") if columns == 1 else heatmap_grid(panels, columns=columns)).to_dict()
+    assert all(trace.get("text") is not None for trace in spec["data"])  # small enough to print, at any width
+    wide, narrow = fit_values(spec, 4000), fit_values(spec, 20 + 12 * shape[1] * columns)  # 12 px a cell: no "-12.3"
+    assert all(trace.get("text") is not None for trace in wide["data"])
+    assert all(trace.get("text") is None and "texttemplate" not in trace for trace in narrow["data"])
+    assert all(trace.get("text") is not None for trace in spec["data"])  # a copy: the figure itself keeps them
+    go.Figure(narrow)

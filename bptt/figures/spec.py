@@ -69,6 +69,7 @@ def with_larger_text(spec: dict, size: int) -> dict:
 
 CHAR_EM = 0.66  # a character's width in plotly's sans-serif, as a share of its font size (digits included)
 LINE_EM = 1.3  # a wrapped line's height, as a share of its font size
+COLORBAR_PX = 70  # a heatmap's colour bar and its tick labels, beside the plot
 
 
 def _lines(text: str, width: float, size: float) -> list:
@@ -114,3 +115,39 @@ def fit_titles(spec: dict, width: float) -> dict:
         if isinstance(trace.get("name"), str):
             trace["name"] = "<br>".join(_lines(trace["name"], width - 50, legend))
     return spec
+
+
+def fit_values(spec: dict, width: float) -> dict:
+    """A copy of a figure dict whose heatmaps print their cell values only where each value fits its cell.
+
+    plotly writes a heatmap's text at one size whatever the cell's size, so narrow cells print on top of each other;
+    where the longest value is wider than a cell of a chart `width` px wide (or a line taller), the values are left
+    to the hover.
+    fit_values({"data": [{"type": "heatmap", "z": [[1.0] * 40], "text": [["1"] * 40]}]}, 300)["data"][0].get("text")  # None
+    """
+    spec = copy.deepcopy(spec)
+    layout = spec.get("layout", {})
+    margin = layout.get("margin") or {}
+    plot_w = width - margin.get("l", 80) - margin.get("r", 80)
+    plot_h = layout.get("height", 450) - margin.get("t", 100) - margin.get("b", 80)
+    base = (layout.get("font") or {}).get("size", 12)
+    for trace in spec.get("data", []):
+        if trace.get("type") != "heatmap" or trace.get("text") is None:
+            continue
+        text = trace["text"]
+        rows, cols = len(text), max(len(row) for row in text)
+        x_span = _span(layout, "xaxis" + str(trace.get("xaxis", "x"))[1:])
+        y_span = _span(layout, "yaxis" + str(trace.get("yaxis", "y"))[1:])
+        size = (trace.get("textfont") or {}).get("size", base)
+        scale = COLORBAR_PX if trace.get("showscale", True) else 0  # the colour bar takes its width from the plot
+        longest = max(len(str(v)) for row in text for v in row)
+        if longest * CHAR_EM * size + 4 > (plot_w - scale) * x_span / cols or size * LINE_EM > plot_h * y_span / rows:
+            trace.pop("text")
+            trace.pop("texttemplate", None)
+    return spec
+
+
+def _span(layout: dict, axis: str) -> float:
+    """The share of the plot area an axis's domain takes (1 for a single chart)."""
+    low, high = (layout.get(axis) or {}).get("domain", (0, 1))
+    return high - low

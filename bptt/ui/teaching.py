@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ..catalog import BUGS
-from ..figures.spec import fit_titles, with_larger_text
+from ..figures.spec import fit_titles, fit_values, with_larger_text
 from ..flow import side_by_side
 from ..itemize import Itemized, itemize
 from ..notation import NOTATIONS
@@ -80,14 +80,16 @@ def presenter(state: PageState) -> None:
 def chart(fig: go.Figure, state: PageState, key: str, share: float = 1.0) -> None:
     """A plotly figure across its column, `share` of the page's width; no text under PRESENT_FONT px when presenting.
 
-    Its titles wrap to the column's width at 1024 px (plotly cuts a line it cannot fit, it never wraps).
+    Its titles wrap to the column's width at 1024 px (plotly cuts a line it cannot fit, it never wraps), and its
+    heatmaps print their values only where they fit their cells.
     chart(heatmap(...), state, "share", share=1 / 2)  # in one of st.columns(2)
     """
     spec = fig.to_dict()
     if state.present:
         spec["layout"] |= dict(font=dict(size=PRESENT_FONT), height=int((fig.layout.height or 400) * 1.3))
         spec = with_larger_text(spec, PRESENT_FONT)
-    spec = fit_titles(spec, PAGE_WIDTH[state.present] * share - (16 if share < 1 else 0))
+    width = PAGE_WIDTH[state.present] * share - (16 if share < 1 else 0)
+    spec = fit_values(fit_titles(spec, width), width)
     st.plotly_chart(go.Figure(spec, skip_invalid=True), key=key, config={"displaylogo": False})
 
 

@@ -54,6 +54,11 @@ PROBLEMS = """() => {
             for (const t of ticks)
                 if (meets(box(words[i]), box(t))) out.push(['overlap in chart', k, name(words[i]), name(t)]);
         }
+        // a heatmap prints its values only where they fit: two values never run into each other
+        const values = [...chart.querySelectorAll('.heatmaplayer text')].filter(shown);
+        for (let i = 0; i < values.length; i++)
+            for (let j = i + 1; j < values.length; j++)
+                if (meets(box(values[i]), box(values[j]))) out.push(['values overlap', k, name(values[i]), name(values[j])]);
     });
     const main = document.querySelector('[data-testid="stMain"]');
     const texts = [...main.querySelectorAll('h1, h2, h3, h4, [data-testid="stCaptionContainer"], '
