@@ -5,7 +5,7 @@ Screenshots: artifacts/screenshots/gru-*.png (1024×768 and 1440×900)
 """
 
 import pytest
-from test_notation_browser import SIZES, query
+from test_notation_browser import SIZES, TITLES, query
 from test_teaching_browser import assert_no_errors, assert_offline, requests, settle  # noqa: F401 (a fixture)
 
 from bptt.catalog import bugs_for
@@ -26,7 +26,7 @@ def test_the_flow_page_puts_the_gru_beside_the_others_and_cuts_it(size, page, ap
     page.get_by_role("heading", name="Gradient flow").wait_for(timeout=60_000)
     settle(page, 6)  # three cells, then three truncated runs
     assert_no_errors(page)
-    titles = page.locator(".gtitle").all_text_contents()
+    titles = page.evaluate(TITLES)
     assert "GRU" in titles and "GRU, truncated" in titles, titles
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert "Cut: da_prevt into t = 19, 14, 9, 4" in text

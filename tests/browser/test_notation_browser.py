@@ -13,6 +13,12 @@ from bptt import BUGS
 from bptt.figures.gallery import diff_text
 from bptt.notation import bug_lines
 
+# each chart title as one line of text: a title wrapped to its chart (spec.fit_titles) is drawn as several tspans
+TITLES = """() => [...document.querySelectorAll('.gtitle')].map(e => {
+    const lines = [...e.querySelectorAll('tspan.line')].map(t => t.textContent);
+    return lines.length ? lines.join(' ') : e.textContent;
+})"""
+
 SIZES = {"1024": {"width": 1024, "height": 768}, "1440": {"width": 1440, "height": 900}}
 
 
@@ -48,12 +54,12 @@ def test_a_cs231n_gallery_link_shows_the_homeworks_code(size, page, app_url, scr
 def test_the_switch_goes_back_to_the_course_and_the_link_follows(page, app_url, requests):
     page.goto(f"{app_url}/itemized?scenario=classroom&notation=cs231n")
     settle(page, 5)
-    titles = page.locator(".gtitle").all_text_contents()
+    titles = page.evaluate(TITLES)
     assert any("dWh, as rnn_backward returns it" in t for t in titles), titles
     page.get_by_text("Course (rnn_cell_backward)").click()
     page.wait_for_function("() => !location.search.includes('notation')", timeout=30_000)
     settle(page, 5)
-    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some("
-                           "e => e.textContent.includes('dWaa, as rnn_backward returns it'))", timeout=30_000)
+    page.wait_for_function(f"() => ({TITLES})().some(t => t.includes('dWaa, as rnn_backward returns it'))",
+                           timeout=30_000)
     assert_no_errors(page)
     assert_offline(requests, app_url)
