@@ -336,7 +336,14 @@ def checkpoints_on_blocks(T_x: int, m: int, keys: tuple) -> tuple:
 
 
 def stack(arrays: list) -> np.ndarray:
-    """Side by side along the batch axis: k arrays (n, m) -> (n, k·m), so one matmul sums k steps."""
+    """Side by side along the batch axis: k arrays (n, m) -> (n, k·m), so one matmul sums k steps.
+
+    One array is handed back uncopied (a step view sums one step), read-only since it is the trace's own.
+    """
+    if len(arrays) == 1:
+        alone = arrays[0].view()
+        alone.flags.writeable = False
+        return alone
     return np.concatenate(arrays, axis=1)
 
 
