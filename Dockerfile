@@ -14,6 +14,8 @@ COPY --chown=root:root app.py ./
 COPY --chown=root:root bptt ./bptt
 COPY --chown=root:root pages ./pages
 COPY --chown=root:root .streamlit ./.streamlit
+# the app's user cannot write bptt/__pycache__: without this every replica's start compiles bptt from source
+RUN python -m compileall -q bptt
 
 USER bptt
 EXPOSE 8501
