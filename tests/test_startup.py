@@ -62,17 +62,23 @@ def compressed(monkeypatch):
     monkeypatch.delitem(sys.modules, "app", raising=False)
     app = importlib.import_module("app")  # as `streamlit run` imports it: the server branch
 
+    calls = []
+
     async def inner(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200,
+        calls.append(scope["path"])
+        status = 404 if "missing" in scope["path"] else 200
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"text/javascript"), (b"content-length", str(len(BODY)).encode())]})
         await send({"type": "http.response.body", "body": BODY})
 
-    yield app.CompressedScripts(inner)
+    middleware = app.CompressedScripts(inner)
+    middleware.calls = calls  # the paths the inner app was asked for, in order
+    yield middleware
     sys.modules.pop("app", None)  # no later test finds this import of it
 
 
-def ask(middleware, path: str, accept: str) -> tuple:
-    """(headers, body) of a GET through the middleware."""
+def ask(middleware, path: str, accept: str, extra: tuple = ()) -> tuple:
+    """(headers, body) of a GET through the middleware; extra: more (name, value) request headers."""
     sent = []
 
     async def receive():
@@ -82,7 +88,7 @@ def ask(middleware, path: str, accept: str) -> tuple:
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "headers": [(b"accept-encoding", accept.encode())] if accept else [], "scheme": "http",
+             "headers": ([(b"accept-encoding", accept.encode())] if accept else []) + list(extra), "scheme": "http",
              "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": "", "http_version": "1.1"}
     # a thread of its own: in a full run Playwright's sync API keeps an event loop running in this one
     worker = threading.Thread(target=asyncio.run, args=(middleware(scope, receive, send),))
@@ -96,6 +102,29 @@ def test_a_script_under_static_goes_out_gzipped_to_a_browser_that_accepts_it(com
     headers, body = ask(compressed, "/static/js/index.abc123.js", "gzip, deflate, br")
     assert headers["content-encoding"] == "gzip"
     assert len(body) < len(BODY) / 5 and gzip.decompress(body) == BODY
+
+
+def test_a_class_arriving_at_once_costs_one_compression_per_file(compressed):
+    """Every browser after the first gets the kept compressed body: the inner app serves the file once."""
+    first = ask(compressed, "/static/js/index.abc123.js", "gzip")
+    again = ask(compressed, "/static/js/index.abc123.js", "gzip, br")
+    assert compressed.calls == ["/static/js/index.abc123.js"]
+    assert again == first and gzip.decompress(again[1]) == BODY
+    assert again[0]["content-length"] == str(len(again[1])) and again[0]["vary"] == "Accept-Encoding"
+
+
+def test_a_missing_file_goes_out_as_it_came_and_is_not_kept(compressed):
+    for _ in range(2):
+        headers, body = ask(compressed, "/static/js/missing.js", "gzip")
+        assert "content-encoding" not in headers and body == BODY
+    assert compressed.calls == ["/static/js/missing.js"] * 2
+
+
+@pytest.mark.parametrize("header", [(b"if-none-match", b'"abc"'), (b"range", b"bytes=0-99")])
+def test_a_conditional_or_ranged_request_is_answered_afresh_every_time(compressed, header):
+    ask(compressed, "/static/js/index.abc123.js", "gzip")
+    ask(compressed, "/static/js/index.abc123.js", "gzip", (header,))
+    assert compressed.calls == ["/static/js/index.abc123.js"] * 2
 
 
 @pytest.mark.parametrize("path", ["/static/js/index.abc123.js", "/_stcore/health", "/"])
