@@ -68,12 +68,14 @@ else:
         A classroom's browsers all fetch them at the start of a lesson over one shared Wi-Fi, where a third of the
         bytes is the better trade. Since a content-hashed path's body never changes, each one is compressed once
         per process (in a worker thread) and kept: 60 students arriving at once cost one compression per file,
-        not sixty. What is kept is bounded by Streamlit's static folder (about 7 MB compressed). Fonts, images
-        and anything but a plain 200 go out as Streamlit sent them; a conditional or ranged request goes
-        through Starlette's gzip as before.
+        not sixty. Only scripts, styles and such are kept, never HTML: a made-up path under /static/ gets
+        Streamlit's index page, and a stream of them must not grow the memory; what is kept is bounded by the
+        static folder (about 7 MB compressed) and by KEEP_AT_MOST paths. Fonts, images, HTML and anything but a
+        plain 200 go out as Streamlit sent them; a conditional or ranged request goes through Starlette's gzip.
         """
 
-        TEXT = (b"text/", b"application/javascript", b"application/json", b"image/svg+xml")
+        TEXT = (b"text/javascript", b"text/css", b"application/javascript", b"application/json", b"image/svg+xml")
+        KEEP_AT_MOST = 1000  # Streamlit's static folder holds about 320 such files
 
         def __init__(self, inner) -> None:
             self.inner = inner
@@ -103,7 +105,8 @@ else:
             start, body = messages[0], b"".join(m.get("body", b"") for m in messages[1:])
             headers = dict(start.get("headers", []))
             text = headers.get(b"content-type", b"").startswith(self.TEXT)
-            if start.get("status") != 200 or b"content-encoding" in headers or not text or len(body) < 1024:
+            full = len(self.kept) >= self.KEEP_AT_MOST
+            if start.get("status") != 200 or b"content-encoding" in headers or not text or len(body) < 1024 or full:
                 for message in messages:
                     await send(message)
                 return None

@@ -67,8 +67,9 @@ def compressed(monkeypatch):
     async def inner(scope, receive, send):
         calls.append(scope["path"])
         status = 404 if "missing" in scope["path"] else 200
+        kind = getattr(middleware, "inner_type", b"text/javascript")  # a test may make it answer with another type
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/javascript"), (b"content-length", str(len(BODY)).encode())]})
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(BODY)).encode())]})
         await send({"type": "http.response.body", "body": BODY})
 
     middleware = app.CompressedScripts(inner)
@@ -118,6 +119,14 @@ def test_a_missing_file_goes_out_as_it_came_and_is_not_kept(compressed):
         headers, body = ask(compressed, "/static/js/missing.js", "gzip")
         assert "content-encoding" not in headers and body == BODY
     assert compressed.calls == ["/static/js/missing.js"] * 2
+
+
+def test_made_up_paths_answered_with_the_index_page_are_never_kept(compressed):
+    """Streamlit answers an unknown /static/ path with its HTML page: a stream of them must not grow the memory."""
+    compressed.inner_type = b"text/html"
+    for n in range(3):
+        ask(compressed, f"/static/js/made-up-{n}.js", "gzip")
+    assert compressed.kept == {}
 
 
 @pytest.mark.parametrize("header", [(b"if-none-match", b'"abc"'), (b"range", b"bytes=0-99")])
