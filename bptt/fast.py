@@ -15,19 +15,24 @@ import numpy as np
 BLOCK_COLUMNS = 2048  # a block of steps spans about this many batch columns: wide for BLAS, small for the cache
 
 
-def block_bounds(T_x: int, m: int, also: tuple = ()) -> list:
-    """Where blocks of steps start and end, from T_x down to 0: a boundary at each of `also`,
-    and between those, blocks of equal width no wider than BLOCK_COLUMNS batch columns.
+def block_bounds(T_x: int, m: int) -> list:
+    """Where blocks of steps start and end, from T_x down to 0: blocks of equal width, no wider
+    than BLOCK_COLUMNS batch columns.
 
     block_bounds(100, 32) -> [100, 50, 0]
     """
     widest = max(1, BLOCK_COLUMNS // m)  # steps
-    fixed = sorted({0, T_x} | {int(b) for b in also if 0 <= b <= T_x})
-    bounds = set(fixed)
-    for start, end in zip(fixed[:-1], fixed[1:]):
-        blocks = -(-(end - start) // widest)
-        bounds |= {start + (end - start) * i // blocks for i in range(blocks)}
-    return sorted(bounds, reverse=True)
+    blocks = -(-T_x // widest)
+    return sorted({0, T_x} | {T_x * i // blocks for i in range(blocks)}, reverse=True)
+
+
+def segments(t1: int, t0: int, splits: tuple) -> list:
+    """The block of steps [t0, t1) cut at each of `splits` that falls inside it: (s1, s0) pairs, latest first.
+
+    segments(100, 50, (88, 75, 63)) -> [(100, 88), (88, 75), (75, 63), (63, 50)]
+    """
+    cuts = sorted({t1, t0} | {s for s in splits if t0 < s < t1}, reverse=True)
+    return list(zip(cuts[:-1], cuts[1:]))
 
 
 def backward_in_blocks(
@@ -37,14 +42,17 @@ def backward_in_blocks(
     dz_all: np.ndarray | None = None,
     on_block: Callable | None = None,
     carry: np.ndarray | None = None,
+    splits: tuple = (),
 ) -> dict:
     """rnn_backward run block by block between `bounds` (descending from T_x to 0).
 
     dz_all (n_a, T_x, m), if given, receives every step's dz (dz_all[:, t] is step t); otherwise
     one block's worth of buffer is reused. on_block(t0, totals), if given, is called after the
-    block that starts at step t0, with the running dWax, dWaa, dba (updated in place later:
-    copy what you keep). carry (T_x,), if given, is the factor on da_prevt before the loop hands
-    it to step t (truncated BPTT: 0 where the carried gradient is cut); da0 is never scaled.
+    block that starts at step t0, and after the steps from each of `splits` on, with the running
+    dWax, dWaa, dba (updated in place later: copy what you keep); only the products that sum
+    them are cut at a split, so a split costs far less than a block boundary. carry (T_x,), if
+    given, is the factor on da_prevt before the loop hands it to step t (truncated BPTT: 0 where
+    the carried gradient is cut); da0 is never scaled.
 
     backward_in_blocks(da, caches, block_bounds(T_x, m))  # the dict rnn_backward returns
     """
@@ -83,17 +91,21 @@ def backward_in_blocks(
                 else:
                     np.multiply(da_prevt, carry[t - 1], out=da_prevt)
         dz_block = dz.reshape(n_a, k * m)  # (n_a, k·m): every step of the block side by side, still a view
-        np.matmul(dz_block, a_prev.reshape(n_a, k * m).T, out=share["dWaa"])
+        a_prev_block = a_prev.reshape(n_a, k * m)  # (n_a, k·m)
         np.copyto(xt, x[:, :, t0:t1].transpose(0, 2, 1))  # (n_x, k, m), the block's inputs in dz's order
-        np.matmul(dz_block, xt.reshape(n_x, k * m).T, out=share["dWax"])
-        np.sum(dz_block, axis=1, keepdims=True, out=share["dba"])
-        for key in totals:
-            totals[key] += share[key]
-        dxt = xt  # the inputs are no longer needed: their buffer takes dxt
-        np.matmul(WaxT, dz_block, out=dxt.reshape(n_x, k * m))
-        np.copyto(dx[:, :, t0:t1], dxt.transpose(0, 2, 1))
-        if on_block is not None:
-            on_block(t0, totals)
+        xt_block = xt.reshape(n_x, k * m)  # (n_x, k·m)
+        for s1, s0 in segments(t1, t0, splits):
+            columns = slice((s0 - t0) * m, (s1 - t0) * m)  # the steps s0 .. s1-1 of the block
+            np.matmul(dz_block[:, columns], a_prev_block[:, columns].T, out=share["dWaa"])
+            np.matmul(dz_block[:, columns], xt_block[:, columns].T, out=share["dWax"])
+            np.sum(dz_block[:, columns], axis=1, keepdims=True, out=share["dba"])
+            for key in totals:
+                totals[key] += share[key]
+            if on_block is not None:
+                on_block(s0, totals)
+        dxt = xt_block  # the inputs are no longer needed: their buffer takes dxt
+        np.matmul(WaxT, dz_block, out=dxt)
+        np.copyto(dx[:, :, t0:t1], xt.transpose(0, 2, 1))
     return {"dx": dx, "da0": da_prevt, **totals}
 
 

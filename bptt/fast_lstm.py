@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .fast import block_bounds
+from .fast import block_bounds, segments
 from .lstm import GATES
 
 
@@ -24,13 +24,15 @@ def lstm_backward_in_blocks(
     carried: tuple | None = None,
     on_block: Callable | None = None,
     carry: np.ndarray | None = None,
+    splits: tuple = (),
 ) -> dict:
     """lstm_backward run block by block between `bounds` (descending from T_x to 0).
 
     carried, if given, is a pair (da_carried, dc_carried) of (T_x, n_a, m) arrays that receive the
     gradients the loop carries into each step: [t] is da_prevt and dc_prevt as step t receives
     them (zeros at T_x-1). on_block(t0, totals), if given, is called after the block that starts at
-    step t0, with the running dWf, ..., dbo (updated in place later: copy what you keep). carry
+    step t0, and after the steps from each of `splits` on, with the running dWf, ..., dbo (updated
+    in place later: copy what you keep); only the products that sum them are cut at a split. carry
     (T_x,), if given, is the factor on both carried gradients before the loop hands them to step t
     (truncated BPTT: 0 where they are cut); da0 is never scaled.
 
@@ -44,17 +46,18 @@ def lstm_backward_in_blocks(
     WaT = np.ascontiguousarray(W[:, :n_a].T)  # (n_a, 4·n_a), the part that sees a_prev
     WxT = np.ascontiguousarray(W[:, n_a:].T)  # (n_x, 4·n_a), the part that sees xt
     dx = np.empty((n_x, m, T_x))
-    dW = np.zeros((4 * n_a, n_a + n_x))  # (4·n_a, n_a + n_x): dWf, dWi, dWc, dWo stacked
-    db = np.zeros((4 * n_a, 1))
+    # [dW | db] side by side: one product of the gate gradients with the stacked [a_prev; xt; 1] gives both
+    total = np.zeros((4 * n_a, n_a + n_x + 1))
+    share = np.empty_like(total)
+    dW, db = total[:, : n_a + n_x], total[:, n_a + n_x:]  # dWf, dWi, dWc, dWo stacked; dbf, ..., dbo stacked
     # each gate's rows of the stacks, in the order lstm_backward returns them: dWf, dbf, dWi, dbi, ...
     totals = {}
     for i, gate in enumerate(GATES):
         totals |= {"dW" + gate: dW[i * n_a: (i + 1) * n_a], "db" + gate: db[i * n_a: (i + 1) * n_a]}
     widest = max((t1 - t0 for t1, t0 in zip(bounds[:-1], bounds[1:])), default=0)
     gates_buffer = np.empty(4 * n_a * widest * m)  # flat, so any block reshapes as a view
-    concat_buffer = np.empty((n_a + n_x) * widest * m)
+    concat_buffer = np.empty((n_a + n_x + 1) * widest * m)
     da_buffer = np.empty(widest * n_a * m)
-    share_dW, share_db = np.empty_like(dW), np.empty_like(db)
     dn, dc, tanh_c, left, right = (np.empty((n_a, m)) for _ in range(5))  # (n_a, m) each
     gates = np.empty((4 * n_a, m))  # one step's [dft; dit; dcct; dot], contiguous: strided operands make numpy buffer
     dft, dit, dcct, dot = gates[:n_a], gates[n_a: 2 * n_a], gates[2 * n_a: 3 * n_a], gates[3 * n_a:]
@@ -71,7 +74,8 @@ def lstm_backward_in_blocks(
     for t1, t0 in zip(bounds[:-1], bounds[1:]):
         k = t1 - t0
         G = gates_buffer[: 4 * n_a * k * m].reshape(4 * n_a, k, m)  # [dft; dit; dcct; dot] of each step
-        concat = concat_buffer[: (n_a + n_x) * k * m].reshape(n_a + n_x, k, m)  # [a_prev; xt] of each step
+        concat = concat_buffer[: (n_a + n_x + 1) * k * m].reshape(n_a + n_x + 1, k, m)  # [a_prev; xt; 1] of each step
+        concat[n_a + n_x:] = 1.0  # the row that sums the gate gradients into db
         da_t = da_buffer[: k * n_a * m].reshape(k, n_a, m)
         # da[:, :, t] is strided in time; read the whole block at once, while its cache lines are loaded
         np.copyto(da_t, da[:, :, t0:t1].transpose(2, 0, 1))  # (k, n_a, m)
@@ -119,17 +123,19 @@ def lstm_backward_in_blocks(
                         np.multiply(carried_out, carry[t - 1], out=carried_out)
             np.copyto(G[:, j], gates)  # kept for the block's products
         G_block = G.reshape(4 * n_a, k * m)  # (4·n_a, k·m): every step of the block side by side, still a view
-        np.copyto(concat[n_a:], x[:, :, t0:t1].transpose(0, 2, 1))  # (n_x, k, m), the block's inputs in G's order
-        np.matmul(G_block, concat.reshape(n_a + n_x, k * m).T, out=share_dW)
-        np.sum(G_block, axis=1, keepdims=True, out=share_db)
-        dW += share_dW
-        db += share_db
-        dxt = concat[n_a:].reshape(n_x, k * m)  # the inputs are no longer needed: their buffer takes dxt
+        xt = concat[n_a: n_a + n_x]  # (n_x, k, m)
+        np.copyto(xt, x[:, :, t0:t1].transpose(0, 2, 1))  # the block's inputs in G's order
+        concat_block = concat.reshape(n_a + n_x + 1, k * m)  # (n_a + n_x + 1, k·m)
+        for s1, s0 in segments(t1, t0, splits):
+            columns = slice((s0 - t0) * m, (s1 - t0) * m)  # the steps s0 .. s1-1 of the block
+            np.matmul(G_block[:, columns], concat_block[:, columns].T, out=share)  # [dW | db] of those steps
+            total += share
+            if on_block is not None:
+                on_block(s0, totals)
+        dxt = xt.reshape(n_x, k * m)  # the inputs are no longer needed: their buffer takes dxt
         np.matmul(WxT, G_block, out=dxt)
-        np.copyto(dx[:, :, t0:t1], dxt.reshape(n_x, k, m).transpose(0, 2, 1))
-        if on_block is not None:
-            on_block(t0, totals)
-    return {"dx": dx, "da0": da0, **totals}
+        np.copyto(dx[:, :, t0:t1], xt.transpose(0, 2, 1))
+    return {"dx": dx, "da0": da0, **{key: np.ascontiguousarray(value) for key, value in totals.items()}}
 
 
 def lstm_backward_fast(da: np.ndarray, caches: tuple) -> dict:

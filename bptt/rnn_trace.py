@@ -129,9 +129,9 @@ def _trace_course_code(da: np.ndarray, caches: tuple, code: RNNCode) -> RNNTrace
     # the blocked backward's own layout, (n_a, T_x, m), read by the trace as (T_x, n_a, m); rows padded by
     # one cache line, since a row length of a multiple of 4 KiB maps every row to the same cache sets
     dz_all = np.empty((n_a, T_x * m + 8))[:, : T_x * m].reshape(n_a, T_x, m)
-    bounds, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
+    bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
-        grads = backward_in_blocks(da, caches, bounds, dz_all, keep, carry_array(code.carry, T_x))
+        grads = backward_in_blocks(da, caches, bounds, dz_all, keep, carry_array(code.carry, T_x), splits)
     return RNNTrace(
         code, dz_all.transpose(1, 0, 2), da=da, cell_caches=cell_caches, dx=grads["dx"],
         order=range(T_x - 1, -1, -1), error=None, da0=grads["da0"], checkpoints=checkpoints,

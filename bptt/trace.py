@@ -318,12 +318,14 @@ def checkpoint_ends(positions: int) -> tuple:
 
 
 def checkpoints_on_blocks(T_x: int, m: int, keys: tuple) -> tuple:
-    """For a blocked backward: its block bounds, the checkpoint list it fills, and the on_block that fills it.
+    """For a blocked backward: its block bounds, the splits where it hands over running totals,
+    the checkpoint list it fills, and the on_block that fills it.
 
     The checkpoints are the evenly spaced ones a trace would take, so that a step is never more than
-    T_x/N_CHECKPOINTS steps from one; the blocks end there too, which costs some matmul width when T_x
-    is short, and is what keeps a rebuild of any step within a few milliseconds.
-    bounds, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
+    T_x/N_CHECKPOINTS steps from one, which is what keeps a rebuild of any step within a few
+    milliseconds. The blocks stay as wide as the fast backward's: only the products that sum the
+    totals are cut at a checkpoint.
+    bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
     """
     ends = checkpoint_ends(T_x)
     checkpoints = [(0, None)]
@@ -332,7 +334,7 @@ def checkpoints_on_blocks(T_x: int, m: int, keys: tuple) -> tuple:
         if T_x - t0 in ends:
             checkpoints.append((T_x - t0, {key: totals[key].copy() for key in keys}))
 
-    return block_bounds(T_x, m, also=[T_x - end for end in ends]), checkpoints, keep
+    return block_bounds(T_x, m), tuple(T_x - end for end in ends), checkpoints, keep
 
 
 def stack(arrays: list) -> np.ndarray:

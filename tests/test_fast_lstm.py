@@ -91,9 +91,10 @@ def test_the_step_loop_allocates_no_arrays(monkeypatch, truncate):
     widest = 2
     buffers = (
         n_x * m * T_x  # dx
-        + 3 * 4 * n_a * (n_a + n_x) + 2 * 4 * n_a  # the stacked weights, dW and its per-block share; db and its share
+        + 4 * n_a * (n_a + n_x)  # the stacked weights
+        + 3 * 4 * n_a * (n_a + n_x + 1)  # [dW | db], its per-segment share, and the contiguous copies returned
         + 4 * n_a * (n_a + n_x)  # the stacked weights' two parts, transposed
-        + (4 * n_a + (n_a + n_x) + n_a) * widest * m  # a block's gate gradients, [a_prev; xt] and da
+        + (4 * n_a + (n_a + n_x + 1) + n_a) * widest * m  # a block's gate gradients, [a_prev; xt; 1] and da
         + (4 * n_a + 9 * n_a) * m  # one step's gates, five intermediates, the carried pair, da0 and dc0
     ) * 8
     tracemalloc.start()
