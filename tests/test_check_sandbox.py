@@ -58,6 +58,8 @@ def test_hostile_code_gets_a_clear_error_of_the_right_kind(name, kind, words):
 @pytest.mark.parametrize("folder, name, status, kind", [
     (SUBMISSIONS / "correct", "rnn_course_style", 0, None),
     (SUBMISSIONS / "bugs", "missing-da-t", 1, None),
+    # a CS231n file that starts `from __future__ import ...`: a module Python finds only in its own folder
+    (Path(__file__).parent / "corpus_cs231n", "bug_no_dprev_h_skeleton", 1, None),
     (HOSTILE, "long_sleep", 2, "timeout"),
     (HOSTILE, "raw_segfault", 2, "runtime"),
     (HOSTILE, "os_exit", 2, "runtime"),

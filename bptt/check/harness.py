@@ -62,8 +62,9 @@ import numpy as np  # noqa: E402
 from bptt.check import channel, guard  # noqa: E402
 from bptt.check.probe_runs import Results, load_submission, run_probes  # noqa: E402
 
-PRELOAD = ("math", "copy", "random", "itertools", "functools", "collections", "operator", "time", "string", "re",
-           "typing", "dataclasses", "warnings", "socket", "ctypes", "encodings.idna", "zipfile")
+# __future__ too: a notebook's `from __future__ import division` is not skipped like other imports (it must stay first)
+PRELOAD = ("__future__", "math", "copy", "random", "itertools", "functools", "collections", "operator", "time",
+           "string", "re", "typing", "dataclasses", "warnings", "socket", "ctypes", "encodings.idna", "zipfile")
 JOB_BYTES = 64 << 20  # the parent's job frame: the code (≤ 200 000 characters) and a few kB of probes
 
 
