@@ -63,22 +63,27 @@ def backward_in_blocks(
     WaaT = np.ascontiguousarray(parameters["Waa"].T)  # (n_a, n_a); BLAS runs the plain product faster
     WaxT = np.ascontiguousarray(parameters["Wax"].T)  # (n_x, n_a)
     dx = np.empty((n_x, m, T_x))
-    totals = {"dWax": np.zeros((n_a, n_x)), "dWaa": np.zeros((n_a, n_a)), "dba": np.zeros((n_a, 1))}
+    # dWaa, dWax and dba side by side: one product of dz with the stacked [a_prev; xt; 1] gives all three
+    total = np.zeros((n_a, n_a + n_x + 1))
+    share = np.empty_like(total)
+    totals = {"dWax": total[:, n_a: n_a + n_x], "dWaa": total[:, :n_a], "dba": total[:, n_a + n_x:]}
     widest = max((t1 - t0 for t1, t0 in zip(bounds[:-1], bounds[1:])), default=0)
-    rows = {"a_prev": n_a, "x": n_x} | ({"dz": n_a} if dz_all is None else {})
-    buffers = {name: np.empty(n * widest * m) for name, n in rows.items()}  # flat, so any block reshapes as a view
-    share = {"dWax": np.empty((n_a, n_x)), "dWaa": np.empty((n_a, n_a)), "dba": np.empty((n_a, 1))}
+    rows = n_a + n_x + 1
+    inputs_buffer = np.empty(rows * widest * m)  # flat, so any block reshapes as a view
+    dz_buffer = np.empty(n_a * widest * m) if dz_all is None else None
     da_prevt = np.zeros((n_a, m))
     dtanh = np.empty((n_a, m))
     for t1, t0 in zip(bounds[:-1], bounds[1:]):
         k = t1 - t0
-        a_prev, xt = (buffers[name][: rows[name] * k * m].reshape(rows[name], k, m) for name in ("a_prev", "x"))
-        dz = dz_all[:, t0:t1] if dz_all is not None else buffers["dz"][: n_a * k * m].reshape(n_a, k, m)
+        inputs = inputs_buffer[: rows * k * m].reshape(rows, k, m)  # [a_prev; xt; 1] of each step
+        a_prev, xt = inputs[:n_a], inputs[n_a: n_a + n_x]
+        inputs[n_a + n_x:] = 1.0  # the row that sums dz into dba
+        dz = dz_all[:, t0:t1] if dz_all is not None else dz_buffer[: n_a * k * m].reshape(n_a, k, m)
         # da[:, :, t] is strided in time; read the whole block at once, while its cache lines are loaded
         np.copyto(dz, da[:, :, t0:t1].transpose(0, 2, 1))  # (n_a, k, m)
         for t in range(t1 - 1, t0 - 1, -1):
             a_next = cell_caches[t][0]  # (n_a, m)
-            a_prev[:, t - t0] = cell_caches[t][1]  # gathered for the block's dWaa
+            np.copyto(a_prev[:, t - t0], cell_caches[t][1])  # gathered for the block's dWaa
             dz_t = dz[:, t - t0]  # (n_a, m), a view into the block, holding da[:, :, t] so far
             np.multiply(a_next, a_next, out=dtanh)
             np.subtract(1.0, dtanh, out=dtanh)  # 1 - a_next**2
@@ -91,22 +96,18 @@ def backward_in_blocks(
                 else:
                     np.multiply(da_prevt, carry[t - 1], out=da_prevt)
         dz_block = dz.reshape(n_a, k * m)  # (n_a, k·m): every step of the block side by side, still a view
-        a_prev_block = a_prev.reshape(n_a, k * m)  # (n_a, k·m)
         np.copyto(xt, x[:, :, t0:t1].transpose(0, 2, 1))  # (n_x, k, m), the block's inputs in dz's order
-        xt_block = xt.reshape(n_x, k * m)  # (n_x, k·m)
+        inputs_block = inputs.reshape(rows, k * m)  # (n_a + n_x + 1, k·m)
         for s1, s0 in segments(t1, t0, splits):
             columns = slice((s0 - t0) * m, (s1 - t0) * m)  # the steps s0 .. s1-1 of the block
-            np.matmul(dz_block[:, columns], a_prev_block[:, columns].T, out=share["dWaa"])
-            np.matmul(dz_block[:, columns], xt_block[:, columns].T, out=share["dWax"])
-            np.sum(dz_block[:, columns], axis=1, keepdims=True, out=share["dba"])
-            for key in totals:
-                totals[key] += share[key]
+            np.matmul(dz_block[:, columns], inputs_block[:, columns].T, out=share)  # [dWaa, dWax, dba] of those steps
+            total += share
             if on_block is not None:
                 on_block(s0, totals)
-        dxt = xt_block  # the inputs are no longer needed: their buffer takes dxt
+        dxt = xt.reshape(n_x, k * m)  # the inputs are no longer needed: their buffer takes dxt
         np.matmul(WaxT, dz_block, out=dxt)
         np.copyto(dx[:, :, t0:t1], xt.transpose(0, 2, 1))
-    return {"dx": dx, "da0": da_prevt, **totals}
+    return {"dx": dx, "da0": da_prevt, **{key: np.ascontiguousarray(value) for key, value in totals.items()}}
 
 
 def rnn_backward_fast(da: np.ndarray, caches: tuple) -> dict:
