@@ -49,18 +49,13 @@ def lstm_backward_in_blocks(
     # [dW | db] side by side: one product of the gate gradients with the stacked [a_prev; xt; 1] gives both
     total = np.zeros((4 * n_a, n_a + n_x + 1))
     share = np.empty_like(total)
-    dW, db = total[:, : n_a + n_x], total[:, n_a + n_x:]  # dWf, dWi, dWc, dWo stacked; dbf, ..., dbo stacked
-    # each gate's rows of the stacks, in the order lstm_backward returns them: dWf, dbf, dWi, dbi, ...
-    totals = {}
-    for i, gate in enumerate(GATES):
-        totals |= {"dW" + gate: dW[i * n_a: (i + 1) * n_a], "db" + gate: db[i * n_a: (i + 1) * n_a]}
+    totals = by_gate(total, n_a)
     widest = max((t1 - t0 for t1, t0 in zip(bounds[:-1], bounds[1:])), default=0)
     gates_buffer = np.empty(4 * n_a * widest * m)  # flat, so any block reshapes as a view
     concat_buffer = np.empty((n_a + n_x + 1) * widest * m)
     da_buffer = np.empty(widest * n_a * m)
-    dn, dc, tanh_c, left, right = (np.empty((n_a, m)) for _ in range(5))  # (n_a, m) each
+    dn, dc, *scratch = (np.empty((n_a, m)) for _ in range(5))  # (n_a, m) each
     gates = np.empty((4 * n_a, m))  # one step's [dft; dit; dcct; dot], contiguous: strided operands make numpy buffer
-    dft, dit, dcct, dot = gates[:n_a], gates[n_a: 2 * n_a], gates[2 * n_a: 3 * n_a], gates[3 * n_a:]
     da0, dc0 = np.zeros((n_a, m)), np.zeros((n_a, m))  # what step 0 hands back: da0 is returned, dc0 is not
     if carried is None:
         # the carried gradient is read before the step overwrites it, so one buffer each serves every step
@@ -81,38 +76,12 @@ def lstm_backward_in_blocks(
         np.copyto(da_t, da[:, :, t0:t1].transpose(2, 0, 1))  # (k, n_a, m)
         for t in range(t1 - 1, t0 - 1, -1):
             j = t - t0
-            _, c_next, a_prev, c_prev, ft, it, cct, ot = cell_caches[t][:8]
+            a_prev, ft = cell_caches[t][2], cell_caches[t][4]
             da_in, dc_in = slot(t)  # (n_a, m) each: what the step after this one handed back
             da_out, dc_out = slot(t - 1)
             np.copyto(concat[:n_a, j], a_prev)  # gathered for the block's weight gradients
             np.add(da_t[j], da_in, out=dn)  # da_next = da[:,:,t] + da_prevt
-            np.tanh(c_next, out=tanh_c)
-            # dc = dc_next + ot * (1 - tanh(c_next)**2) * da_next: all that reaches c_next
-            np.multiply(tanh_c, tanh_c, out=dc)
-            np.subtract(1.0, dc, out=dc)
-            np.multiply(ot, dc, out=dc)
-            np.multiply(dc, dn, out=dc)
-            np.add(dc_in, dc, out=dc)
-            # dot = da_next * tanh(c_next) * ot * (1 - ot)
-            np.multiply(dn, tanh_c, out=left)
-            np.multiply(left, ot, out=left)
-            np.subtract(1.0, ot, out=right)
-            np.multiply(left, right, out=dot)
-            # dcct = dc * it * (1 - cct**2)
-            np.multiply(dc, it, out=left)
-            np.multiply(cct, cct, out=right)
-            np.subtract(1.0, right, out=right)
-            np.multiply(left, right, out=dcct)
-            # dit = dc * cct * it * (1 - it)
-            np.multiply(dc, cct, out=left)
-            np.multiply(left, it, out=left)
-            np.subtract(1.0, it, out=right)
-            np.multiply(left, right, out=dit)
-            # dft = dc * c_prev * ft * (1 - ft)
-            np.multiply(dc, c_prev, out=left)
-            np.multiply(left, ft, out=left)
-            np.subtract(1.0, ft, out=right)
-            np.multiply(left, right, out=dft)
+            gates_into(gates, dc, scratch, dn, dc_in, cell_caches[t])
             np.multiply(dc, ft, out=dc_out)  # dc_prev
             np.matmul(WaT, gates, out=da_out)  # da_prev: the only product that has to wait for the previous step
             if carry is not None and t > 0 and carry[t - 1] != 1.0:  # what step t - 1 will receive
@@ -136,6 +105,84 @@ def lstm_backward_in_blocks(
         np.matmul(WxT, G_block, out=dxt)
         np.copyto(dx[:, :, t0:t1], xt.transpose(0, 2, 1))
     return {"dx": dx, "da0": da0, **{key: np.ascontiguousarray(value) for key, value in totals.items()}}
+
+
+def gates_into(gates: np.ndarray, dc: np.ndarray, scratch: list, da_next: np.ndarray, dc_next: np.ndarray,
+               cache: tuple) -> None:
+    """The first lines of the course's lstm_cell_backward, written into buffers: no array is allocated.
+
+    gates (4·n_a, m) receives [dft; dit; dcct; dot], dc (n_a, m) all that reaches c_next; scratch is
+    three (n_a, m) buffers. gates_into(gates, dc, scratch, da_next, dc_next, caches[0][t])
+    """
+    _, c_next, _, c_prev, ft, it, cct, ot = cache[:8]
+    n_a = c_next.shape[0]
+    dft, dit, dcct, dot = gates[:n_a], gates[n_a: 2 * n_a], gates[2 * n_a: 3 * n_a], gates[3 * n_a:]
+    tanh_c, left, right = scratch
+    np.tanh(c_next, out=tanh_c)
+    # dc = dc_next + ot * (1 - tanh(c_next)**2) * da_next: all that reaches c_next
+    np.multiply(tanh_c, tanh_c, out=dc)
+    np.subtract(1.0, dc, out=dc)
+    np.multiply(ot, dc, out=dc)
+    np.multiply(dc, da_next, out=dc)
+    np.add(dc_next, dc, out=dc)
+    # dot = da_next * tanh(c_next) * ot * (1 - ot)
+    np.multiply(da_next, tanh_c, out=left)
+    np.multiply(left, ot, out=left)
+    np.subtract(1.0, ot, out=right)
+    np.multiply(left, right, out=dot)
+    # dcct = dc * it * (1 - cct**2)
+    np.multiply(dc, it, out=left)
+    np.multiply(cct, cct, out=right)
+    np.subtract(1.0, right, out=right)
+    np.multiply(left, right, out=dcct)
+    # dit = dc * cct * it * (1 - it)
+    np.multiply(dc, cct, out=left)
+    np.multiply(left, it, out=left)
+    np.subtract(1.0, it, out=right)
+    np.multiply(left, right, out=dit)
+    # dft = dc * c_prev * ft * (1 - ft)
+    np.multiply(dc, c_prev, out=left)
+    np.multiply(left, ft, out=left)
+    np.subtract(1.0, ft, out=right)
+    np.multiply(left, right, out=dft)
+
+
+def by_gate(total: np.ndarray, n_a: int) -> dict:
+    """[dW | db] (4·n_a, n_a + n_x + 1) as the course's keys, in lstm_backward's order dWf, dbf, dWi, ...: views.
+
+    by_gate(np.zeros((8, 6)), 2)["dbi"].shape -> (2, 1)
+    """
+    dW, db = total[:, :-1], total[:, -1:]  # dWf, dWi, dWc, dWo stacked; dbf, ..., dbo stacked
+    totals = {}
+    for i, gate in enumerate(GATES):
+        totals |= {"dW" + gate: dW[i * n_a: (i + 1) * n_a], "db" + gate: db[i * n_a: (i + 1) * n_a]}
+    return totals
+
+
+def lstm_weight_gradients_of_steps(
+    da: np.ndarray, da_carried: np.ndarray, dc_carried: np.ndarray, cell_caches: list, ts: list
+) -> dict:
+    """What the course's lstm_cell_backward adds to dWf, dbf, ..., dbo at the steps ts, summed, given what the
+    loop carried into each: a traced run's rebuild of those steps, on the kernel's lines and one product.
+
+    lstm_weight_gradients_of_steps(trace.da, trace.da_carried, trace.dc_carried, caches[0], [9, 8, 7])
+    """
+    n_a, m = da.shape[:2]
+    n_x = cell_caches[ts[0]][8].shape[0]
+    k = len(ts)
+    G = np.empty((4 * n_a, k, m))  # [dft; dit; dcct; dot] of each step
+    concat = np.empty((n_a + n_x + 1, k, m))  # [a_prev; xt; 1] of each step
+    concat[n_a + n_x:] = 1.0
+    dn, dc, *scratch = (np.empty((n_a, m)) for _ in range(5))  # (n_a, m) each
+    gates = np.empty((4 * n_a, m))
+    for j, t in enumerate(ts):
+        np.add(da[:, :, t], da_carried[t], out=dn)  # da_next
+        gates_into(gates, dc, scratch, dn, dc_carried[t], cell_caches[t])
+        G[:, j] = gates
+        concat[:n_a, j] = cell_caches[t][2]  # a_prev
+        concat[n_a: n_a + n_x, j] = cell_caches[t][8]  # xt
+    total = np.dot(G.reshape(4 * n_a, k * m), concat.reshape(n_a + n_x + 1, k * m).T)  # (4·n_a, n_a + n_x + 1)
+    return {key: np.ascontiguousarray(value) for key, value in by_gate(total, n_a).items()}
 
 
 def lstm_backward_fast(da: np.ndarray, caches: tuple) -> dict:

@@ -4,13 +4,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from .fast_lstm import lstm_backward_in_blocks
+from .fast_lstm import lstm_backward_in_blocks, lstm_weight_gradients_of_steps
 from .lstm import GATES
 from .trace import Step, StepError, Trace, carry_array, checkpoints_on_blocks, scaled, stack
 from .variants import LSTMCode
 
 BIASES = tuple("db" + g for g in GATES)  # dbf, dbi, dbc, dbo
 WEIGHTS = tuple("dW" + g for g in GATES)  # dWf, dWi, dWc, dWo
+GATE_GRADIENTS = ("dft", "dit", "dcct", "dot")  # in the order of GATES
 
 
 def gate_gradients(code: LSTMCode, da_next, dc_next, cache: tuple) -> dict:
@@ -107,15 +108,29 @@ class LSTMTrace(Trace):
 
     def _matrix_contributions(self, k0: int, k1: int) -> dict:
         ts = self.order[k0:k1]
+        if runs_the_course_backward(self.code):  # the kernel's lines: tested equal to the readable ones below
+            return lstm_weight_gradients_of_steps(self.da, self.da_carried, self.dc_carried, self.cell_caches, ts)
         caches = [self.cell_caches[t] for t in ts]
         # a_next (index 0) is the one part of the cache the gate gradients do not read
         stacked_cache = (None, *(stack([c[i] for c in caches]) for i in range(1, 9)), caches[0][9])
         da_next = self.code.da_next(stack([self.da[:, :, t] for t in ts]), stack([self.da_carried[t] for t in ts]))
         # only the gate gradients: da_prev and dxt, the cell's other products, add nothing to the weights
         gates = gate_gradients(self.code, da_next, stack([self.dc_carried[t] for t in ts]), stacked_cache)["gates"]
-        concat = self.code.concat(stacked_cache[2], stacked_cache[8])  # (n_a + n_x, k·m)
-        weights = {name: np.dot(dg, concat.T) for name, dg in zip(WEIGHTS, gates)}
-        return weights | {name: np.sum(dg, axis=1, keepdims=True) for name, dg in zip(BIASES, gates)}
+        return weight_gradients(gates, self.code.concat(stacked_cache[2], stacked_cache[8]))
+
+    def _own_contributions(self, k: int, inputs: dict, outputs: dict) -> dict:
+        """The step's weight gradients from the gate gradients _step_vectors already has."""
+        cache = self.cell_caches[self.order[k]]
+        return weight_gradients([outputs[name] for name in GATE_GRADIENTS], self.code.concat(cache[2], cache[8]))
+
+
+def weight_gradients(gates: list, concat: np.ndarray) -> dict:
+    """dWf, ..., dbo from the gate gradients [dft, dit, dcct, dot] and [a_prev; xt], one step or k side by side.
+
+    As the course's cell writes them: dWf = np.dot(dft, concat.T), dbf = np.sum(dft, axis=1, keepdims=True), ...
+    """
+    weights = {name: np.dot(dg, concat.T) for name, dg in zip(WEIGHTS, gates)}
+    return weights | {name: np.sum(dg, axis=1, keepdims=True) for name, dg in zip(BIASES, gates)}
 
 
 def runs_the_course_backward(code: LSTMCode) -> bool:

@@ -106,7 +106,8 @@ class Trace:
     A subclass provides `_step_vectors(k, near)` (inputs and outputs of the step at position
     k; near is the Step at position k - 1 or k + 1 when one is at hand, or None), and
     `_matrix_contributions(k0, k1)` (the weight and bias gradients that positions k0..k1-1
-    add, summed, as one matmul over the stacked vectors).
+    add, summed, as one matmul over the stacked vectors). It may override `_own_contributions`
+    when a step's vectors already hold what its share is made of.
     """
 
     cell: str  # "rnn" or "lstm"
@@ -148,11 +149,16 @@ class Trace:
             checkpoints.append((int(k1), running))
         return checkpoints
 
-    def _matrix_totals(self, k: int) -> dict:
+    def _own_contributions(self, k: int, inputs: dict, outputs: dict) -> dict:
+        """The weight and bias gradients that position k adds, given its vectors from _step_vectors."""
+        return self._matrix_contributions(k, k + 1)
+
+    def _matrix_totals(self, k: int, own: dict | None = None) -> dict:
         """Running weight and bias gradients after position k: the checkpoint before plus the steps since,
-        or, when it is nearer, the checkpoint after minus the steps up to it (if that stays finite)."""
+        or, when it is nearer, the checkpoint after minus the steps up to it (if that stays finite).
+        own, if given, is position k's share, so that the steps since need not sum it again."""
         if not self.accumulate:
-            return self._matrix_contributions(k, k + 1)
+            return self._matrix_contributions(k, k + 1) if own is None else own
         end, base = max((c for c in self._checkpoints if c[0] <= k + 1), key=lambda c: c[0])
         if end == k + 1:
             return base
@@ -163,7 +169,13 @@ class Trace:
             moved = {key: totals[key] - back[key] for key in back}
             if all(np.isfinite(total.sum()) for total in moved.values()):  # as in _totals_near
                 return moved
-        since = self._matrix_contributions(end, k + 1)
+        if own is None:
+            since = self._matrix_contributions(end, k + 1)
+        elif k == end:
+            since = own
+        else:
+            before = self._matrix_contributions(end, k)
+            since = {key: before[key] + own[key] for key in own}
         return since if base is None else {key: base[key] + since[key] for key in since}
 
     def _totals_near(self, k: int, own: dict, near: "Step | None", moves: int) -> tuple:
@@ -182,7 +194,7 @@ class Trace:
             # a finite sum means every entry is finite, so no Inf or NaN went into the step: else sum exactly
             if all(np.isfinite(total.sum()) for total in moved.values()):
                 return moved, moves + 1
-        return self._matrix_totals(k), 0
+        return self._matrix_totals(k, own), 0
 
     def _dx_after(self, k: int) -> np.ndarray:
         """dx as the loop holds it after position k: columns not yet reached are still zero."""
@@ -205,7 +217,7 @@ class Trace:
         if near is not None and abs(near.position - k) != 1:
             near, moves = None, 0
         inputs, outputs = self._step_vectors(k, near)
-        own = self._matrix_contributions(k, k + 1)
+        own = self._own_contributions(k, inputs, outputs)
         outputs.update(own)
         matrices, moves = self._totals_near(k, own, near, moves)
         for array in (*own.values(), *matrices.values()):  # the next step's totals are derived from these
@@ -220,7 +232,7 @@ class Trace:
         for k, t in enumerate(self.order):
             with np.errstate(all="ignore"):  # not around the yield: that would leak into the caller
                 inputs, outputs = self._step_vectors(k, previous)
-                contribution = self._matrix_contributions(k, k + 1)
+                contribution = self._own_contributions(k, inputs, outputs)
                 outputs.update(contribution)
                 if running is None or not self.accumulate:
                     running = contribution

@@ -147,3 +147,29 @@ def test_traced_course_code_runs_on_the_kernel_and_matches_the_course_cell_at_ev
     same_code = replace(LSTMCode(), da_next=lambda da_t, da_prevt: da_t + da_prevt)
     loop = trace_lstm(da, caches, same_code)
     assert fast.first_divergence(loop) is None and loop.first_divergence(fast) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n_x=st.integers(1, 6), n_a=st.integers(1, 6), m=st.integers(1, 4), T_x=st.integers(1, 9),
+    run=st.tuples(st.integers(0, 8), st.integers(1, 9)), seed=st.integers(0, 10_000),
+)
+def test_a_run_of_steps_rebuilds_to_the_course_cells_shares_summed(n_x, n_a, m, T_x, run, seed):
+    """The trace's rebuild of any run of steps (the kernel's lines) is the sum of lstm_cell_backward's dW and db
+    over those steps, fed what the course loop carried into each."""
+    k0 = min(run[0], T_x - 1)
+    k1 = min(k0 + run[1], T_x)
+    x, a0, parameters, da = random_case("lstm", n_x, n_a, m, T_x, seed=seed)
+    caches = lstm_forward(x, a0, parameters)[3]
+    trace = trace_lstm(da, caches)
+    da_prevt, dc_prevt, expected = np.zeros((n_a, m)), np.zeros((n_a, m)), {}
+    for k, t in enumerate(reversed(range(T_x))):
+        cell = lstm_cell_backward(da[:, :, t] + da_prevt, dc_prevt, caches[0][t])
+        if k0 <= k < k1:
+            expected = {key: expected.get(key, 0) + value for key, value in cell.items() if key[:2] in ("dW", "db")}
+        da_prevt, dc_prevt = cell["da_prev"], cell["dc_prev"]
+    got = trace._matrix_contributions(k0, k1)
+    assert list(got) == list(expected)
+    for key, value in expected.items():
+        assert got[key].flags.c_contiguous, key
+        np.testing.assert_allclose(got[key], value, rtol=1e-11, atol=1e-13 * max(1.0, np.abs(value).max()), err_msg=key)
