@@ -26,6 +26,7 @@ if any(name in os.environ for name in UNSET):
 
 import argparse  # noqa: E402  (after the re-exec, so that numpy loads OpenBLAS without the variables)
 import json  # noqa: E402
+import math  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
@@ -73,6 +74,7 @@ TARGETS = {  # issue 2, tightened by issue 13; per cell
     },
 }
 PEAK_N = 2048
+MIN_SAMPLE = 0.2  # seconds: a variant shorter than this is timed over repeated calls, so a sample lasts about this long
 START, END = "<!-- core:start -->", "<!-- core:end -->"
 
 
@@ -251,13 +253,14 @@ def measure_size_now(cell: str, size: tuple, repeats: int) -> dict:
         variants[name] = run
         run()
         agreement[name] = relative_error(gradients(), reference)
-    for f in variants.values():  # warm up: first-touch page faults, BLAS thread start
-        f()
+    # warming up (first-touch page faults, BLAS thread start) also sets how many calls make one sample: a run of
+    # 10 ms is at the mercy of one preemption or one interrupt, a sample of MIN_SAMPLE seconds much less so
+    calls = {name: max(1, math.ceil(MIN_SAMPLE / max(f(), f()))) for name, f in variants.items()}
     seconds = {name: [] for name in variants}
     names = list(variants)
     for r in range(repeats):
         for name in names[r % len(names):] + names[: r % len(names)]:
-            seconds[name].append(variants[name]())
+            seconds[name].append(sum(variants[name]() for _ in range(calls[name])) / calls[name])
     rounds = range(repeats)
 
     def ratio(a: str, b: str) -> float | None:
@@ -272,7 +275,7 @@ def measure_size_now(cell: str, size: tuple, repeats: int) -> dict:
         (flops / seconds["fast"][r]) / (2 * PEAK_N**3 / seconds["peak"][r]) for r in rounds
     )
     result = {
-        "cell": cell, "n_x": n_x, "n_a": n_a, "m": m, "T_x": T_x, "repeats": repeats,
+        "cell": cell, "n_x": n_x, "n_a": n_a, "m": m, "T_x": T_x, "repeats": repeats, "calls_per_sample": calls,
         "seconds": {name: median.get(name) for name in ("course", "fast", "traced", "torch", "torch_f32")},
         "ratios": {
             "fast_over_torch": ratio("fast", "torch"), "fast_over_torch_f32": ratio("fast", "torch_f32"),
@@ -443,6 +446,18 @@ def agreement_text(report: dict) -> str:
                                                        r["max_relative_error_vs_course"].items()) for r in large)
 
 
+def calls_text(report: dict) -> str:
+    """How many calls made one sample at the smallest size, where a backward lasts milliseconds."""
+    small = {r["cell"]: r for r in report["sizes"]
+             if (r["n_x"], r["n_a"], r["m"], r["T_x"]) == SMALL and "calls_per_sample" in r}
+    if not small:
+        return "not recorded for the smallest size in this run"
+    return f"at {SMALL}, " + "; ".join(
+        f"{cell.upper()} " + ", ".join(f"{name} {n}" for name, n in r["calls_per_sample"].items() if name != "peak")
+        for cell, r in small.items()
+    ) + " calls"
+
+
 def targets_text(report: dict) -> str:
     lines = []
     for r in report["sizes"] + report.get("memory_sizes", []):
@@ -470,7 +485,9 @@ def docs_section(report: dict) -> str:
 ## Core: the RNN and LSTM backward
 
 Produced by `{report.get('command', 'python benchmarks/bench_core.py --write-docs')}` (numbers from one run; medians of
-{report['sizes'][0]['repeats']} interleaved rounds, ratios are medians of per-round ratios).
+{report['sizes'][0]['repeats']} interleaved rounds, ratios are medians of per-round ratios; in each round a variant that runs
+for less than {MIN_SAMPLE} s is called as many times as it takes to reach that, and its time is the mean per call:
+{calls_text(report)}).
 
 - Machine: {m['cpu']}, {m['cores']} cores ({m['platform']}); load average {m.get('load_average_at_start', 0):.2f} at
   start and {report['load_average_at_end'] or 0:.2f} at end (the one-minute load includes this benchmark itself).
