@@ -512,10 +512,10 @@ for less than {MIN_SAMPLE} s is called as many times as it takes to reach that, 
 
 ### Trace memory, against its stated bound
 
-`Trace.nbytes_bound` = 8·[(v·n_a + n_x)·m·T_x + n_a·m + (N_CHECKPOINTS + 2)·P + S] bytes: v vectors of (n_a, m) per step
+`Trace.nbytes_bound` = 8·[(v·n_a + n_x)·m·T_x + n_a·m + (N + 2)·P + S] bytes: v vectors of (n_a, m) per step
 (RNN: dz, v = 1; LSTM: da_prevt and dc_prevt, the two gradients carried into each cell, v = 2), dx, da0, up to
-N_CHECKPOINTS = 8 checkpoints of the P weight and bias entries (RNN P = n_a² + n_a·n_x + n_a; LSTM P = 4·(n_a² + n_a·n_x + n_a))
-plus the shown step's share and totals, and S, the shown step's own vectors (RNN 3·n_a·m; LSTM 8·n_a·m + n_x·m). "Kept" is
+N = `checkpoint_count` checkpoints (RNN 4, since its step share is a quarter of the LSTM's; LSTM and GRU 8) of the P
+weight and bias entries (RNN P = n_a² + n_a·n_x + n_a; LSTM P = 4·(n_a² + n_a·n_x + n_a)) plus the shown step's share and totals, and S, the shown step's own vectors (RNN 3·n_a·m; LSTM 8·n_a·m + n_x·m). "Kept" is
 what tracemalloc sees the trace hold after showing three steps; "peak" adds the backward's block buffers while it runs.
 Sizes with n_x > n_a and n_x ≪ n_a are measured too, untimed.
 
@@ -529,10 +529,13 @@ How the fast backward gets there (`bptt/fast.py`, `bptt/fast_lstm.py`): only the
 previous step. For the RNN that is `da_prev = Waa.T @ dz`; for the LSTM the four gate gradients, `dc_prev = dc * ft`
 and `da_prev`, one matmul against the stacked `[Wf; Wi; Wc; Wo][:, :n_a]`. Everything else (`dxt`, every `dW`, every
 `db`) is linear in those gradients and runs as one matmul per block of steps (about 2048 batch columns), where BLAS
-is near its peak. Buffers are reused, the loop allocates nothing, and `da` is read one block at a time (it is strided
+is near its peak; every weight gradient and bias sum of a block comes out of one product, against the stacked
+`[a_prev; xt; 1]`. Buffers are reused, the loop allocates nothing, and `da` is read one block at a time (it is strided
 in time). The traced backward of the correct code runs on the same kernel, which writes the vectors the trace keeps
-straight into it and hands over the running totals at the checkpoints. A step is rebuilt from the nearer checkpoint
-(before or after it); a one-step move takes the neighbouring step's totals plus or minus one step's share.
+straight into it and hands over the running totals at the checkpoints: only the totals' product is cut there, so the
+blocks stay as wide as the fast backward's. A step is rebuilt from the nearer checkpoint (before or after it); its own
+share comes from the gradients its vectors already hold, and the LSTM sums the steps to the checkpoint on the
+kernel's lines in one product. A one-step move takes the neighbouring step's totals plus or minus one step's share.
 {END}"""
 
 

@@ -17,6 +17,8 @@ class RNNTrace(Trace):
     step_keys = ("dxt", "da_prev", "dWax", "dWaa", "dba")
     total_keys = ("dx", "dWax", "dWaa", "dba")
     final_keys = ("dx", "da0", "dWax", "dWaa", "dba")
+    # half the LSTM's: a step's share is a quarter of the LSTM's work, so twice the steps still rebuild faster
+    checkpoint_count = 4
 
     def __init__(self, code: RNNCode, dz: np.ndarray, **state):
         self.code = code
@@ -129,7 +131,7 @@ def _trace_course_code(da: np.ndarray, caches: tuple, code: RNNCode) -> RNNTrace
     # the blocked backward's own layout, (n_a, T_x, m), read by the trace as (T_x, n_a, m); rows padded by
     # one cache line, since a row length of a multiple of 4 KiB maps every row to the same cache sets
     dz_all = np.empty((n_a, T_x * m + 8))[:, : T_x * m].reshape(n_a, T_x, m)
-    bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
+    bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"), RNNTrace.checkpoint_count)
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
         grads = backward_in_blocks(da, caches, bounds, dz_all, keep, carry_array(code.carry, T_x), splits)
     return RNNTrace(

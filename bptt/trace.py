@@ -17,7 +17,7 @@ import numpy as np
 
 from .fast import block_bounds
 
-N_CHECKPOINTS = 8  # running totals are kept after this many evenly spaced steps
+N_CHECKPOINTS = 8  # running totals are kept after this many evenly spaced steps, unless a trace says otherwise
 MAX_MOVES = 32  # one-step moves in a row whose totals come from the neighbour's, before an exact sum again
 
 
@@ -111,6 +111,8 @@ class Trace:
     """
 
     cell: str  # "rnn" or "lstm"
+    # checkpoints of the running totals: more make a rebuild sum fewer steps, and cost the backward a copy each
+    checkpoint_count: int = N_CHECKPOINTS
     input_keys: tuple  # compared in scope "input"
     step_keys: tuple  # the cell's gradient keys, compared in scope "step"
     total_keys: tuple  # the loop's running totals, compared in scope "total"
@@ -141,7 +143,7 @@ class Trace:
         """Running matrix totals after evenly spaced positions: (end_position, totals)."""
         if not self.accumulate or not self.order:
             return []
-        ends = checkpoint_ends(len(self.order))
+        ends = checkpoint_ends(len(self.order), self.checkpoint_count)
         checkpoints, running = [(0, None)], None
         for k0, k1 in zip((0,) + ends[:-1], ends):
             chunk = self._matrix_contributions(k0, k1)
@@ -277,17 +279,17 @@ class Trace:
 
     @property
     def nbytes_bound(self) -> int:
-        """What nbytes may reach: 8·[(v·n_a + n_x)·m·T_x + n_a·m + (N_CHECKPOINTS + 2)·P + S] bytes.
+        """What nbytes may reach: 8·[(v·n_a + n_x)·m·T_x + n_a·m + (N + 2)·P + S] bytes.
 
         v: the (n_a, m) vectors stored per step (RNN: dz, 1; LSTM: da_prevt and dc_prevt, 2);
-        n_x·m·T_x: dx; n_a·m: da0; P: the weight and bias entries, one set per checkpoint plus the
-        shown step's share and totals (RNN: n_a² + n_a·n_x + n_a; LSTM: 4·(n_a² + n_a·n_x + n_a));
+        n_x·m·T_x: dx; n_a·m: da0; N: checkpoint_count (RNN 4, LSTM and GRU 8); P: the weight and
+        bias entries, one set per checkpoint plus the shown step's share and totals (RNN: n_a² + n_a·n_x + n_a; LSTM: 4·(n_a² + n_a·n_x + n_a));
         S: the shown step's vectors (RNN: 3·n_a·m; LSTM: 8·n_a·m + n_x·m).
         """
         n_a, m, T_x = self.da.shape
         n_x = self.dx.shape[0]
         v, P, S = self._memory_terms(n_x, n_a, m)
-        return 8 * ((v * n_a + n_x) * m * T_x + n_a * m + (N_CHECKPOINTS + 2) * P + S)
+        return 8 * ((v * n_a + n_x) * m * T_x + n_a * m + (self.checkpoint_count + 2) * P + S)
 
     def first_divergence(self, reference: "Trace") -> Divergence | None:
         """The earliest place, in backward order, where this run departs from `reference`.
@@ -320,26 +322,26 @@ class Trace:
         return None
 
 
-def checkpoint_ends(positions: int) -> tuple:
-    """After which numbers of steps run a trace keeps its running totals: evenly spaced, the last one included.
+def checkpoint_ends(positions: int, count: int = N_CHECKPOINTS) -> tuple:
+    """After which numbers of steps run a trace keeps its running totals: `count` evenly spaced, the last one included.
 
     checkpoint_ends(100) -> (12, 25, 37, 50, 62, 75, 87, 100)
     """
     # sorted(set(...)), not np.unique: that imports numpy.ma, a quarter of a second on an uncompiled cold start
-    return tuple(sorted({int(k) for k in np.linspace(0, positions, N_CHECKPOINTS + 1).astype(int)})[1:])
+    return tuple(sorted({int(k) for k in np.linspace(0, positions, count + 1).astype(int)})[1:])
 
 
-def checkpoints_on_blocks(T_x: int, m: int, keys: tuple) -> tuple:
+def checkpoints_on_blocks(T_x: int, m: int, keys: tuple, count: int = N_CHECKPOINTS) -> tuple:
     """For a blocked backward: its block bounds, the splits where it hands over running totals,
     the checkpoint list it fills, and the on_block that fills it.
 
-    The checkpoints are the evenly spaced ones a trace would take, so that a step is never more than
-    T_x/N_CHECKPOINTS steps from one, which is what keeps a rebuild of any step within a few
+    The checkpoints are the `count` evenly spaced ones a trace would take, so that a step is never
+    more than T_x/count steps from one, which is what keeps a rebuild of any step within a few
     milliseconds. The blocks stay as wide as the fast backward's: only the products that sum the
     totals are cut at a checkpoint.
-    bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"))
+    bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"), 4)
     """
-    ends = checkpoint_ends(T_x)
+    ends = checkpoint_ends(T_x, count)
     checkpoints = [(0, None)]
 
     def keep(t0: int, totals: dict) -> None:
