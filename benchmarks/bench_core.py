@@ -515,8 +515,10 @@ for less than {MIN_SAMPLE} s is called as many times as it takes to reach that, 
 `Trace.nbytes_bound` = 8·[(v·n_a + n_x)·m·T_x + n_a·m + (N + 2)·P + S] bytes: v vectors of (n_a, m) per step
 (RNN: dz, v = 1; LSTM: da_prevt and dc_prevt, the two gradients carried into each cell, v = 2), dx, da0, up to
 N = `checkpoint_count` checkpoints (RNN 4, since its step share is a quarter of the LSTM's; LSTM and GRU 8) of the P
-weight and bias entries (RNN P = n_a² + n_a·n_x + n_a; LSTM P = 4·(n_a² + n_a·n_x + n_a)) plus the shown step's share and totals, and S, the shown step's own vectors (RNN 3·n_a·m; LSTM 8·n_a·m + n_x·m). "Kept" is
-what tracemalloc sees the trace hold after showing three steps; "peak" adds the backward's block buffers while it runs.
+weight and bias entries (RNN P = n_a² + n_a·n_x + n_a; LSTM P = 4·(n_a² + n_a·n_x + n_a)) plus the shown step's
+share and totals, and S, the shown step's own vectors (RNN 3·n_a·m; LSTM 8·n_a·m + n_x·m). "Kept" is what
+tracemalloc sees the trace hold after showing three steps; "peak" adds the backward's block buffers while it runs
+(blocks as wide as the fast backward's, about 2048 batch columns, so at small sizes they weigh more against the bound).
 Sizes with n_x > n_a and n_x ≪ n_a are measured too, untimed.
 
 {memory_table(report)}
