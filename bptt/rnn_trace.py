@@ -131,7 +131,8 @@ def _trace_course_code(da: np.ndarray, caches: tuple, code: RNNCode) -> RNNTrace
     # the blocked backward's own layout, (n_a, T_x, m), read by the trace as (T_x, n_a, m); rows padded by
     # one cache line, since a row length of a multiple of 4 KiB maps every row to the same cache sets
     dz_all = np.empty((n_a, T_x * m + 8))[:, : T_x * m].reshape(n_a, T_x, m)
-    bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, ("dWax", "dWaa", "dba"), RNNTrace.checkpoint_count)
+    keys, count = ("dWax", "dWaa", "dba"), RNNTrace.checkpoint_count
+    bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, keys, count)
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
         grads = backward_in_blocks(da, caches, bounds, dz_all, keep, carry_array(code.carry, T_x), splits)
     return RNNTrace(

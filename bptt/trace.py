@@ -283,7 +283,8 @@ class Trace:
 
         v: the (n_a, m) vectors stored per step (RNN: dz, 1; LSTM: da_prevt and dc_prevt, 2);
         n_x·m·T_x: dx; n_a·m: da0; N: checkpoint_count (RNN 4, LSTM and GRU 8); P: the weight and
-        bias entries, one set per checkpoint plus the shown step's share and totals (RNN: n_a² + n_a·n_x + n_a; LSTM: 4·(n_a² + n_a·n_x + n_a));
+        bias entries, one set per checkpoint plus the shown step's share and totals
+        (RNN: n_a² + n_a·n_x + n_a; LSTM: 4·(n_a² + n_a·n_x + n_a));
         S: the shown step's vectors (RNN: 3·n_a·m; LSTM: 8·n_a·m + n_x·m).
         """
         n_a, m, T_x = self.da.shape
