@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 
+from .buffers import empty
+
 BLOCK_COLUMNS = 2048  # a block of steps spans about this many batch columns: wide for BLAS, small for the cache
 
 
@@ -62,15 +64,15 @@ def backward_in_blocks(
     n_x = parameters["Wax"].shape[1]
     WaaT = np.ascontiguousarray(parameters["Waa"].T)  # (n_a, n_a); BLAS runs the plain product faster
     WaxT = np.ascontiguousarray(parameters["Wax"].T)  # (n_x, n_a)
-    dx = np.empty((n_x, m, T_x))
+    dx = empty((n_x, m, T_x))
     # dWaa, dWax and dba side by side: one product of dz with the stacked [a_prev; xt; 1] gives all three
     total = np.zeros((n_a, n_a + n_x + 1))
     share = np.empty_like(total)
     totals = {"dWax": total[:, n_a: n_a + n_x], "dWaa": total[:, :n_a], "dba": total[:, n_a + n_x:]}
     widest = max((t1 - t0 for t1, t0 in zip(bounds[:-1], bounds[1:])), default=0)
     rows = n_a + n_x + 1
-    inputs_buffer = np.empty(rows * widest * m)  # flat, so any block reshapes as a view
-    dz_buffer = np.empty(n_a * widest * m) if dz_all is None else None
+    inputs_buffer = empty((rows * widest * m,))  # flat, so any block reshapes as a view
+    dz_buffer = empty((n_a * widest * m,)) if dz_all is None else None
     da_prevt = np.zeros((n_a, m))
     dtanh = np.empty((n_a, m))
     for t1, t0 in zip(bounds[:-1], bounds[1:]):

@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from .buffers import empty
 from .fast import block_bounds, segments
 from .lstm import GATES
 
@@ -45,15 +46,15 @@ def lstm_backward_in_blocks(
     W = np.concatenate([parameters["W" + gate] for gate in GATES])  # (4·n_a, n_a + n_x): [Wf; Wi; Wc; Wo]
     WaT = np.ascontiguousarray(W[:, :n_a].T)  # (n_a, 4·n_a), the part that sees a_prev
     WxT = np.ascontiguousarray(W[:, n_a:].T)  # (n_x, 4·n_a), the part that sees xt
-    dx = np.empty((n_x, m, T_x))
+    dx = empty((n_x, m, T_x))
     # [dW | db] side by side: one product of the gate gradients with the stacked [a_prev; xt; 1] gives both
     total = np.zeros((4 * n_a, n_a + n_x + 1))
     share = np.empty_like(total)
     totals = by_gate(total, n_a)
     widest = max((t1 - t0 for t1, t0 in zip(bounds[:-1], bounds[1:])), default=0)
-    gates_buffer = np.empty(4 * n_a * widest * m)  # flat, so any block reshapes as a view
-    concat_buffer = np.empty((n_a + n_x + 1) * widest * m)
-    da_buffer = np.empty(widest * n_a * m)
+    gates_buffer = empty((4 * n_a * widest * m,))  # flat, so any block reshapes as a view
+    concat_buffer = empty(((n_a + n_x + 1) * widest * m,))
+    da_buffer = empty((widest * n_a * m,))
     dn, dc, *scratch = (np.empty((n_a, m)) for _ in range(5))  # (n_a, m) each
     gates = np.empty((4 * n_a, m))  # one step's [dft; dit; dcct; dot], contiguous: strided operands make numpy buffer
     da0, dc0 = np.zeros((n_a, m)), np.zeros((n_a, m))  # what step 0 hands back: da0 is returned, dc0 is not

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .buffers import empty
 from .fast_lstm import lstm_backward_in_blocks, lstm_weight_gradients_of_steps
 from .lstm import GATES
 from .trace import Step, StepError, Trace, carry_array, checkpoints_on_blocks, scaled, stack
@@ -194,7 +195,7 @@ def _trace_course_code(da: np.ndarray, caches: tuple, code: LSTMCode) -> LSTMTra
     """
     cell_caches = caches[0]
     n_a, m, T_x = da.shape
-    carried = np.empty((T_x, n_a, m)), np.empty((T_x, n_a, m))
+    carried = empty((T_x, n_a, m)), empty((T_x, n_a, m))
     bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, WEIGHTS + BIASES, LSTMTrace.checkpoint_count)
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised
         grads = lstm_backward_in_blocks(

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .buffers import empty
 from .fast import backward_in_blocks
 from .trace import Step, StepError, Trace, carry_array, checkpoints_on_blocks, scaled, stack
 from .variants import RNNCode
@@ -130,7 +131,7 @@ def _trace_course_code(da: np.ndarray, caches: tuple, code: RNNCode) -> RNNTrace
     n_a, m, T_x = da.shape
     # the blocked backward's own layout, (n_a, T_x, m), read by the trace as (T_x, n_a, m); rows padded by
     # one cache line, since a row length of a multiple of 4 KiB maps every row to the same cache sets
-    dz_all = np.empty((n_a, T_x * m + 8))[:, : T_x * m].reshape(n_a, T_x, m)
+    dz_all = empty((n_a, T_x * m + 8))[:, : T_x * m].reshape(n_a, T_x, m)
     keys, count = ("dWax", "dWaa", "dba"), RNNTrace.checkpoint_count
     bounds, splits, checkpoints, keep = checkpoints_on_blocks(T_x, m, keys, count)
     with np.errstate(all="ignore"):  # overflow is shown to the user as Inf/NaN, not raised

@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .buffers import empty
 from .fast import block_bounds
 
 N_CHECKPOINTS = 8  # running totals are kept after this many evenly spaced steps, unless a trace says otherwise
@@ -344,10 +345,18 @@ def checkpoints_on_blocks(T_x: int, m: int, keys: tuple, count: int = N_CHECKPOI
     """
     ends = checkpoint_ends(T_x, count)
     checkpoints = [(0, None)]
+    store = []  # one buffer for them all, made at the first: fresh pages cost more than the copies into them
 
     def keep(t0: int, totals: dict) -> None:
-        if T_x - t0 in ends:
-            checkpoints.append((T_x - t0, {key: totals[key].copy() for key in keys}))
+        if T_x - t0 not in ends:
+            return
+        if not store:
+            store.append(empty((len(ends), sum(totals[key].size for key in keys))))
+        row, kept = store[0][len(checkpoints) - 1], {}
+        for key in keys:
+            kept[key], row = row[: totals[key].size].reshape(totals[key].shape), row[totals[key].size:]
+            np.copyto(kept[key], totals[key])
+        checkpoints.append((T_x - t0, kept))
 
     return block_bounds(T_x, m), tuple(T_x - end for end in ends), checkpoints, keep
 
