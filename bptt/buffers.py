@@ -6,8 +6,8 @@ benchmark machine, a VM), and a huge page freed a few seconds earlier has often 
 host, which makes its next first touch dearer still (52 MB: 4 ms when reused at once, 100 ms after
 a pause). The fast backward hardly pays this, as the allocator recycles its scratch memory; the
 traced one paid it for every stored vector, at every build. So when every view of an array from
-empty() is gone, its mapping goes to a small pool, and the next array of the same size reuses it,
-already faulted in.
+empty() is gone, its mapping goes to a pool, and the next array of the same size reuses it, already
+faulted in. The pool is bounded (POOL_BYTES); when it is full, the mappings idle longest are unmapped.
 
 The arrays are np.empty's: uninitialised, and a reused one holds old numbers. Mappings in use are
 declared to tracemalloc in numpy's domain, so a memory measurement sees them as it sees np.empty's;
@@ -30,7 +30,7 @@ HAS_MAPPINGS = hasattr(mmap, "MAP_ANONYMOUS") and hasattr(mmap, "MADV_HUGEPAGE")
 # (256, 512, 64, 200) and its backward's scratch come to about 290 MB, the app's largest run to about 120 MB
 POOL_BYTES = min(2**30, os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 16) if HAS_MAPPINGS else 0
 
-_idle: dict = {}  # size in bytes -> idle mappings of that size
+_idle: list = []  # idle mappings, the one released last at the end
 _idle_bytes = 0
 _lock = threading.RLock()  # reentrant: a release can run inside empty(), when the garbage collector frees an array
 
@@ -74,19 +74,22 @@ def _map(size: int, shape: tuple) -> mmap.mmap:
 
 
 def _take(size: int) -> mmap.mmap | None:
+    """The idle mapping of exactly `size` bytes released last, out of the pool, or None."""
     global _idle_bytes
     with _lock:
-        if not _idle.get(size):
-            return None
-        _idle_bytes -= size
-        return _idle[size].pop()
+        for i in range(len(_idle) - 1, -1, -1):
+            if len(_idle[i]) == size:
+                _idle_bytes -= size
+                return _idle.pop(i)
+    return None
 
 
 def _release(mapping: mmap.mmap, address: int) -> None:
-    """Called once the last view of the mapping's array is gone: the pool keeps it while it has room."""
+    """Called once the last view of the mapping's array is gone: into the pool, whose oldest go when it is full."""
     global _idle_bytes
     _untrack(NUMPY_TRACE_DOMAIN, address)
     with _lock:
-        if _idle_bytes + len(mapping) <= POOL_BYTES:
-            _idle.setdefault(len(mapping), []).append(mapping)
-            _idle_bytes += len(mapping)
+        _idle.append(mapping)
+        _idle_bytes += len(mapping)
+        while _idle_bytes > POOL_BYTES:  # unmapped when dropped: nothing else holds an idle mapping
+            _idle_bytes -= len(_idle.pop(0))

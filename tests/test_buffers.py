@@ -17,7 +17,7 @@ LARGE = (256, 64, 20)  # 2.6 MB: above HUGE_PAGE, so it comes from a mapping
 @pytest.fixture(autouse=True)
 def empty_pool(monkeypatch):
     """Each test starts with no idle mapping, so that what it reuses is its own."""
-    monkeypatch.setattr(buffers, "_idle", {})
+    monkeypatch.setattr(buffers, "_idle", [])
     monkeypatch.setattr(buffers, "_idle_bytes", 0)
 
 
@@ -79,14 +79,26 @@ def test_arrays_alive_at_once_never_share_memory_even_across_threads():
     assert errors == []
 
 
-def test_the_pool_keeps_no_more_idle_bytes_than_its_cap(monkeypatch):
+def test_a_full_pool_drops_its_oldest_mappings_first(monkeypatch):
     size = 8 * int(np.prod(LARGE))
-    monkeypatch.setattr(buffers, "POOL_BYTES", 2 * size)
-    arrays = [buffers.empty(LARGE) for _ in range(5)]
-    del arrays
+    monkeypatch.setattr(buffers, "POOL_BYTES", 3 * size)
+    arrays = [buffers.empty(LARGE) for _ in range(4)]
+    addresses = [address(a) for a in arrays]
+    while arrays:
+        arrays.pop(0)  # released in the order made: the first one goes when the fourth comes in
+    assert sum(len(mapping) for mapping in buffers._idle) == buffers._idle_bytes == 3 * size
+    reused = [buffers.empty(LARGE) for _ in range(3)]  # kept alive, so each takes a different one
+    assert {address(a) for a in reused} == set(addresses[1:])
+
+
+def test_a_mapping_is_reused_only_by_an_array_of_its_own_size():
+    first = buffers.empty(LARGE)
+    where = address(first)
+    del first
     gc.collect()
-    assert buffers._idle_bytes == 2 * size
-    assert sum(len(mapping) for mappings in buffers._idle.values() for mapping in mappings) == 2 * size
+    other = buffers.empty((LARGE[0] + 1,) + LARGE[1:])
+    assert address(other) != where
+    assert address(buffers.empty(LARGE)) == where
 
 
 def test_tracemalloc_sees_an_array_while_it_lives_and_not_after():
