@@ -345,7 +345,7 @@ def checkpoints_on_blocks(T_x: int, m: int, keys: tuple, count: int = N_CHECKPOI
     """
     ends = checkpoint_ends(T_x, count)
     checkpoints = [(0, None)]
-    store = []  # one buffer for them all, made at the first: fresh pages cost more than the copies into them
+    store = []  # one buffer for them all, made at the first: large enough for buffers.empty to recycle it
 
     def keep(t0: int, totals: dict) -> None:
         if T_x - t0 not in ends:
