@@ -542,11 +542,11 @@ kernel's lines in one product. A one-step move takes the neighbouring step's tot
 Fresh memory (`bptt/buffers.py`): every array of 2 MiB or more that the kernels and the traces allocate (dx, the
 stored vectors, the checkpoints, the block buffers) comes from an anonymous mapping advised for huge pages, and when
 nothing looks at it any more it goes to a pool (at most 1 GiB; a sixteenth of the memory on a machine with less than
-16 GiB), from which the next array of the same size takes it. On this machine, a VM, a 4 KiB page costs about 3.5 µs to touch the first time,
-and a huge page that sat free a few seconds about 100 ms per 52 MB. The fast backward's scratch memory was recycled
-by the allocator anyway, but the trace's stored vectors and checkpoints were new at every build, so traced/fast
-swung between 1.0 and 1.6 from run to run. Reused, they no longer fault; the pool's arrays are declared to
-tracemalloc, so the memory figures above still see them.
+16 GiB), from which the next array of the same size takes it. On this machine, a VM, a 4 KiB page costs about 3.5 µs
+to touch the first time, and a huge page that sat free a few seconds about 100 ms per 52 MB. The fast backward's
+scratch memory was recycled by the allocator anyway, but the trace's stored vectors and checkpoints were new at every
+build, so traced/fast swung between 1.0 and 1.6 from run to run. Reused, they no longer fault; the pool's arrays are
+declared to tracemalloc, so the memory figures above still see them.
 {END}"""
 
 
